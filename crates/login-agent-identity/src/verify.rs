@@ -1,0 +1,213 @@
+//! Optional signature verification against a JWK set, with `jsonwebtoken`.
+//!
+//! The algorithm comes from the JWK the header's `kid` selects, never from
+//! the header alone: a header can only confirm it. `none` and HMAC are
+//! refused before any key is looked at.
+
+use jsonwebtoken::errors::ErrorKind;
+use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, JwkSet, KeyAlgorithm};
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use serde::de::IgnoredAny;
+
+use crate::claims::AgentIdentityJwtClaims;
+use crate::error::{AgentIdentityError, Segment};
+use crate::jwt::{self, decode_agent_identity_jwt};
+
+/// What [`verify_agent_identity_jwt`] checks beyond the signature.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct VerifyOptions {
+    /// Clock skew tolerated for `exp` and `nbf`, in seconds. Default 60.
+    pub leeway_secs: u64,
+    /// When set, `iss` must equal it.
+    pub issuer: Option<String>,
+    /// When set, `aud` must contain it. When unset, `aud` is not checked.
+    pub audience: Option<String>,
+}
+
+impl Default for VerifyOptions {
+    fn default() -> Self {
+        Self {
+            leeway_secs: 60,
+            issuer: None,
+            audience: None,
+        }
+    }
+}
+
+impl VerifyOptions {
+    /// Sets the expected issuer.
+    pub fn with_issuer(mut self, issuer: impl Into<String>) -> Self {
+        self.issuer = Some(issuer.into());
+        self
+    }
+
+    /// Sets the expected audience.
+    pub fn with_audience(mut self, audience: impl Into<String>) -> Self {
+        self.audience = Some(audience.into());
+        self
+    }
+
+    /// Sets the leeway for `exp` and `nbf`.
+    pub fn with_leeway_secs(mut self, leeway_secs: u64) -> Self {
+        self.leeway_secs = leeway_secs;
+        self
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct JoseHeader<'a> {
+    #[serde(borrow)]
+    alg: Option<std::borrow::Cow<'a, str>>,
+    #[serde(borrow)]
+    kid: Option<std::borrow::Cow<'a, str>>,
+}
+
+/// Verifies an agent identity JWT's signature with the key its `kid` names
+/// in `jwks`, enforces `exp`/`nbf` when present and `iss`/`aud` when the
+/// options ask, then applies every decoding rule.
+///
+/// Accepted algorithms: EdDSA (Ed25519), ES256, ES384, RS256/384/512 and
+/// PS256/384/512, as the JWK dictates.
+///
+/// ```
+/// use login_agent_identity::{AgentIdentityJwtClaims, AgentIdentityKey, JwtSigningKey, VerifyOptions,
+///     mint_agent_identity_jwt, verify_agent_identity_jwt};
+///
+/// let signer = JwtSigningKey::generate();
+/// let claims = AgentIdentityJwtClaims {
+///     workspace_id: "ws-1".into(),
+///     agent_runtime_id: "rt-1".into(),
+///     agent_private_key: AgentIdentityKey::generate("rt-1").private_key_pkcs8_base64(),
+///     chatgpt_user_id: None,
+///     registered_at: None,
+/// };
+/// let jwt = mint_agent_identity_jwt(&claims, &signer)?;
+/// let jwks = serde_json::from_value(serde_json::json!({ "keys": [signer.public_jwk()] })).unwrap();
+/// let verified = verify_agent_identity_jwt(&jwt, &jwks, &VerifyOptions::default())?;
+/// assert_eq!(verified.workspace_id, "ws-1");
+/// # Ok::<(), login_agent_identity::AgentIdentityError>(())
+/// ```
+pub fn verify_agent_identity_jwt(
+    jwt: &str,
+    jwks: &JwkSet,
+    options: &VerifyOptions,
+) -> Result<AgentIdentityJwtClaims, AgentIdentityError> {
+    let token = jwt::trim_and_limit(jwt)?;
+    let segments = jwt::split_segments(token)?;
+    let header_bytes = jwt::decode_object_segment(segments.header, Segment::Header)?;
+    let header: JoseHeader<'_> =
+        serde_json::from_slice(&header_bytes).map_err(|error| AgentIdentityError::InvalidJson {
+            segment: Segment::Header,
+            reason: jwt::describe_json_error(&error),
+        })?;
+    let header_alg = header.alg.as_deref().unwrap_or("");
+    if header_alg.eq_ignore_ascii_case("none") || header_alg.is_empty() {
+        return Err(AgentIdentityError::AlgNone);
+    }
+    if header_alg.to_ascii_uppercase().starts_with("HS") {
+        return Err(AgentIdentityError::HmacRefused {
+            alg: header_alg.to_owned(),
+        });
+    }
+    let kid = header
+        .kid
+        .as_deref()
+        .ok_or(AgentIdentityError::MissingKid)?;
+    let jwk = jwks.find(kid).ok_or(AgentIdentityError::UnknownKid)?;
+    let key_alg = algorithm_of(jwk)?;
+    if format!("{key_alg:?}") != header_alg {
+        return Err(AgentIdentityError::AlgorithmMismatch {
+            header: header_alg.to_owned(),
+            key: format!("{key_alg:?}"),
+        });
+    }
+    let key = DecodingKey::from_jwk(jwk).map_err(|error| AgentIdentityError::UnsupportedJwk {
+        reason: error.to_string(),
+    })?;
+
+    let mut validation = Validation::new(key_alg);
+    validation.required_spec_claims.clear();
+    validation.leeway = options.leeway_secs;
+    validation.validate_exp = true;
+    validation.validate_nbf = true;
+    match &options.issuer {
+        Some(issuer) => validation.set_issuer(&[issuer]),
+        None => validation.iss = None,
+    }
+    match &options.audience {
+        Some(audience) => validation.set_audience(&[audience]),
+        None => validation.validate_aud = false,
+    }
+    jsonwebtoken::decode::<IgnoredAny>(token, &key, &validation)
+        .map_err(|error| map_error(error.kind()))?;
+    decode_agent_identity_jwt(token)
+}
+
+/// The algorithm a JWK dictates: its `alg` when set, else the one its key
+/// type and curve imply (RSA keys default to RS256).
+fn algorithm_of(jwk: &Jwk) -> Result<Algorithm, AgentIdentityError> {
+    let unsupported = |reason: &str| AgentIdentityError::UnsupportedJwk {
+        reason: reason.to_owned(),
+    };
+    if let AlgorithmParameters::OctetKey(_) = jwk.algorithm {
+        return Err(unsupported("symmetric (oct) keys are refused"));
+    }
+    if let Some(declared) = jwk.common.key_algorithm {
+        return match declared {
+            KeyAlgorithm::EdDSA => Ok(Algorithm::EdDSA),
+            KeyAlgorithm::ES256 => Ok(Algorithm::ES256),
+            KeyAlgorithm::ES384 => Ok(Algorithm::ES384),
+            KeyAlgorithm::RS256 => Ok(Algorithm::RS256),
+            KeyAlgorithm::RS384 => Ok(Algorithm::RS384),
+            KeyAlgorithm::RS512 => Ok(Algorithm::RS512),
+            KeyAlgorithm::PS256 => Ok(Algorithm::PS256),
+            KeyAlgorithm::PS384 => Ok(Algorithm::PS384),
+            KeyAlgorithm::PS512 => Ok(Algorithm::PS512),
+            _ => Err(unsupported(
+                "the JWK's `alg` is not a supported signature algorithm",
+            )),
+        };
+    }
+    match &jwk.algorithm {
+        AlgorithmParameters::OctetKeyPair(params) if params.curve == EllipticCurve::Ed25519 => {
+            Ok(Algorithm::EdDSA)
+        }
+        AlgorithmParameters::EllipticCurve(params) if params.curve == EllipticCurve::P256 => {
+            Ok(Algorithm::ES256)
+        }
+        AlgorithmParameters::EllipticCurve(params) if params.curve == EllipticCurve::P384 => {
+            Ok(Algorithm::ES384)
+        }
+        AlgorithmParameters::RSA(_) => Ok(Algorithm::RS256),
+        _ => Err(unsupported("the JWK's key type or curve is not supported")),
+    }
+}
+
+fn map_error(kind: &ErrorKind) -> AgentIdentityError {
+    match kind {
+        ErrorKind::InvalidSignature => AgentIdentityError::InvalidSignature,
+        ErrorKind::ExpiredSignature => AgentIdentityError::Expired,
+        ErrorKind::ImmatureSignature => AgentIdentityError::NotYetValid,
+        ErrorKind::InvalidIssuer => AgentIdentityError::InvalidIssuer,
+        ErrorKind::InvalidAudience => AgentIdentityError::InvalidAudience,
+        ErrorKind::InvalidClaimFormat(claim) if claim == "exp" => {
+            AgentIdentityError::MalformedTimeClaim { claim: "exp" }
+        }
+        ErrorKind::InvalidClaimFormat(_) => AgentIdentityError::MalformedTimeClaim { claim: "nbf" },
+        ErrorKind::InvalidAlgorithm | ErrorKind::InvalidAlgorithmName => {
+            AgentIdentityError::Verification {
+                reason: "the algorithm is not accepted for this key".into(),
+            }
+        }
+        ErrorKind::InvalidEcdsaKey | ErrorKind::InvalidRsaKey(_) | ErrorKind::InvalidKeyFormat => {
+            AgentIdentityError::UnsupportedJwk {
+                reason: "the key material is malformed".into(),
+            }
+        }
+        // Json and other errors may quote token content: say less.
+        _ => AgentIdentityError::Verification {
+            reason: "the token could not be verified".into(),
+        },
+    }
+}

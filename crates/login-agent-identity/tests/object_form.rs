@@ -1,0 +1,154 @@
+//! Rule 10: the object form obeys the same claim rules, keeps its
+//! `background_task_id` and unknown keys; `AgentIdentityInput` reads both forms.
+
+use login_agent_identity::{AgentIdentityAuthRecord, AgentIdentityError, AgentIdentityInput};
+use serde_json::json;
+
+use crate::common::{minimal_payload, token_with_payload};
+
+#[test]
+fn rule10_object_form_keeps_background_task_id_and_normalizes_registered_at() {
+    let mut object = minimal_payload();
+    object["background_task_id"] = json!("task-9");
+    object["registered_at"] = json!(1_767_225_600);
+    let record: AgentIdentityAuthRecord = serde_json::from_value(object).unwrap();
+    assert_eq!(record.background_task_id.as_deref(), Some("task-9"));
+    assert_eq!(
+        record.registered_at.as_deref(),
+        Some("2026-01-01T00:00:00Z")
+    );
+}
+
+#[test]
+fn rule10_object_form_applies_the_claim_rules() {
+    let mut object = minimal_payload();
+    object["agent_private_key"] = json!("AAAA");
+    let error = serde_json::from_value::<AgentIdentityAuthRecord>(object).unwrap_err();
+    assert!(error.to_string().contains("agent_private_key"), "{error}");
+    let mut object = minimal_payload();
+    object.as_object_mut().unwrap().remove("workspace_id");
+    let error = serde_json::from_value::<AgentIdentityAuthRecord>(object).unwrap_err();
+    assert!(error.to_string().contains("workspace_id"), "{error}");
+}
+
+#[test]
+fn record_keeps_unknown_keys_in_order_on_round_trip() {
+    let mut object = minimal_payload();
+    object["zeta_future_field"] = json!({"nested": true});
+    object["alpha_future_field"] = json!([1, 2]);
+    let record: AgentIdentityAuthRecord = serde_json::from_value(object.clone()).unwrap();
+    let written = serde_json::to_value(&record).unwrap();
+    assert_eq!(written, object);
+    let keys: Vec<_> = written.as_object().unwrap().keys().cloned().collect();
+    assert_eq!(
+        keys[3..],
+        [
+            "zeta_future_field".to_owned(),
+            "alpha_future_field".to_owned()
+        ]
+    );
+}
+
+#[test]
+fn record_omits_absent_optional_fields_when_written() {
+    let record: AgentIdentityAuthRecord = serde_json::from_value(minimal_payload()).unwrap();
+    let written = serde_json::to_value(&record).unwrap();
+    let keys: Vec<_> = written
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        keys,
+        ["workspace_id", "agent_runtime_id", "agent_private_key"]
+    );
+}
+
+#[test]
+fn input_deserializes_object_as_record_and_string_as_jwt() {
+    let object = minimal_payload();
+    let token = token_with_payload(&object);
+    let from_object: AgentIdentityInput = serde_json::from_value(object).unwrap();
+    let from_string: AgentIdentityInput = serde_json::from_value(json!(token)).unwrap();
+    assert!(!from_object.is_jwt() && from_string.is_jwt());
+    assert_eq!(
+        from_object.into_record().unwrap(),
+        from_string.into_record().unwrap()
+    );
+}
+
+#[test]
+fn input_of_another_json_type_is_refused() {
+    let error = serde_json::from_value::<AgentIdentityInput>(json!(42)).unwrap_err();
+    assert!(error.to_string().contains("agent identity"), "{error}");
+}
+
+#[test]
+fn input_parses_raw_text_by_its_first_non_blank_character() {
+    let object = minimal_payload();
+    let token = token_with_payload(&object);
+    let from_text: AgentIdentityInput = format!("\n  {object}\n").parse().unwrap();
+    assert!(!from_text.is_jwt());
+    let from_jwt: AgentIdentityInput = format!("{token}\n").parse().unwrap();
+    assert!(from_jwt.is_jwt());
+    assert_eq!(
+        from_text.into_record().unwrap(),
+        from_jwt.into_record().unwrap()
+    );
+}
+
+#[test]
+fn input_text_with_broken_object_names_the_position() {
+    let error = "{\"workspace_id\": "
+        .parse::<AgentIdentityInput>()
+        .unwrap_err();
+    assert!(matches!(error, AgentIdentityError::InvalidObject { .. }));
+    assert!(error.to_string().contains("line 1"), "{error}");
+}
+
+#[test]
+fn input_text_with_duplicate_key_is_refused() {
+    let text = r#"{"workspace_id":"a","workspace_id":"b"}"#;
+    let error = text.parse::<AgentIdentityInput>().unwrap_err();
+    assert!(
+        error.to_string().contains("duplicate key `workspace_id`"),
+        "{error}"
+    );
+}
+
+#[test]
+fn input_text_is_refused_when_empty_or_too_large() {
+    assert_eq!(
+        "  ".parse::<AgentIdentityInput>().unwrap_err(),
+        AgentIdentityError::Empty
+    );
+    let huge = format!("{{\"pad\":\"{}\"}}", "a".repeat(70_000));
+    assert!(matches!(
+        huge.parse::<AgentIdentityInput>().unwrap_err(),
+        AgentIdentityError::TooLarge { .. }
+    ));
+}
+
+#[test]
+fn record_built_by_hand_is_validated_by_into_record() {
+    let mut record: AgentIdentityAuthRecord = serde_json::from_value(minimal_payload()).unwrap();
+    record.registered_at = Some("2026-04-17T03:18:00+02:00".into());
+    let normalized = AgentIdentityInput::Record(record.clone())
+        .into_record()
+        .unwrap();
+    assert_eq!(
+        normalized.registered_at.as_deref(),
+        Some("2026-04-17T01:18:00Z")
+    );
+    record.workspace_id.clear();
+    let error = AgentIdentityInput::Record(record)
+        .into_record()
+        .unwrap_err();
+    assert_eq!(
+        error,
+        AgentIdentityError::EmptyClaim {
+            claim: "workspace_id"
+        }
+    );
+}

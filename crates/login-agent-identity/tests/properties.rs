@@ -1,0 +1,90 @@
+//! Property tests: no input makes the decoder panic, and minting then
+//! decoding returns what went in.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use login_agent_identity::{
+    AgentIdentityAuthRecord, AgentIdentityInput, AgentIdentityJwtClaims, AgentIdentityKey,
+    JwtSigningKey, mint_agent_identity_jwt,
+};
+use proptest::prelude::*;
+
+fn json_value() -> impl Strategy<Value = serde_json::Value> {
+    let leaf = prop_oneof![
+        Just(serde_json::Value::Null),
+        any::<bool>().prop_map(serde_json::Value::from),
+        any::<i64>().prop_map(serde_json::Value::from),
+        any::<f64>().prop_map(serde_json::Value::from),
+        ".{0,40}".prop_map(serde_json::Value::from),
+    ];
+    leaf.prop_recursive(4, 32, 6, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..6).prop_map(serde_json::Value::from),
+            prop::collection::btree_map(
+                prop_oneof![
+                    Just("workspace_id".to_owned()),
+                    Just("agent_runtime_id".to_owned()),
+                    Just("agent_private_key".to_owned()),
+                    Just("registered_at".to_owned()),
+                    Just("chatgpt_user_id".to_owned()),
+                    "[a-z_]{1,12}",
+                ],
+                inner,
+                0..8
+            )
+            .prop_map(|map| serde_json::Value::Object(map.into_iter().collect())),
+        ]
+    })
+}
+
+proptest! {
+    #[test]
+    fn from_jwt_never_panics_on_arbitrary_strings(input in any::<String>()) {
+        let _ = AgentIdentityAuthRecord::from_jwt(&input);
+        let _ = input.parse::<AgentIdentityInput>().and_then(AgentIdentityInput::into_record);
+    }
+
+    #[test]
+    fn from_jwt_never_panics_on_arbitrary_three_segment_inputs(
+        header in "[A-Za-z0-9_=+/-]{0,64}",
+        payload in "[A-Za-z0-9_=+/-]{0,256}",
+        signature in "[A-Za-z0-9_=+/-]{0,64}",
+    ) {
+        let _ = AgentIdentityAuthRecord::from_jwt(&format!("{header}.{payload}.{signature}"));
+    }
+
+    #[test]
+    fn from_jwt_never_panics_on_arbitrary_json_payloads(payload in json_value(), header in json_value()) {
+        let token = format!(
+            "{}.{}.sig",
+            URL_SAFE_NO_PAD.encode(header.to_string()),
+            URL_SAFE_NO_PAD.encode(payload.to_string()),
+        );
+        let _ = AgentIdentityAuthRecord::from_jwt(&token);
+        let _ = serde_json::from_value::<AgentIdentityInput>(payload);
+    }
+
+    #[test]
+    fn mint_then_decode_round_trips(
+        workspace_id in "[^\u{0}]{1,24}",
+        agent_runtime_id in "[^\u{0}]{1,24}",
+        chatgpt_user_id in proptest::option::of(".{0,24}"),
+        registered_at in proptest::option::of(0i64..253_402_300_799),
+    ) {
+        let registered_at = registered_at.map(|seconds| {
+            time::OffsetDateTime::from_unix_timestamp(seconds)
+                .unwrap()
+                .format(&time::format_description::well_known::Rfc3339)
+                .unwrap()
+        });
+        let claims = AgentIdentityJwtClaims {
+            workspace_id,
+            agent_runtime_id: agent_runtime_id.clone(),
+            agent_private_key: AgentIdentityKey::generate(agent_runtime_id).private_key_pkcs8_base64(),
+            chatgpt_user_id,
+            registered_at,
+        };
+        let jwt = mint_agent_identity_jwt(&claims, &JwtSigningKey::generate()).unwrap();
+        prop_assert_eq!(AgentIdentityAuthRecord::from_jwt(&jwt).unwrap().to_claims(), claims);
+    }
+}

@@ -1,0 +1,266 @@
+//! Signature verification against a JWK set: EdDSA, ES256 and RS256 are
+//! accepted; a wrong kid, a wrong key, an expired token, `none` and HMAC
+//! are each refused with their own error.
+
+use std::sync::OnceLock;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use login_agent_identity::{
+    AgentIdentityError, AgentIdentityJwtClaims, AgentIdentityKey, JwkSet, JwtSigningKey,
+    VerifyOptions, mint_agent_identity_jwt, verify_agent_identity_jwt,
+};
+use serde_json::{Value, json};
+
+use crate::common::minimal_payload;
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+fn jwks(keys: Vec<Value>) -> JwkSet {
+    serde_json::from_value(json!({ "keys": keys })).unwrap()
+}
+
+fn sign(alg: Algorithm, kid: &str, key: &EncodingKey, payload: &Value) -> String {
+    let mut header = Header::new(alg);
+    header.kid = Some(kid.into());
+    jsonwebtoken::encode(&header, payload, key).unwrap()
+}
+
+struct Es256 {
+    encoding: EncodingKey,
+    jwk: Value,
+}
+
+fn es256() -> Es256 {
+    use p256::elliptic_curve::sec1::ToEncodedPoint as _;
+    use p256::pkcs8::EncodePrivateKey as _;
+    let secret = p256::SecretKey::random(&mut rand_core::OsRng);
+    let point = secret.public_key().to_encoded_point(false);
+    let jwk = json!({
+        "kty": "EC", "crv": "P-256", "kid": "ec-1",
+        "x": URL_SAFE_NO_PAD.encode(point.x().unwrap()),
+        "y": URL_SAFE_NO_PAD.encode(point.y().unwrap()),
+    });
+    Es256 {
+        encoding: EncodingKey::from_ec_der(secret.to_pkcs8_der().unwrap().as_bytes()),
+        jwk,
+    }
+}
+
+struct Rs256 {
+    encoding: EncodingKey,
+    jwk: Value,
+}
+
+/// RSA key generation is the slow part of this suite: do it once.
+fn rs256() -> &'static Rs256 {
+    static KEY: OnceLock<Rs256> = OnceLock::new();
+    KEY.get_or_init(|| {
+        use rsa::pkcs1::EncodeRsaPrivateKey as _;
+        use rsa::traits::PublicKeyParts as _;
+        let private = rsa::RsaPrivateKey::new(&mut rand_core::OsRng, 2048).unwrap();
+        let jwk = json!({
+            "kty": "RSA", "kid": "rsa-1", "alg": "RS256",
+            "n": URL_SAFE_NO_PAD.encode(private.n().to_bytes_be()),
+            "e": URL_SAFE_NO_PAD.encode(private.e().to_bytes_be()),
+        });
+        Rs256 {
+            encoding: EncodingKey::from_rsa_der(private.to_pkcs1_der().unwrap().as_bytes()),
+            jwk,
+        }
+    })
+}
+
+fn eddsa_token(signer: &JwtSigningKey) -> String {
+    let claims = AgentIdentityJwtClaims {
+        workspace_id: "ws-1".into(),
+        agent_runtime_id: "rt-1".into(),
+        agent_private_key: AgentIdentityKey::generate("rt-1").private_key_pkcs8_base64(),
+        chatgpt_user_id: None,
+        registered_at: None,
+    };
+    mint_agent_identity_jwt(&claims, signer).unwrap()
+}
+
+fn verify(token: &str, set: &JwkSet) -> Result<AgentIdentityJwtClaims, AgentIdentityError> {
+    verify_agent_identity_jwt(token, set, &VerifyOptions::default())
+}
+
+#[test]
+fn verification_accepts_eddsa_token() {
+    let signer = JwtSigningKey::generate();
+    let claims = verify(&eddsa_token(&signer), &jwks(vec![signer.public_jwk()])).unwrap();
+    assert_eq!(claims.workspace_id, "ws-1");
+}
+
+#[test]
+fn verification_accepts_es256_token() {
+    let key = es256();
+    let token = sign(Algorithm::ES256, "ec-1", &key.encoding, &minimal_payload());
+    verify(&token, &jwks(vec![key.jwk])).unwrap();
+}
+
+#[test]
+fn verification_accepts_rs256_token() {
+    let key = rs256();
+    let token = sign(Algorithm::RS256, "rsa-1", &key.encoding, &minimal_payload());
+    verify(&token, &jwks(vec![key.jwk.clone()])).unwrap();
+}
+
+#[test]
+fn verification_refuses_unknown_kid() {
+    let signer = JwtSigningKey::generate();
+    let mut other = JwtSigningKey::generate().public_jwk();
+    other["kid"] = json!("someone-else");
+    assert_eq!(
+        verify(&eddsa_token(&signer), &jwks(vec![other])).unwrap_err(),
+        AgentIdentityError::UnknownKid
+    );
+}
+
+#[test]
+fn verification_refuses_missing_kid() {
+    let key = es256();
+    let token = jsonwebtoken::encode(
+        &Header::new(Algorithm::ES256),
+        &minimal_payload(),
+        &key.encoding,
+    )
+    .unwrap();
+    assert_eq!(
+        verify(&token, &jwks(vec![key.jwk])).unwrap_err(),
+        AgentIdentityError::MissingKid
+    );
+}
+
+#[test]
+fn verification_refuses_wrong_key_under_the_right_kid() {
+    let signer = JwtSigningKey::generate();
+    let mut impostor = JwtSigningKey::generate().public_jwk();
+    impostor["kid"] = json!(signer.kid());
+    assert_eq!(
+        verify(&eddsa_token(&signer), &jwks(vec![impostor])).unwrap_err(),
+        AgentIdentityError::InvalidSignature
+    );
+}
+
+#[test]
+fn verification_refuses_expired_token_and_honours_leeway() {
+    let key = es256();
+    let mut payload = minimal_payload();
+    payload["exp"] = json!(now() - 120);
+    let token = sign(Algorithm::ES256, "ec-1", &key.encoding, &payload);
+    let set = jwks(vec![key.jwk]);
+    assert_eq!(
+        verify(&token, &set).unwrap_err(),
+        AgentIdentityError::Expired
+    );
+    let lenient = VerifyOptions::default().with_leeway_secs(600);
+    verify_agent_identity_jwt(&token, &set, &lenient).unwrap();
+}
+
+#[test]
+fn verification_refuses_token_not_valid_yet() {
+    let key = es256();
+    let mut payload = minimal_payload();
+    payload["nbf"] = json!(now() + 3600);
+    let token = sign(Algorithm::ES256, "ec-1", &key.encoding, &payload);
+    assert_eq!(
+        verify(&token, &jwks(vec![key.jwk])).unwrap_err(),
+        AgentIdentityError::NotYetValid
+    );
+}
+
+#[test]
+fn verification_refuses_alg_none() {
+    let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","kid":"k"}"#);
+    let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&minimal_payload()).unwrap());
+    let token = format!("{header}.{payload}.AAAA");
+    let signer = JwtSigningKey::generate();
+    assert_eq!(
+        verify(&token, &jwks(vec![signer.public_jwk()])).unwrap_err(),
+        AgentIdentityError::AlgNone
+    );
+}
+
+#[test]
+fn verification_refuses_hs256() {
+    let token = sign(
+        Algorithm::HS256,
+        "k",
+        &EncodingKey::from_secret(b"shared"),
+        &minimal_payload(),
+    );
+    let oct = json!({"kty": "oct", "kid": "k", "k": URL_SAFE_NO_PAD.encode(b"shared")});
+    let error = verify(&token, &jwks(vec![oct])).unwrap_err();
+    assert_eq!(
+        error,
+        AgentIdentityError::HmacRefused {
+            alg: "HS256".into()
+        }
+    );
+}
+
+#[test]
+fn verification_takes_the_algorithm_from_the_jwk_not_the_header() {
+    // An ES256 header pointing at an Ed25519 key is refused before any
+    // signature check.
+    let key = es256();
+    let signer = JwtSigningKey::generate();
+    let token = sign(
+        Algorithm::ES256,
+        signer.kid(),
+        &key.encoding,
+        &minimal_payload(),
+    );
+    let error = verify(&token, &jwks(vec![signer.public_jwk()])).unwrap_err();
+    assert_eq!(
+        error,
+        AgentIdentityError::AlgorithmMismatch {
+            header: "ES256".into(),
+            key: "EdDSA".into()
+        }
+    );
+}
+
+#[test]
+fn verification_checks_issuer_and_audience_when_asked() {
+    let key = rs256();
+    let mut payload = minimal_payload();
+    payload["iss"] = json!("https://auth.invalid");
+    payload["aud"] = json!("agents");
+    let token = sign(Algorithm::RS256, "rsa-1", &key.encoding, &payload);
+    let set = jwks(vec![key.jwk.clone()]);
+    let both = VerifyOptions::default()
+        .with_issuer("https://auth.invalid")
+        .with_audience("agents");
+    verify_agent_identity_jwt(&token, &set, &both).unwrap();
+    let wrong_iss = VerifyOptions::default().with_issuer("https://other.invalid");
+    assert_eq!(
+        verify_agent_identity_jwt(&token, &set, &wrong_iss).unwrap_err(),
+        AgentIdentityError::InvalidIssuer
+    );
+    let wrong_aud = VerifyOptions::default().with_audience("humans");
+    assert_eq!(
+        verify_agent_identity_jwt(&token, &set, &wrong_aud).unwrap_err(),
+        AgentIdentityError::InvalidAudience
+    );
+}
+
+#[test]
+fn verified_token_still_obeys_the_claim_rules() {
+    let key = es256();
+    let mut payload = minimal_payload();
+    payload["agent_private_key"] = json!("AAAA");
+    let token = sign(Algorithm::ES256, "ec-1", &key.encoding, &payload);
+    let message = verify(&token, &jwks(vec![key.jwk]))
+        .unwrap_err()
+        .to_string();
+    assert!(message.contains("agent_private_key"), "{message}");
+}

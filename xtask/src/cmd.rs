@@ -1,0 +1,229 @@
+//! Running external commands: echo each one to stderr, run it, and turn a
+//! failure into an [`Error`] that carries the exit code xtask should use.
+
+use std::ffi::{OsStr, OsString};
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus, Stdio};
+
+/// Why a task failed.
+#[derive(Debug)]
+pub enum Error {
+    /// A command ran and failed; xtask exits with the same code.
+    Failed {
+        /// The command as it was echoed.
+        command: String,
+        /// Its exit code (128 + signal number if it was killed).
+        code: i32,
+    },
+    /// Bad command line; xtask prints usage and exits with 2.
+    Usage(String),
+    /// Anything else (missing tool, spawn failure); xtask exits with 1.
+    Other(String),
+}
+
+impl Error {
+    /// The process exit code that reports this error.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Self::Failed { code, .. } => *code,
+            Self::Usage(_) => 2,
+            Self::Other(_) => 1,
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Failed { command, code } => write!(f, "`{command}` failed (exit code {code})"),
+            Self::Usage(msg) | Self::Other(msg) => f.write_str(msg),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// Result of a task.
+pub type Result<T = ()> = std::result::Result<T, Error>;
+
+/// A command to run, echoed as `$ NAME=value program args...` before it runs.
+#[derive(Debug, Clone)]
+pub struct Cmd {
+    program: OsString,
+    /// Short name shown in the echo (`cargo` rather than its full path).
+    shown: String,
+    args: Vec<OsString>,
+    envs: Vec<(OsString, OsString)>,
+    dir: Option<PathBuf>,
+}
+
+impl Cmd {
+    /// A command running `program`, echoed as `shown`.
+    pub fn new(program: impl Into<OsString>, shown: &str) -> Self {
+        Self {
+            program: program.into(),
+            shown: shown.to_owned(),
+            args: Vec::new(),
+            envs: Vec::new(),
+            dir: None,
+        }
+    }
+
+    /// The cargo that runs us (`$CARGO`, else the one that built us).
+    pub fn cargo() -> Self {
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| OsString::from(env!("CARGO")));
+        Self::new(cargo, "cargo")
+    }
+
+    /// Appends one argument.
+    pub fn arg(mut self, arg: impl AsRef<OsStr>) -> Self {
+        self.args.push(arg.as_ref().to_owned());
+        self
+    }
+
+    /// Appends several arguments.
+    pub fn args<I, S>(mut self, args: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        self.args
+            .extend(args.into_iter().map(|a| a.as_ref().to_owned()));
+        self
+    }
+
+    /// Sets an environment variable for the command.
+    pub fn env(mut self, key: impl AsRef<OsStr>, value: impl AsRef<OsStr>) -> Self {
+        self.envs
+            .push((key.as_ref().to_owned(), value.as_ref().to_owned()));
+        self
+    }
+
+    /// Runs the command in `dir`.
+    pub fn current_dir(mut self, dir: impl AsRef<Path>) -> Self {
+        self.dir = Some(dir.as_ref().to_owned());
+        self
+    }
+
+    /// Echoes and runs the command with inherited stdio; fails unless it
+    /// exits successfully.
+    pub fn run(&self) -> Result {
+        let status = self.status(false)?;
+        self.check(status)
+    }
+
+    /// Echoes and runs the command, returning its stdout (stderr inherited).
+    pub fn read_stdout(&self) -> Result<String> {
+        eprintln!("$ {self}");
+        let output = self
+            .command()
+            .stderr(Stdio::inherit())
+            .output()
+            .map_err(|e| Error::Other(format!("cannot run `{self}`: {e}")))?;
+        self.check(output.status)?;
+        String::from_utf8(output.stdout)
+            .map_err(|_| Error::Other(format!("`{self}` printed non-UTF-8 output")))
+    }
+
+    /// Runs the command silently (no echo, no output) and reports whether it
+    /// succeeded. For probing whether a tool is installed.
+    pub fn succeeds_quietly(&self) -> bool {
+        self.status(true).is_ok_and(|s| s.success())
+    }
+
+    fn status(&self, quiet: bool) -> Result<ExitStatus> {
+        let mut command = self.command();
+        if quiet {
+            command.stdout(Stdio::null()).stderr(Stdio::null());
+        } else {
+            eprintln!("$ {self}");
+        }
+        command
+            .status()
+            .map_err(|e| Error::Other(format!("cannot run `{self}`: {e}")))
+    }
+
+    fn command(&self) -> Command {
+        let mut command = Command::new(&self.program);
+        command.args(&self.args);
+        command.envs(self.envs.iter().map(|(k, v)| (k, v)));
+        if let Some(dir) = &self.dir {
+            command.current_dir(dir);
+        }
+        command
+    }
+
+    fn check(&self, status: ExitStatus) -> Result {
+        if status.success() {
+            return Ok(());
+        }
+        Err(Error::Failed {
+            command: self.to_string(),
+            code: exit_code(status),
+        })
+    }
+}
+
+impl fmt::Display for Cmd {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (key, value) in &self.envs {
+            write!(f, "{}={} ", key.to_string_lossy(), quote(value))?;
+        }
+        f.write_str(&self.shown)?;
+        for arg in &self.args {
+            write!(f, " {}", quote(arg))?;
+        }
+        Ok(())
+    }
+}
+
+/// Quotes `s` for display if a shell would need it.
+fn quote(s: &OsStr) -> String {
+    let s = s.to_string_lossy();
+    let plain = !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c));
+    if plain {
+        s.into_owned()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
+}
+
+#[cfg(unix)]
+fn exit_code(status: ExitStatus) -> i32 {
+    use std::os::unix::process::ExitStatusExt;
+    status
+        .code()
+        .or_else(|| status.signal().map(|sig| 128 + sig))
+        .unwrap_or(1)
+}
+
+#[cfg(not(unix))]
+fn exit_code(status: ExitStatus) -> i32 {
+    status.code().unwrap_or(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_quotes_only_when_needed() {
+        let cmd = Cmd::new("/usr/bin/cargo", "cargo")
+            .env("RUSTC_BOOTSTRAP", "1")
+            .args(["fuzz", "run", "a b", "--", "-max_total_time=30", "it's"]);
+        assert_eq!(
+            cmd.to_string(),
+            r"RUSTC_BOOTSTRAP=1 cargo fuzz run 'a b' -- -max_total_time=30 'it'\''s'"
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn failure_carries_exit_code() {
+        let err = Cmd::new("sh", "sh").args(["-c", "exit 7"]).run();
+        assert_eq!(err.map_err(|e| e.exit_code()), Err(7));
+    }
+}
