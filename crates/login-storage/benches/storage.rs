@@ -1,0 +1,3 @@
+//! Criterion benchmarks of the file home (placeholder).
+
+fn main() {}

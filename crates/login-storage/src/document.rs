@@ -1,0 +1,300 @@
+//! [`AuthDotJson`]: the serde model of `$CODEX_HOME/auth.json`.
+//!
+//! Compatible with the files the mirrored coding-agent CLI writes: the same
+//! keys, `OPENAI_API_KEY` always written (as `null` when absent), unknown
+//! keys kept in order and written back unchanged.
+
+use std::fmt;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use login_agent_identity::{
+    AgentIdentityAuthRecord, AgentIdentityError, AgentIdentityInput, SecretString,
+};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::{Map, Value};
+use time::OffsetDateTime;
+
+/// How a document says it authenticates (`auth_mode`).
+///
+/// Wire values: `"apikey"`, `"chatgpt"`, `"agentIdentity"`. Any other string
+/// is kept as [`AuthMode::Unknown`] and written back unchanged, so a newer
+/// writer's mode survives our round trip.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AuthMode {
+    /// An OpenAI API key.
+    ApiKey,
+    /// ChatGPT OAuth tokens.
+    Chatgpt,
+    /// A tokenless agent identity.
+    AgentIdentity,
+    /// A mode this version does not know, kept verbatim.
+    Unknown(String),
+}
+
+impl AuthMode {
+    /// The wire value.
+    pub fn as_str(&self) -> &str {
+        match self {
+            AuthMode::ApiKey => "apikey",
+            AuthMode::Chatgpt => "chatgpt",
+            AuthMode::AgentIdentity => "agentIdentity",
+            AuthMode::Unknown(other) => other,
+        }
+    }
+
+    /// Parses a wire value; unknown strings become [`AuthMode::Unknown`].
+    pub fn from_wire(value: &str) -> Self {
+        match value {
+            "apikey" => AuthMode::ApiKey,
+            "chatgpt" => AuthMode::Chatgpt,
+            "agentIdentity" => AuthMode::AgentIdentity,
+            other => AuthMode::Unknown(other.to_owned()),
+        }
+    }
+}
+
+impl fmt::Display for AuthMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for AuthMode {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for AuthMode {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(|value| AuthMode::from_wire(&value))
+    }
+}
+
+/// The document kept in `auth.json`, in the keyring, or in memory.
+///
+/// `Debug` redacts the API key, the three tokens and the private key, and
+/// shows only the names of unknown keys.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AuthDotJson {
+    /// The declared mode; see [`AuthDotJson::resolved_mode`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_mode: Option<AuthMode>,
+    /// An OpenAI API key. Always written, as `null` when absent.
+    #[serde(rename = "OPENAI_API_KEY", default)]
+    pub openai_api_key: Option<SecretString>,
+    /// ChatGPT OAuth tokens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tokens: Option<TokenData>,
+    /// When the tokens were last refreshed.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "time::serde::rfc3339::option"
+    )]
+    pub last_refresh: Option<OffsetDateTime>,
+    /// The agent identity: the object or a JWT string when read; always
+    /// written in object form, so a `background_task_id` cached later persists.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "identity_as_object"
+    )]
+    pub agent_identity: Option<AgentIdentityInput>,
+    /// Top-level keys this version does not know, in their original order.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+fn identity_as_object<S: Serializer>(
+    identity: &Option<AgentIdentityInput>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    use serde::ser::Error as _;
+    match identity {
+        Some(AgentIdentityInput::Jwt(jwt)) => {
+            AgentIdentityAuthRecord::from_jwt(jwt.expose_secret())
+                .map_err(S::Error::custom)?
+                .serialize(serializer)
+        }
+        other => other.serialize(serializer),
+    }
+}
+
+impl AuthDotJson {
+    /// A document holding only an API key.
+    pub fn with_api_key(api_key: SecretString) -> Self {
+        Self {
+            auth_mode: Some(AuthMode::ApiKey),
+            openai_api_key: Some(api_key),
+            ..Self::default()
+        }
+    }
+
+    /// A document holding only an agent identity (the tokenless case).
+    pub fn with_agent_identity(record: AgentIdentityAuthRecord) -> Self {
+        Self {
+            auth_mode: Some(AuthMode::AgentIdentity),
+            agent_identity: Some(AgentIdentityInput::Record(record)),
+            ..Self::default()
+        }
+    }
+
+    /// How this document authenticates: `auth_mode` if set; else API key if
+    /// `OPENAI_API_KEY` is set; else ChatGPT if `tokens` is set; else agent
+    /// identity if `agent_identity` is set (the tokenless case); else `None`.
+    pub fn resolved_mode(&self) -> Option<AuthMode> {
+        if let Some(mode) = &self.auth_mode {
+            return Some(mode.clone());
+        }
+        if self.openai_api_key.is_some() {
+            return Some(AuthMode::ApiKey);
+        }
+        if self.tokens.is_some() {
+            return Some(AuthMode::Chatgpt);
+        }
+        self.agent_identity
+            .as_ref()
+            .map(|_| AuthMode::AgentIdentity)
+    }
+
+    /// The agent identity as a validated record (a JWT string is decoded;
+    /// the document itself is not changed).
+    pub fn agent_identity_record(
+        &self,
+    ) -> Result<Option<AgentIdentityAuthRecord>, AgentIdentityError> {
+        self.agent_identity
+            .clone()
+            .map(AgentIdentityInput::into_record)
+            .transpose()
+    }
+}
+
+impl fmt::Debug for AuthDotJson {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuthDotJson")
+            .field("auth_mode", &self.auth_mode)
+            .field("openai_api_key", &self.openai_api_key)
+            .field("tokens", &self.tokens)
+            .field("last_refresh", &self.last_refresh)
+            .field("agent_identity", &self.agent_identity)
+            .field("extra_keys", &self.extra.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+/// ChatGPT OAuth tokens. `Debug` redacts all three tokens.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+pub struct TokenData {
+    /// The OpenID id token, kept as the raw JWT; see [`IdToken::claims`].
+    pub id_token: IdToken,
+    /// The OAuth access token.
+    pub access_token: SecretString,
+    /// The OAuth refresh token.
+    pub refresh_token: SecretString,
+    /// The ChatGPT account the tokens belong to.
+    #[serde(default)]
+    pub account_id: Option<String>,
+    /// Keys of `tokens` this version does not know.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for TokenData {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenData")
+            .field("id_token", &self.id_token)
+            .field("access_token", &self.access_token)
+            .field("refresh_token", &self.refresh_token)
+            .field("account_id", &self.account_id)
+            .field("extra_keys", &self.extra.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+/// The raw id token (a JWT). Its claims are parsed on demand, so a
+/// malformed token is reported where it is used, not when `auth.json` loads.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct IdToken(SecretString);
+
+impl fmt::Debug for IdToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("IdToken").field(&self.0).finish()
+    }
+}
+
+/// What the id token says about the account.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IdTokenClaims {
+    /// `email`, else `https://api.openai.com/profile`.`email`.
+    pub email: Option<String>,
+    /// `https://api.openai.com/auth`.`chatgpt_plan_type`.
+    pub chatgpt_plan_type: Option<String>,
+    /// `https://api.openai.com/auth`.`chatgpt_user_id`, else `user_id`.
+    pub chatgpt_user_id: Option<String>,
+    /// `https://api.openai.com/auth`.`chatgpt_account_id`.
+    pub chatgpt_account_id: Option<String>,
+}
+
+/// `tokens.id_token` is not a readable JWT.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`tokens.id_token` is malformed: {reason}")]
+pub struct IdTokenError {
+    reason: &'static str,
+}
+
+impl IdToken {
+    /// Wraps a raw JWT.
+    pub fn new(raw: SecretString) -> Self {
+        Self(raw)
+    }
+
+    /// The raw JWT.
+    pub fn raw(&self) -> &SecretString {
+        &self.0
+    }
+
+    /// Parses the payload (the signature is not verified: the token came
+    /// from our own login and is only read for display and routing).
+    pub fn claims(&self) -> Result<IdTokenClaims, IdTokenError> {
+        let malformed = |reason| IdTokenError { reason };
+        let mut segments = self.0.expose_secret().split('.');
+        let (Some(_), Some(payload), Some(_), None) = (
+            segments.next(),
+            segments.next(),
+            segments.next(),
+            segments.next(),
+        ) else {
+            return Err(malformed("it is not a JWT with 3 segments"));
+        };
+        let bytes = URL_SAFE_NO_PAD
+            .decode(payload.trim_end_matches('='))
+            .map_err(|_| malformed("the payload is not base64url"))?;
+        let payload: Value =
+            serde_json::from_slice(&bytes).map_err(|_| malformed("the payload is not JSON"))?;
+        let Value::Object(payload) = payload else {
+            return Err(malformed("the payload is not a JSON object"));
+        };
+        let string = |object: Option<&Value>, key: &str| {
+            object
+                .and_then(|o| o.get(key))
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        };
+        let auth = payload.get("https://api.openai.com/auth");
+        let profile = payload.get("https://api.openai.com/profile");
+        Ok(IdTokenClaims {
+            email: payload
+                .get("email")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+                .or_else(|| string(profile, "email")),
+            chatgpt_plan_type: string(auth, "chatgpt_plan_type"),
+            chatgpt_user_id: string(auth, "chatgpt_user_id").or_else(|| string(auth, "user_id")),
+            chatgpt_account_id: string(auth, "chatgpt_account_id"),
+        })
+    }
+}

@@ -1,0 +1,67 @@
+//! [`EphemeralAuthStorage`]: documents in process memory, keyed like the
+//! keyring entry, so two handles on one home in one process share them.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard, OnceLock};
+
+use crate::{
+    AuthDotJson, AuthStorageBackend, StorageError, StorageLocation, UpdateFn,
+    keyring_account_for_home,
+};
+
+fn documents() -> MutexGuard<'static, HashMap<String, AuthDotJson>> {
+    static DOCUMENTS: OnceLock<Mutex<HashMap<String, AuthDotJson>>> = OnceLock::new();
+    // A panic while holding the lock cannot leave a half-written document
+    // (values are replaced whole), so a poisoned lock is still usable.
+    DOCUMENTS
+        .get_or_init(Mutex::default)
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Process memory; nothing touches the disk.
+#[derive(Debug, Clone)]
+pub struct EphemeralAuthStorage {
+    key: String,
+}
+
+impl EphemeralAuthStorage {
+    /// The in-memory home of `codex_home`.
+    pub fn new(codex_home: &Path) -> Self {
+        Self {
+            key: keyring_account_for_home(codex_home),
+        }
+    }
+}
+
+impl AuthStorageBackend for EphemeralAuthStorage {
+    fn load(&self) -> Result<Option<AuthDotJson>, StorageError> {
+        Ok(documents().get(&self.key).cloned())
+    }
+
+    fn save(&self, auth: &AuthDotJson) -> Result<(), StorageError> {
+        documents().insert(self.key.clone(), auth.clone());
+        Ok(())
+    }
+
+    fn delete(&self) -> Result<bool, StorageError> {
+        Ok(documents().remove(&self.key).is_some())
+    }
+
+    fn update(&self, f: &mut UpdateFn<'_>) -> Result<Option<AuthDotJson>, StorageError> {
+        let mut documents = documents();
+        let current = documents.get(&self.key).cloned();
+        match f(current.clone())? {
+            Some(next) => {
+                documents.insert(self.key.clone(), next.clone());
+                Ok(Some(next))
+            }
+            None => Ok(current),
+        }
+    }
+
+    fn location(&self) -> StorageLocation {
+        StorageLocation::Ephemeral
+    }
+}
