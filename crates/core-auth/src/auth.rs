@@ -1,0 +1,177 @@
+//! [`CodexAuth`]: how the runtime is authenticated, and where that came from.
+
+use std::fmt;
+use std::sync::Arc;
+
+use login_agent_identity::{AgentIdentityAuthRecord, SecretString};
+use login_storage::{AuthMode, IdTokenClaims, StorageLocation, TokenData};
+
+/// Where an auth came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AuthSource {
+    /// An environment variable (`CODEX_API_KEY` or `CODEX_AGENT_IDENTITY`).
+    Env(&'static str),
+    /// This process's in-memory store.
+    Ephemeral,
+    /// `$CODEX_HOME/auth.json`.
+    File,
+    /// The OS keyring.
+    Keyring,
+    /// A storage home defined by the embedder.
+    Custom,
+}
+
+impl AuthSource {
+    pub(crate) fn from_location(location: StorageLocation) -> Self {
+        match location {
+            StorageLocation::File => AuthSource::File,
+            StorageLocation::Keyring => AuthSource::Keyring,
+            StorageLocation::Ephemeral => AuthSource::Ephemeral,
+            _ => AuthSource::Custom,
+        }
+    }
+
+    /// Whether the auth is kept by a storage home (as opposed to a variable).
+    pub fn is_stored(self) -> bool {
+        !matches!(self, AuthSource::Env(_))
+    }
+}
+
+impl fmt::Display for AuthSource {
+    /// `env:CODEX_API_KEY`, `env:CODEX_AGENT_IDENTITY`, `ephemeral`, `file`,
+    /// `keyring` or `custom`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AuthSource::Env(variable) => write!(f, "env:{variable}"),
+            AuthSource::Ephemeral => f.write_str("ephemeral"),
+            AuthSource::File => f.write_str("file"),
+            AuthSource::Keyring => f.write_str("keyring"),
+            AuthSource::Custom => f.write_str("custom"),
+        }
+    }
+}
+
+/// The credentials of one auth.
+#[derive(Debug, Clone, PartialEq)]
+#[expect(clippy::large_enum_variant, reason = "held once, behind the Arc of a CodexAuth")]
+pub(crate) enum Credentials {
+    ApiKey(SecretString),
+    Chatgpt {
+        tokens: TokenData,
+        /// `None` when the id token is unreadable.
+        claims: Option<IdTokenClaims>,
+        agent_identity: Option<AgentIdentityAuthRecord>,
+    },
+    AgentIdentity(AgentIdentityAuthRecord),
+}
+
+#[derive(Debug, PartialEq)]
+struct Inner {
+    credentials: Credentials,
+    source: AuthSource,
+}
+
+/// How the runtime is authenticated. Cheap to clone (one `Arc`).
+///
+/// `Debug` redacts the API key, the tokens and the private key.
+#[derive(Clone, PartialEq)]
+pub struct CodexAuth(Arc<Inner>);
+
+impl CodexAuth {
+    pub(crate) fn new(credentials: Credentials, source: AuthSource) -> Self {
+        Self(Arc::new(Inner {
+            credentials,
+            source,
+        }))
+    }
+
+    /// The mode: [`AuthMode::ApiKey`], [`AuthMode::Chatgpt`] or
+    /// [`AuthMode::AgentIdentity`] (tokenless).
+    pub fn mode(&self) -> AuthMode {
+        match &self.0.credentials {
+            Credentials::ApiKey(_) => AuthMode::ApiKey,
+            Credentials::Chatgpt { .. } => AuthMode::Chatgpt,
+            Credentials::AgentIdentity(_) => AuthMode::AgentIdentity,
+        }
+    }
+
+    /// Where the auth came from.
+    pub fn source(&self) -> AuthSource {
+        self.0.source
+    }
+
+    /// The workspace: the agent identity's `workspace_id` for a tokenless
+    /// auth, the id token's `chatgpt_account_id` for ChatGPT.
+    pub fn workspace_id(&self) -> Option<&str> {
+        match &self.0.credentials {
+            Credentials::ApiKey(_) => None,
+            Credentials::Chatgpt { claims, .. } => claims.as_ref()?.chatgpt_account_id.as_deref(),
+            Credentials::AgentIdentity(record) => Some(&record.workspace_id),
+        }
+    }
+
+    /// The account's email, from the id token.
+    pub fn account_email(&self) -> Option<&str> {
+        match &self.0.credentials {
+            Credentials::Chatgpt { claims, .. } => claims.as_ref()?.email.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The id token's claims (ChatGPT only; `None` when unreadable).
+    pub fn id_token_claims(&self) -> Option<&IdTokenClaims> {
+        match &self.0.credentials {
+            Credentials::Chatgpt { claims, .. } => claims.as_ref(),
+            _ => None,
+        }
+    }
+
+    /// The agent identity: the tokenless one, or the one beside ChatGPT tokens.
+    pub fn agent_identity(&self) -> Option<&AgentIdentityAuthRecord> {
+        match &self.0.credentials {
+            Credentials::AgentIdentity(record) => Some(record),
+            Credentials::Chatgpt { agent_identity, .. } => agent_identity.as_ref(),
+            Credentials::ApiKey(_) => None,
+        }
+    }
+
+    /// The API key (API key auth only).
+    pub fn api_key(&self) -> Option<&SecretString> {
+        match &self.0.credentials {
+            Credentials::ApiKey(key) => Some(key),
+            _ => None,
+        }
+    }
+
+    /// The ChatGPT tokens (ChatGPT auth only).
+    pub fn tokens(&self) -> Option<&TokenData> {
+        match &self.0.credentials {
+            Credentials::Chatgpt { tokens, .. } => Some(tokens),
+            _ => None,
+        }
+    }
+
+    /// The same auth with its agent identity replaced (for caching a task id).
+    pub(crate) fn with_agent_identity(&self, record: AgentIdentityAuthRecord) -> Self {
+        let credentials = match &self.0.credentials {
+            Credentials::Chatgpt { tokens, claims, .. } => Credentials::Chatgpt {
+                tokens: tokens.clone(),
+                claims: claims.clone(),
+                agent_identity: Some(record),
+            },
+            _ => Credentials::AgentIdentity(record),
+        };
+        Self::new(credentials, self.0.source)
+    }
+}
+
+impl fmt::Debug for CodexAuth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CodexAuth")
+            .field("mode", &self.mode())
+            .field("source", &self.0.source)
+            .field("credentials", &self.0.credentials)
+            .finish()
+    }
+}

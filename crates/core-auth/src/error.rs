@@ -1,0 +1,111 @@
+//! [`AuthError`]: why startup, login, logout or registration failed.
+//!
+//! Each variant names the variable, home or restriction involved; none
+//! carries a secret (storage and identity errors are already secret-free).
+
+use std::path::PathBuf;
+
+use login_agent_identity::AgentIdentityError;
+use login_storage::StorageError;
+
+/// The error of a task registrar, boxed so any client can report its own.
+pub type RegistrarError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Why an auth operation failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AuthError {
+    /// An environment variable holds an unusable value.
+    #[error("environment variable {variable} is invalid: {reason}")]
+    InvalidEnvVar {
+        /// The variable's name.
+        variable: &'static str,
+        /// Why (never the value).
+        reason: String,
+    },
+    /// `CODEX_HOME` does not name an existing directory.
+    #[error("environment variable CODEX_HOME names {}, which {reason}", path.display())]
+    InvalidCodexHome {
+        /// The path it names.
+        path: PathBuf,
+        /// "does not exist" or "is not a directory".
+        reason: &'static str,
+    },
+    /// No home directory could be found for the default `~/.codex`.
+    #[error("cannot find the home directory for the default CODEX_HOME (~/.codex); set CODEX_HOME")]
+    NoHomeDirectory,
+    /// `CODEX_AGENT_IDENTITY` is set but is not a valid agent identity.
+    #[error("environment variable CODEX_AGENT_IDENTITY is invalid: {0}")]
+    InvalidEnvAgentIdentity(#[source] AgentIdentityError),
+    /// An agent identity given to a login is invalid; nothing was written.
+    #[error("agent identity is invalid: {0}")]
+    InvalidAgentIdentity(#[source] AgentIdentityError),
+    /// The stored document's agent identity is invalid.
+    #[error("the stored agent identity ({location}) is invalid: {source}")]
+    InvalidStoredAgentIdentity {
+        /// Where it was stored.
+        location: String,
+        /// What is wrong with it.
+        #[source]
+        source: AgentIdentityError,
+    },
+    /// The stored document declares a mode but lacks what the mode needs.
+    #[error("the stored auth ({location}) says auth_mode `{mode}` but has no {missing}")]
+    IncompleteStoredAuth {
+        /// Where it was stored.
+        location: String,
+        /// The declared mode.
+        mode: String,
+        /// The missing field.
+        missing: &'static str,
+    },
+    /// The stored document declares a mode this version does not know.
+    #[error(
+        "the stored auth ({location}) uses auth_mode `{mode}`, which this version does not support"
+    )]
+    UnsupportedMode {
+        /// Where it was stored.
+        location: String,
+        /// The unknown mode.
+        mode: String,
+    },
+    /// An API key given to a login is empty.
+    #[error("the API key is empty")]
+    EmptyApiKey,
+    /// The auth belongs to another workspace than the one required.
+    #[error("workspace restriction: workspace `{required}` is required, but the credentials belong to {}", found.as_deref().map_or("no workspace".to_owned(), |found| format!("workspace `{found}`")))]
+    WorkspaceRestriction {
+        /// The forced workspace id.
+        required: String,
+        /// The workspace found, if any.
+        found: Option<String>,
+    },
+    /// The auth uses another login method than the one required.
+    #[error(
+        "login method restriction: {required} login is required, but the credentials are {found}"
+    )]
+    LoginMethodRestriction {
+        /// The forced method.
+        required: &'static str,
+        /// The method found.
+        found: &'static str,
+    },
+    /// An operation needs an agent identity and there is none.
+    #[error("not authenticated with an agent identity")]
+    NoAgentIdentity,
+    /// The identity changed while a task was being registered; the new id
+    /// was not cached, because it belongs to the old identity.
+    #[error(
+        "the agent identity changed during task registration; the registered task id was discarded"
+    )]
+    IdentityChanged,
+    /// The task registrar failed; nothing was cached.
+    #[error("task registration failed: {0}")]
+    Registration(#[source] RegistrarError),
+    /// A storage home failed.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    /// A blocking storage task could not complete (the runtime is shutting down).
+    #[error("storage task did not complete: {0}")]
+    Join(String),
+}

@@ -1,0 +1,428 @@
+//! [`AuthManager`]: the one object a runtime holds for its auth.
+//!
+//! All storage and keyring work runs on tokio's blocking pool; the current
+//! auth lives in a `watch` channel, so [`AuthManager::auth`] is a lock-free
+//! read in practice and subscribers see every change.
+
+use std::sync::Arc;
+
+use login_agent_identity::{AgentIdentityInput, AgentIdentityKey, SecretString};
+use login_storage::{AuthDotJson, AuthMode, TokenData};
+use tokio::sync::{Mutex, watch};
+use tracing::Instrument as _;
+
+use crate::auth::{AuthSource, CodexAuth};
+use crate::config::{AuthConfig, ForcedLoginMethod};
+use crate::error::AuthError;
+use crate::homes::{Homes, identity_document, same_identity};
+use crate::resolve::{from_document, resolve};
+use crate::task::TaskRegistrar;
+
+/// Runs blocking storage work off the runtime's worker threads.
+async fn blocking<T, F>(work: F) -> Result<T, AuthError>
+where
+    T: Send + 'static,
+    F: FnOnce() -> Result<T, AuthError> + Send + 'static,
+{
+    let span = tracing::Span::current();
+    tokio::task::spawn_blocking(move || span.in_scope(work))
+        .await
+        .map_err(|error| AuthError::Join(error.to_string()))?
+}
+
+/// Resolves, holds and changes the runtime's auth.
+///
+/// ```
+/// use core_auth::{AuthConfig, AuthManager, MapEnv};
+/// use std::sync::Arc;
+///
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let home = tempfile::tempdir()?;
+/// let config = AuthConfig::new(home.path()).with_env(Arc::new(MapEnv::new()));
+/// let manager = AuthManager::load(config).await?;
+/// assert!(manager.auth().is_none()); // nothing stored yet
+///
+/// manager.login_with_api_key("sk-example".into()).await?;
+/// let auth = manager.auth().expect("logged in");
+/// assert_eq!(auth.source().to_string(), "file");
+/// assert!(!format!("{auth:?}").contains("sk-example"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # }).unwrap();
+/// ```
+#[derive(Debug)]
+pub struct AuthManager {
+    config: AuthConfig,
+    homes: Arc<Homes>,
+    state: watch::Sender<Option<CodexAuth>>,
+    registration: Mutex<()>,
+}
+
+impl AuthManager {
+    /// Resolves the auth a runtime starting now would use (environment
+    /// first, then the ephemeral store, then the configured home) and
+    /// enforces the configured restrictions.
+    ///
+    /// Not being logged in is `Ok` with [`auth`](Self::auth) `None`; an
+    /// invalid `CODEX_AGENT_IDENTITY` or a corrupt `auth.json` is an error.
+    pub async fn load(config: AuthConfig) -> Result<Arc<Self>, AuthError> {
+        let span = tracing::info_span!(
+            "load",
+            codex_home = %config.codex_home.display(),
+            store = %config.store_mode,
+            source = tracing::field::Empty,
+            mode = tracing::field::Empty,
+        );
+        async move {
+            let homes = Arc::new(Homes::new(&config));
+            let auth = {
+                let (config, homes) = (config.clone(), homes.clone());
+                blocking(move || resolve(&config, &homes)).await?
+            };
+            let manager = Arc::new(Self {
+                config,
+                homes,
+                state: watch::Sender::new(None),
+                registration: Mutex::new(()),
+            });
+            if let Some(auth) = auth {
+                record_auth(&auth);
+                manager.enforce(&auth).await?;
+                manager.state.send_replace(Some(auth));
+            }
+            tracing::info!(
+                logged_in = manager.auth().is_some(),
+                "startup auth resolved"
+            );
+            Ok(manager)
+        }
+        .instrument(span)
+        .await
+    }
+
+    /// The current auth. No I/O; safe on hot paths from many tasks at once.
+    pub fn auth(&self) -> Option<CodexAuth> {
+        self.state.borrow().clone()
+    }
+
+    /// The configuration this manager was loaded with.
+    pub fn config(&self) -> &AuthConfig {
+        &self.config
+    }
+
+    /// A receiver notified on every change of the auth.
+    pub fn subscribe(&self) -> watch::Receiver<Option<CodexAuth>> {
+        self.state.subscribe()
+    }
+
+    /// Re-reads every source; `true` when the auth changed (for instance
+    /// another process logged in or out).
+    pub async fn reload(&self) -> Result<bool, AuthError> {
+        let span = tracing::info_span!(
+            "reload",
+            source = tracing::field::Empty,
+            mode = tracing::field::Empty
+        );
+        async move {
+            let auth = self.resolve_now().await?;
+            if let Some(auth) = &auth {
+                record_auth(auth);
+                self.enforce(auth).await?;
+            }
+            Ok(self.state.send_if_modified(|current| {
+                if *current == auth {
+                    return false;
+                }
+                *current = auth;
+                true
+            }))
+        }
+        .instrument(span)
+        .await
+    }
+
+    /// Removes credentials from every home they may have been kept in
+    /// (the environment identity's memory, the ephemeral store, the file and
+    /// the keyring); `true` when anything was removed. The manager is logged
+    /// out afterwards. Credentials in `CODEX_API_KEY`/`CODEX_AGENT_IDENTITY`
+    /// cannot be removed by a process: a later [`reload`](Self::reload)
+    /// finds them again.
+    pub async fn logout(&self) -> Result<bool, AuthError> {
+        let span = tracing::info_span!("logout", codex_home = %self.config.codex_home.display());
+        async move {
+            let homes = self.homes.clone();
+            let removed = blocking(move || homes.logout_all().map_err(AuthError::from)).await?;
+            self.state.send_replace(None);
+            tracing::info!(removed, "logged out");
+            Ok(removed)
+        }
+        .instrument(span)
+        .await
+    }
+
+    /// Stores an API key, replacing the stored document atomically.
+    pub async fn login_with_api_key(&self, api_key: SecretString) -> Result<CodexAuth, AuthError> {
+        let trimmed = api_key.expose_secret().trim();
+        if trimmed.is_empty() {
+            return Err(AuthError::EmptyApiKey);
+        }
+        let document = AuthDotJson::with_api_key(trimmed.to_owned().into());
+        self.login(document)
+            .instrument(tracing::info_span!("login", mode = "apikey"))
+            .await
+    }
+
+    /// Stores an agent identity (JWT or object), validated before anything
+    /// is written; the document is replaced atomically.
+    pub async fn login_with_agent_identity(
+        &self,
+        input: AgentIdentityInput,
+    ) -> Result<CodexAuth, AuthError> {
+        let document = identity_document(input).map_err(AuthError::InvalidAgentIdentity)?;
+        self.login(document)
+            .instrument(tracing::info_span!("login", mode = "agentIdentity"))
+            .await
+    }
+
+    /// Stores ChatGPT tokens (refreshed now), replacing the stored document
+    /// atomically.
+    pub async fn save_tokens(&self, tokens: TokenData) -> Result<CodexAuth, AuthError> {
+        let document = AuthDotJson {
+            auth_mode: Some(AuthMode::Chatgpt),
+            tokens: Some(tokens),
+            last_refresh: Some(time::OffsetDateTime::now_utc()),
+            ..AuthDotJson::default()
+        };
+        self.login(document)
+            .instrument(tracing::info_span!("login", mode = "chatgpt"))
+            .await
+    }
+
+    /// Checks the restrictions on what `document` would authenticate as,
+    /// then saves it. A refused or failed login writes nothing, so the
+    /// previous credentials stay.
+    async fn login(&self, document: AuthDotJson) -> Result<CodexAuth, AuthError> {
+        let location = self.homes.login_home().location();
+        let candidate =
+            from_document(document.clone(), location)?.ok_or(AuthError::NoAgentIdentity)?;
+        check_restrictions(&self.config, &candidate)?;
+        let homes = self.homes.clone();
+        blocking(move || homes.login_home().save(&document).map_err(AuthError::from)).await?;
+        tracing::info!(source = %candidate.source(), mode = %candidate.mode(), "logged in");
+        let auth = self.resolve_now().await?;
+        self.state.send_replace(auth.clone());
+        // Environment auth may take precedence over what was just stored.
+        Ok(auth.unwrap_or(candidate))
+    }
+
+    /// The cached background task id of the current agent identity, or a
+    /// new one from `registrar`, cached where the identity is kept.
+    ///
+    /// Concurrent callers share one registration (single flight). Before
+    /// registering, the stored document is re-read: another process may
+    /// have cached an id for the same identity, which is then adopted, so a
+    /// home never ends up with two. A failed registration caches nothing.
+    pub async fn ensure_background_task_id<R: TaskRegistrar + ?Sized>(
+        &self,
+        registrar: &R,
+    ) -> Result<String, AuthError> {
+        let auth = self.auth().ok_or(AuthError::NoAgentIdentity)?;
+        let span =
+            tracing::info_span!("registration", source = %auth.source(), mode = %auth.mode());
+        async move {
+            if let Some(id) = cached_task_id(&self.auth()) {
+                return Ok(id);
+            }
+            let _flight = self.registration.lock().await;
+            if let Some(id) = cached_task_id(&self.auth()) {
+                tracing::debug!("task id cached by a concurrent caller");
+                return Ok(id);
+            }
+            let auth = self.auth().ok_or(AuthError::NoAgentIdentity)?;
+            let record = auth
+                .agent_identity()
+                .cloned()
+                .ok_or(AuthError::NoAgentIdentity)?;
+            if let Some(id) = self.stored_task_id(&auth).await? {
+                tracing::debug!("task id cached by another process adopted");
+                return Ok(id);
+            }
+            let key =
+                AgentIdentityKey::from_record(&record).map_err(AuthError::InvalidAgentIdentity)?;
+            let task_id = registrar
+                .register_task(&key, &record)
+                .await
+                .map_err(AuthError::Registration)?;
+            tracing::info!("background task registered");
+            self.cache_task_id(&auth, task_id).await
+        }
+        .instrument(span)
+        .await
+    }
+
+    /// An id another process stored for the current identity, if any; it
+    /// also becomes the current auth's.
+    async fn stored_task_id(&self, auth: &CodexAuth) -> Result<Option<String>, AuthError> {
+        if !matches!(
+            auth.source(),
+            AuthSource::File | AuthSource::Keyring | AuthSource::Custom
+        ) {
+            return Ok(None);
+        }
+        let Some(record) = auth.agent_identity().cloned() else {
+            return Ok(None);
+        };
+        let homes = self.homes.clone();
+        let source = auth.source();
+        let stored = blocking(move || {
+            let Some(home) = homes.home_of(source) else {
+                return Ok(None);
+            };
+            let Some(document) = home.load()? else {
+                return Ok(None);
+            };
+            Ok(document.agent_identity_record().ok().flatten())
+        })
+        .await?;
+        let Some(stored) = stored.filter(|stored| same_identity(stored, &record)) else {
+            return Ok(None);
+        };
+        let Some(id) = stored.background_task_id.clone() else {
+            return Ok(None);
+        };
+        self.adopt(auth, stored);
+        Ok(Some(id))
+    }
+
+    /// Writes `task_id` into the identity where it is kept (a locked
+    /// read-modify-write that keeps every other field), or adopts the id
+    /// found there if another writer got there first.
+    async fn cache_task_id(&self, auth: &CodexAuth, task_id: String) -> Result<String, AuthError> {
+        let record = auth
+            .agent_identity()
+            .cloned()
+            .ok_or(AuthError::NoAgentIdentity)?;
+        let homes = self.homes.clone();
+        let source = auth.source();
+        let cached = blocking(move || {
+            let Some(home) = homes.home_of(source) else {
+                return Err(AuthError::NoAgentIdentity);
+            };
+            let mut outcome = Err(AuthError::IdentityChanged);
+            home.update(&mut |current| {
+                let Some(mut document) = current else {
+                    return Ok(None);
+                };
+                let Some(mut stored) = document.agent_identity_record().ok().flatten() else {
+                    return Ok(None);
+                };
+                if !same_identity(&stored, &record) {
+                    return Ok(None);
+                }
+                if stored.background_task_id.is_some() {
+                    outcome = Ok(stored);
+                    return Ok(None);
+                }
+                stored.background_task_id = Some(task_id.clone());
+                document.agent_identity = Some(AgentIdentityInput::Record(stored.clone()));
+                outcome = Ok(stored);
+                Ok(Some(document))
+            })?;
+            outcome
+        })
+        .await?;
+        let id = cached
+            .background_task_id
+            .clone()
+            .ok_or(AuthError::IdentityChanged)?;
+        self.adopt(auth, cached);
+        Ok(id)
+    }
+
+    /// Makes `record` (carrying a task id) the current identity, if the
+    /// current auth is still `auth`'s identity.
+    fn adopt(&self, auth: &CodexAuth, record: login_agent_identity::AgentIdentityAuthRecord) {
+        self.state.send_if_modified(|current| {
+            let Some(current_auth) = current else {
+                return false;
+            };
+            let still_same = current_auth.source() == auth.source()
+                && current_auth
+                    .agent_identity()
+                    .is_some_and(|held| same_identity(held, &record));
+            if !still_same {
+                return false;
+            }
+            *current = Some(current_auth.with_agent_identity(record));
+            true
+        });
+    }
+
+    async fn resolve_now(&self) -> Result<Option<CodexAuth>, AuthError> {
+        let (config, homes) = (self.config.clone(), self.homes.clone());
+        blocking(move || resolve(&config, &homes)).await
+    }
+
+    /// On a violated restriction: logs out of every home and reports it.
+    async fn enforce(&self, auth: &CodexAuth) -> Result<(), AuthError> {
+        let Err(violation) = check_restrictions(&self.config, auth) else {
+            return Ok(());
+        };
+        tracing::warn!(error = %violation, "restriction violated; logging out of every home");
+        self.logout().await?;
+        Err(violation)
+    }
+}
+
+fn cached_task_id(auth: &Option<CodexAuth>) -> Option<String> {
+    auth.as_ref()?.agent_identity()?.background_task_id.clone()
+}
+
+fn record_auth(auth: &CodexAuth) {
+    let span = tracing::Span::current();
+    span.record("source", tracing::field::display(auth.source()));
+    span.record("mode", tracing::field::display(auth.mode()));
+}
+
+fn method_name(auth: &CodexAuth) -> &'static str {
+    match auth.mode() {
+        AuthMode::ApiKey => "an API key",
+        AuthMode::Chatgpt => "ChatGPT tokens",
+        _ => "an agent identity",
+    }
+}
+
+/// The restrictions of `config` applied to `auth`.
+///
+/// An agent identity belongs to a ChatGPT workspace, so it counts as a
+/// ChatGPT login. API key auth passes a workspace restriction (it has no
+/// workspace) unless the forced method is ChatGPT, which the method check
+/// refuses first.
+fn check_restrictions(config: &AuthConfig, auth: &CodexAuth) -> Result<(), AuthError> {
+    let is_api_key = auth.mode() == AuthMode::ApiKey;
+    if let Some(required) = config.forced_login_method {
+        let allowed = match required {
+            ForcedLoginMethod::ApiKey => is_api_key,
+            ForcedLoginMethod::Chatgpt => !is_api_key,
+        };
+        if !allowed {
+            return Err(AuthError::LoginMethodRestriction {
+                required: required.name(),
+                found: method_name(auth),
+            });
+        }
+    }
+    let Some(required) = &config.forced_workspace_id else {
+        return Ok(());
+    };
+    if is_api_key {
+        return Ok(());
+    }
+    let found = auth.workspace_id();
+    if found == Some(required.as_str()) {
+        return Ok(());
+    }
+    Err(AuthError::WorkspaceRestriction {
+        required: required.clone(),
+        found: found.map(str::to_owned),
+    })
+}

@@ -1,0 +1,131 @@
+//! Startup resolution: environment, then the ephemeral store, then the
+//! configured home, into one [`CodexAuth`].
+//!
+//! Blocking (storage and keyring I/O); the manager runs it on tokio's
+//! blocking pool.
+//!
+//! `OPENAI_API_KEY` in the environment is deliberately not a source: it is
+//! commonly exported for other tools, and treating it as a login would make
+//! a runtime silently bill whichever key happens to be in the shell.
+//! `CODEX_API_KEY` is the explicit opt-in.
+
+use login_agent_identity::{AgentIdentityAuthRecord, AgentIdentityInput};
+use login_storage::{AuthDotJson, AuthMode, AuthStorageBackend, StorageLocation};
+
+use crate::auth::{AuthSource, CodexAuth, Credentials};
+use crate::config::{AuthConfig, CODEX_AGENT_IDENTITY_VAR, CODEX_API_KEY_VAR};
+use crate::error::AuthError;
+use crate::homes::Homes;
+
+/// Resolves the auth a runtime starting now would use.
+pub(crate) fn resolve(config: &AuthConfig, homes: &Homes) -> Result<Option<CodexAuth>, AuthError> {
+    let _span = tracing::debug_span!("resolve", codex_home = %config.codex_home.display(), store = %config.store_mode)
+        .entered();
+    if let Some(api_key) = config.auth_var(CODEX_API_KEY_VAR) {
+        tracing::debug!(source = "env:CODEX_API_KEY", mode = "apikey", "resolved");
+        return Ok(Some(CodexAuth::new(
+            Credentials::ApiKey(api_key.trim().to_owned().into()),
+            AuthSource::Env(CODEX_API_KEY_VAR),
+        )));
+    }
+    if let Some(value) = config.auth_var(CODEX_AGENT_IDENTITY_VAR) {
+        let record = env_identity(&value)?;
+        let record = homes.hold_env_identity(record)?;
+        tracing::debug!(
+            source = "env:CODEX_AGENT_IDENTITY",
+            mode = "agentIdentity",
+            "resolved"
+        );
+        return Ok(Some(CodexAuth::new(
+            Credentials::AgentIdentity(record),
+            AuthSource::Env(CODEX_AGENT_IDENTITY_VAR),
+        )));
+    }
+    if let Some(auth) = from_home(&homes.ephemeral)? {
+        return Ok(Some(auth));
+    }
+    if let Some(persistent) = homes.persistent()
+        && let Some(auth) = from_home(persistent)? {
+            return Ok(Some(auth));
+        }
+    tracing::debug!("no credentials found");
+    Ok(None)
+}
+
+fn env_identity(value: &str) -> Result<AgentIdentityAuthRecord, AuthError> {
+    value
+        .parse::<AgentIdentityInput>()
+        .and_then(AgentIdentityInput::into_record)
+        .map_err(AuthError::InvalidEnvAgentIdentity)
+}
+
+fn from_home(home: &dyn AuthStorageBackend) -> Result<Option<CodexAuth>, AuthError> {
+    let Some((document, location)) = home.load_located()? else {
+        return Ok(None);
+    };
+    let auth = from_document(document, location)?;
+    if let Some(auth) = &auth {
+        tracing::debug!(source = %auth.source(), mode = %auth.mode(), "resolved");
+    }
+    Ok(auth)
+}
+
+/// Builds the auth a stored document describes, by its resolved mode.
+pub(crate) fn from_document(
+    document: AuthDotJson,
+    location: StorageLocation,
+) -> Result<Option<CodexAuth>, AuthError> {
+    let source = AuthSource::from_location(location);
+    let Some(mode) = document.resolved_mode() else {
+        return Ok(None);
+    };
+    let identity = |document: &AuthDotJson| {
+        document.agent_identity_record().map_err(|source_error| {
+            AuthError::InvalidStoredAgentIdentity {
+                location: source.to_string(),
+                source: source_error,
+            }
+        })
+    };
+    let incomplete = |missing| AuthError::IncompleteStoredAuth {
+        location: source.to_string(),
+        mode: mode.to_string(),
+        missing,
+    };
+    let credentials = match &mode {
+        AuthMode::ApiKey => {
+            let key = document
+                .openai_api_key
+                .clone()
+                .ok_or_else(|| incomplete("OPENAI_API_KEY"))?;
+            Credentials::ApiKey(key)
+        }
+        AuthMode::Chatgpt => {
+            let agent_identity = identity(&document)?;
+            let tokens = document.tokens.ok_or_else(|| incomplete("tokens"))?;
+            let claims = match tokens.id_token.claims() {
+                Ok(claims) => Some(claims),
+                Err(error) => {
+                    tracing::warn!(%error, "ChatGPT id token is unreadable; account details are unavailable");
+                    None
+                }
+            };
+            Credentials::Chatgpt {
+                tokens,
+                claims,
+                agent_identity,
+            }
+        }
+        AuthMode::AgentIdentity => {
+            let record = identity(&document)?.ok_or_else(|| incomplete("agent_identity"))?;
+            Credentials::AgentIdentity(record)
+        }
+        other => {
+            return Err(AuthError::UnsupportedMode {
+                location: source.to_string(),
+                mode: other.to_string(),
+            });
+        }
+    };
+    Ok(Some(CodexAuth::new(credentials, source)))
+}

@@ -1,0 +1,12 @@
+//! Integration tests of `core-auth`, one binary (see ARCHITECTURE.md).
+
+// Test support code outside #[test] functions: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod extensibility;
+mod manager;
+mod resolution;
+mod restrictions;
+mod support;
+mod task_id;
+mod tracing_redaction;

@@ -1,0 +1,89 @@
+//! An embedder's own storage home and task registrar, written with public
+//! items only, drive a manager.
+
+use std::sync::{Arc, Mutex};
+
+use core_auth::{AuthConfig, AuthManager, AuthSource, MapEnv, RegistrarError, TaskRegistrar};
+use login_agent_identity::{AgentIdentityAuthRecord, AgentIdentityKey};
+use login_storage::{AuthDotJson, AuthStorageBackend, StorageError, UpdateFn};
+
+/// A home that keeps the document in a mutex, as a database-backed store would.
+#[derive(Debug, Default)]
+struct VaultStorage(Mutex<Option<AuthDotJson>>);
+
+impl AuthStorageBackend for VaultStorage {
+    fn load(&self) -> Result<Option<AuthDotJson>, StorageError> {
+        Ok(self.0.lock().unwrap().clone())
+    }
+
+    fn save(&self, auth: &AuthDotJson) -> Result<(), StorageError> {
+        *self.0.lock().unwrap() = Some(auth.clone());
+        Ok(())
+    }
+
+    fn delete(&self) -> Result<bool, StorageError> {
+        Ok(self.0.lock().unwrap().take().is_some())
+    }
+
+    fn update(&self, f: &mut UpdateFn<'_>) -> Result<Option<AuthDotJson>, StorageError> {
+        let mut slot = self.0.lock().unwrap();
+        if let Some(next) = f(slot.clone())? {
+            *slot = Some(next);
+        }
+        Ok(slot.clone())
+    }
+}
+
+/// A registrar that signs like the real service expects.
+struct SigningRegistrar;
+
+impl TaskRegistrar for SigningRegistrar {
+    async fn register_task(
+        &self,
+        key: &AgentIdentityKey,
+        identity: &AgentIdentityAuthRecord,
+    ) -> Result<String, RegistrarError> {
+        let signature = key.sign_task_registration("2026-01-01T00:00:00Z");
+        Ok(format!(
+            "task-for-{}-{}",
+            identity.agent_runtime_id,
+            signature.len()
+        ))
+    }
+}
+
+#[tokio::test]
+async fn custom_storage_home_and_registrar_drive_a_manager() {
+    let vault = Arc::new(VaultStorage::default());
+    let (_, record) = crate::support::identity("ws-vault", "rt-vault");
+    vault
+        .save(&AuthDotJson::with_agent_identity(record))
+        .unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let config = AuthConfig::new(home.path())
+        .with_env(Arc::new(MapEnv::new()))
+        .with_storage(vault.clone());
+
+    let manager = AuthManager::load(config).await.unwrap();
+    let auth = manager.auth().unwrap();
+    assert_eq!(auth.source(), AuthSource::Custom);
+    assert_eq!(auth.workspace_id(), Some("ws-vault"));
+
+    let id = manager
+        .ensure_background_task_id(&SigningRegistrar)
+        .await
+        .unwrap();
+    assert_eq!(id, "task-for-rt-vault-88");
+    let stored = vault
+        .load()
+        .unwrap()
+        .unwrap()
+        .agent_identity_record()
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.background_task_id.as_deref(), Some(id.as_str()));
+
+    assert!(manager.logout().await.unwrap());
+    assert!(vault.load().unwrap().is_none());
+    assert!(!home.path().join("auth.json").exists());
+}

@@ -1,0 +1,315 @@
+//! Startup resolution: each numbered step, and every precedence pair.
+
+use std::sync::Arc;
+
+use core_auth::{AuthConfig, AuthError, AuthManager, AuthSource, CODEX_HOME_VAR, MapEnv};
+use login_agent_identity::AgentIdentityInput;
+use login_storage::{
+    AuthCredentialsStoreMode, AuthDotJson, AuthMode, AuthStorageBackend, EphemeralAuthStorage,
+    FileAuthStorage,
+};
+
+use crate::support::{TestEnv, config, identity, tokens};
+
+fn write_file(home: &std::path::Path, document: &AuthDotJson) {
+    FileAuthStorage::new(home).save(document).unwrap();
+}
+
+#[tokio::test]
+async fn step1_env_api_key_authenticates_from_the_environment() {
+    let home = tempfile::tempdir().unwrap();
+    let env = TestEnv::default();
+    env.set("CODEX_API_KEY", " sk-env-key \n");
+    let auth = AuthManager::load(config(home.path(), &env))
+        .await
+        .unwrap()
+        .auth()
+        .unwrap();
+    assert_eq!(auth.mode(), AuthMode::ApiKey);
+    assert_eq!(auth.source(), AuthSource::Env("CODEX_API_KEY"));
+    assert_eq!(auth.api_key().unwrap().expose_secret(), "sk-env-key");
+}
+
+#[tokio::test]
+async fn step2_env_agent_identity_starts_tokenless_and_is_never_written_to_disk() {
+    let home = tempfile::tempdir().unwrap();
+    let env = TestEnv::default();
+    let (jwt, record) = identity("ws-env", "rt-env");
+    env.set("CODEX_AGENT_IDENTITY", &jwt);
+    let auth = AuthManager::load(config(home.path(), &env))
+        .await
+        .unwrap()
+        .auth()
+        .unwrap();
+    assert_eq!(auth.mode(), AuthMode::AgentIdentity);
+    assert_eq!(auth.source(), AuthSource::Env("CODEX_AGENT_IDENTITY"));
+    assert_eq!(auth.agent_identity().unwrap(), &record);
+    assert_eq!(auth.workspace_id(), Some("ws-env"));
+    assert_eq!(
+        std::fs::read_dir(home.path()).unwrap().count(),
+        0,
+        "nothing may be written to the home"
+    );
+}
+
+#[tokio::test]
+async fn step2_env_agent_identity_accepts_the_object_form() {
+    let home = tempfile::tempdir().unwrap();
+    let env = TestEnv::default();
+    let (_, record) = identity("ws-obj", "rt-obj");
+    env.set(
+        "CODEX_AGENT_IDENTITY",
+        &serde_json::to_string(&record).unwrap(),
+    );
+    let auth = AuthManager::load(config(home.path(), &env))
+        .await
+        .unwrap()
+        .auth()
+        .unwrap();
+    assert_eq!(auth.agent_identity().unwrap(), &record);
+}
+
+#[tokio::test]
+async fn step2_invalid_env_agent_identity_fails_startup_instead_of_falling_through() {
+    let home = tempfile::tempdir().unwrap();
+    write_file(home.path(), &AuthDotJson::with_api_key("sk-stored".into()));
+    let env = TestEnv::default();
+    env.set("CODEX_AGENT_IDENTITY", "header.payload");
+    let error = AuthManager::load(config(home.path(), &env))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, AuthError::InvalidEnvAgentIdentity(_)));
+    let message = error.to_string();
+    assert!(
+        message.contains("CODEX_AGENT_IDENTITY") && message.contains("segment"),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn step3_ephemeral_store_is_used_when_the_environment_is_empty() {
+    let home = tempfile::tempdir().unwrap();
+    EphemeralAuthStorage::new(home.path())
+        .save(&AuthDotJson::with_api_key("sk-memory".into()))
+        .unwrap();
+    write_file(home.path(), &AuthDotJson::with_api_key("sk-file".into()));
+    let auth = AuthManager::load(config(home.path(), &TestEnv::default()))
+        .await
+        .unwrap()
+        .auth()
+        .unwrap();
+    assert_eq!(auth.source(), AuthSource::Ephemeral);
+    assert_eq!(auth.api_key().unwrap().expose_secret(), "sk-memory");
+}
+
+#[tokio::test]
+async fn step4_stored_identity_without_tokens_starts_tokenless() {
+    let home = tempfile::tempdir().unwrap();
+    let (jwt, record) = identity("ws-file", "rt-file");
+    let document = AuthDotJson {
+        agent_identity: Some(jwt.parse().unwrap()),
+        ..AuthDotJson::default()
+    };
+    // Written by hand so the JWT stays a string, as a launcher would leave it.
+    std::fs::write(
+        home.path().join("auth.json"),
+        serde_json::json!({"agent_identity": jwt}).to_string(),
+    )
+    .unwrap();
+    assert_eq!(document.resolved_mode(), Some(AuthMode::AgentIdentity));
+    let auth = AuthManager::load(config(home.path(), &TestEnv::default()))
+        .await
+        .unwrap()
+        .auth()
+        .unwrap();
+    assert_eq!(auth.mode(), AuthMode::AgentIdentity);
+    assert_eq!(auth.source(), AuthSource::File);
+    assert_eq!(auth.agent_identity().unwrap(), &record);
+}
+
+#[tokio::test]
+async fn step4_stored_chatgpt_tokens_expose_workspace_and_email() {
+    let home = tempfile::tempdir().unwrap();
+    let (_, record) = identity("ws-beside", "rt-beside");
+    let document = AuthDotJson {
+        tokens: Some(tokens("acct-7")),
+        agent_identity: Some(AgentIdentityInput::Record(record.clone())),
+        ..AuthDotJson::default()
+    };
+    write_file(home.path(), &document);
+    let auth = AuthManager::load(config(home.path(), &TestEnv::default()))
+        .await
+        .unwrap()
+        .auth()
+        .unwrap();
+    assert_eq!(auth.mode(), AuthMode::Chatgpt);
+    assert_eq!(auth.workspace_id(), Some("acct-7"));
+    assert_eq!(auth.account_email(), Some("dev@example.com"));
+    assert_eq!(auth.agent_identity(), Some(&record));
+}
+
+#[tokio::test]
+async fn step4_keyring_home_is_read_in_keyring_mode() {
+    let home = tempfile::tempdir().unwrap();
+    let env = TestEnv::default();
+    let config = config(home.path(), &env).with_store_mode(AuthCredentialsStoreMode::Keyring);
+    let first = AuthManager::load(config.clone()).await.unwrap();
+    first.login_with_api_key("sk-keyring".into()).await.unwrap();
+    assert!(!home.path().join("auth.json").exists());
+    let auth = AuthManager::load(config).await.unwrap().auth().unwrap();
+    assert_eq!(auth.source(), AuthSource::Keyring);
+}
+
+#[tokio::test]
+async fn step5_nothing_found_is_not_logged_in() {
+    let home = tempfile::tempdir().unwrap();
+    let manager = AuthManager::load(config(home.path(), &TestEnv::default()))
+        .await
+        .unwrap();
+    assert!(manager.auth().is_none());
+}
+
+#[tokio::test]
+async fn corrupt_auth_json_fails_startup_naming_the_file() {
+    let home = tempfile::tempdir().unwrap();
+    std::fs::write(
+        home.path().join("auth.json"),
+        "{\"OPENAI_API_KEY\": \"sk-half",
+    )
+    .unwrap();
+    let error = AuthManager::load(config(home.path(), &TestEnv::default()))
+        .await
+        .unwrap_err();
+    let message = error.to_string();
+    assert!(
+        message.contains("auth.json") && message.contains("line 1"),
+        "{message}"
+    );
+    assert!(!message.contains("sk-half"), "{message}");
+}
+
+#[tokio::test]
+async fn env_api_key_takes_precedence_over_env_identity() {
+    let home = tempfile::tempdir().unwrap();
+    let env = TestEnv::default();
+    env.set("CODEX_API_KEY", "sk-env");
+    env.set("CODEX_AGENT_IDENTITY", &identity("ws", "rt").0);
+    let auth = AuthManager::load(config(home.path(), &env))
+        .await
+        .unwrap()
+        .auth()
+        .unwrap();
+    assert_eq!(auth.source(), AuthSource::Env("CODEX_API_KEY"));
+}
+
+#[tokio::test]
+async fn env_identity_takes_precedence_over_storage() {
+    let home = tempfile::tempdir().unwrap();
+    write_file(home.path(), &AuthDotJson::with_api_key("sk-file".into()));
+    EphemeralAuthStorage::new(home.path())
+        .save(&AuthDotJson::with_api_key("sk-memory".into()))
+        .unwrap();
+    let env = TestEnv::default();
+    env.set("CODEX_AGENT_IDENTITY", &identity("ws", "rt").0);
+    let auth = AuthManager::load(config(home.path(), &env))
+        .await
+        .unwrap()
+        .auth()
+        .unwrap();
+    assert_eq!(auth.source(), AuthSource::Env("CODEX_AGENT_IDENTITY"));
+    EphemeralAuthStorage::new(home.path()).delete().unwrap();
+}
+
+#[tokio::test]
+async fn env_auth_is_ignored_when_disabled_or_blank() {
+    let home = tempfile::tempdir().unwrap();
+    write_file(home.path(), &AuthDotJson::with_api_key("sk-file".into()));
+    let env = TestEnv::default();
+    env.set("CODEX_API_KEY", "sk-env");
+    let disabled = config(home.path(), &env).with_env_auth(false);
+    assert_eq!(
+        AuthManager::load(disabled)
+            .await
+            .unwrap()
+            .auth()
+            .unwrap()
+            .source(),
+        AuthSource::File
+    );
+    let blank = TestEnv::default();
+    blank.set("CODEX_API_KEY", "  ");
+    blank.set("CODEX_AGENT_IDENTITY", "\n");
+    assert_eq!(
+        AuthManager::load(config(home.path(), &blank))
+            .await
+            .unwrap()
+            .auth()
+            .unwrap()
+            .source(),
+        AuthSource::File
+    );
+}
+
+#[tokio::test]
+async fn openai_api_key_variable_is_not_a_startup_source() {
+    let home = tempfile::tempdir().unwrap();
+    let env = TestEnv::default();
+    env.set("OPENAI_API_KEY", "sk-shell");
+    assert!(
+        AuthManager::load(config(home.path(), &env))
+            .await
+            .unwrap()
+            .auth()
+            .is_none()
+    );
+}
+
+#[test]
+fn config_from_env_requires_codex_home_to_be_an_existing_directory() {
+    let home = tempfile::tempdir().unwrap();
+    let missing = home.path().join("missing");
+    let env = MapEnv::new().with(CODEX_HOME_VAR, missing.to_string_lossy());
+    let message = AuthConfig::from_env_source(Arc::new(env))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        message.contains("CODEX_HOME")
+            && message.contains("missing")
+            && message.contains("does not exist")
+    );
+    let file = home.path().join("file");
+    std::fs::write(&file, "").unwrap();
+    let env = MapEnv::new().with(CODEX_HOME_VAR, file.to_string_lossy());
+    let message = AuthConfig::from_env_source(Arc::new(env))
+        .unwrap_err()
+        .to_string();
+    assert!(message.contains("is not a directory"), "{message}");
+}
+
+#[test]
+fn config_from_env_reads_home_and_store() {
+    let home = tempfile::tempdir().unwrap();
+    let env = MapEnv::new()
+        .with(CODEX_HOME_VAR, home.path().to_string_lossy())
+        .with("CODEX_AUTH_STORE", "keyring");
+    let config = AuthConfig::from_env_source(Arc::new(env)).unwrap();
+    assert_eq!(config.codex_home, home.path());
+    assert_eq!(config.store_mode, AuthCredentialsStoreMode::Keyring);
+    let bad = MapEnv::new()
+        .with(CODEX_HOME_VAR, home.path().to_string_lossy())
+        .with("CODEX_AUTH_STORE", "cloud");
+    let message = AuthConfig::from_env_source(Arc::new(bad))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        message.contains("CODEX_AUTH_STORE") && message.contains("cloud"),
+        "{message}"
+    );
+}
+
+#[test]
+fn config_from_env_defaults_to_dot_codex_in_the_home_directory() {
+    let config = AuthConfig::from_env_source(Arc::new(MapEnv::new())).unwrap();
+    assert!(config.codex_home.ends_with(".codex"));
+    assert_eq!(config.store_mode, AuthCredentialsStoreMode::File);
+}

@@ -1,0 +1,162 @@
+//! Fixtures: identities, tokens, environments, registrars and an in-memory
+//! keyring (for fault-free runs where no Secret Service is available).
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use core_auth::{AuthConfig, EnvSource, RegistrarError, TaskRegistrar};
+use login_agent_identity::{
+    AgentIdentityAuthRecord, AgentIdentityJwtClaims, AgentIdentityKey, JwtSigningKey,
+    mint_agent_identity_jwt,
+};
+use login_storage::{KeyringError, KeyringStore, TokenData};
+
+/// A fresh identity as a JWT, and the record it decodes to.
+pub fn identity(workspace_id: &str, runtime_id: &str) -> (String, AgentIdentityAuthRecord) {
+    let claims = AgentIdentityJwtClaims {
+        workspace_id: workspace_id.into(),
+        agent_runtime_id: runtime_id.into(),
+        agent_private_key: AgentIdentityKey::generate(runtime_id).private_key_pkcs8_base64(),
+        chatgpt_user_id: Some("user-1".into()),
+        registered_at: Some("2026-01-01T00:00:00Z".into()),
+    };
+    let jwt = mint_agent_identity_jwt(&claims, &JwtSigningKey::generate()).unwrap();
+    (jwt, AgentIdentityAuthRecord::from(claims))
+}
+
+/// An unsigned-looking id token carrying the claims ChatGPT puts there.
+pub fn id_token(email: &str, account_id: &str) -> String {
+    let payload = serde_json::json!({
+        "email": email,
+        "https://api.openai.com/auth": {
+            "chatgpt_plan_type": "pro",
+            "chatgpt_user_id": "user-1",
+            "chatgpt_account_id": account_id,
+        },
+    });
+    format!(
+        "{}.{}.c2ln",
+        URL_SAFE_NO_PAD.encode(br#"{"alg":"RS256"}"#),
+        URL_SAFE_NO_PAD.encode(payload.to_string())
+    )
+}
+
+/// ChatGPT tokens for `account_id`, with distinctive secret markers.
+pub fn tokens(account_id: &str) -> TokenData {
+    serde_json::from_value(serde_json::json!({
+        "id_token": id_token("dev@example.com", account_id),
+        "access_token": "ACCESS-TOKEN-MARKER",
+        "refresh_token": "REFRESH-TOKEN-MARKER",
+        "account_id": account_id,
+    }))
+    .unwrap()
+}
+
+/// An environment tests can change while a manager runs.
+#[derive(Debug, Default, Clone)]
+pub struct TestEnv(Arc<Mutex<HashMap<String, String>>>);
+
+impl TestEnv {
+    pub fn set(&self, name: &str, value: &str) {
+        self.0.lock().unwrap().insert(name.into(), value.into());
+    }
+}
+
+impl EnvSource for TestEnv {
+    fn var(&self, name: &str) -> Option<String> {
+        self.0.lock().unwrap().get(name).cloned()
+    }
+}
+
+/// A config for `home` reading only `env`, with an in-memory keyring so
+/// logout never touches the OS keyring of the machine running the tests.
+pub fn config(home: &Path, env: &TestEnv) -> AuthConfig {
+    AuthConfig::new(home)
+        .with_env(Arc::new(env.clone()))
+        .with_keyring_store(Arc::new(MemoryKeyring::default()))
+}
+
+/// Counts registrations; each takes a little time so concurrent callers
+/// really overlap.
+#[derive(Debug, Default)]
+pub struct CountingRegistrar {
+    pub calls: AtomicUsize,
+}
+
+impl TaskRegistrar for CountingRegistrar {
+    async fn register_task(
+        &self,
+        key: &AgentIdentityKey,
+        identity: &AgentIdentityAuthRecord,
+    ) -> Result<String, RegistrarError> {
+        let n = self.calls.fetch_add(1, Ordering::SeqCst) + 1;
+        assert_eq!(key.agent_runtime_id(), identity.agent_runtime_id);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        Ok(format!("task-{}-{n}", identity.agent_runtime_id))
+    }
+}
+
+/// Always fails.
+#[derive(Debug, Default)]
+pub struct FailingRegistrar;
+
+impl TaskRegistrar for FailingRegistrar {
+    async fn register_task(
+        &self,
+        _: &AgentIdentityKey,
+        _: &AgentIdentityAuthRecord,
+    ) -> Result<String, RegistrarError> {
+        Err("registration service unavailable".into())
+    }
+}
+
+/// An in-memory keyring.
+#[derive(Debug, Default)]
+pub struct MemoryKeyring(Mutex<HashMap<(String, String), String>>);
+
+impl KeyringStore for MemoryKeyring {
+    fn load(&self, service: &str, account: &str) -> Result<Option<String>, KeyringError> {
+        Ok(self
+            .0
+            .lock()
+            .unwrap()
+            .get(&(service.into(), account.into()))
+            .cloned())
+    }
+
+    fn save(&self, service: &str, account: &str, value: &str) -> Result<(), KeyringError> {
+        self.0
+            .lock()
+            .unwrap()
+            .insert((service.into(), account.into()), value.into());
+        Ok(())
+    }
+
+    fn delete(&self, service: &str, account: &str) -> Result<bool, KeyringError> {
+        Ok(self
+            .0
+            .lock()
+            .unwrap()
+            .remove(&(service.into(), account.into()))
+            .is_some())
+    }
+}
+
+/// Whether the real Secret Service session of `cargo xtask test` is up;
+/// outside CI a missing one skips with a printed reason, under CI it fails.
+pub fn real_secret_service(test: &str) -> bool {
+    if std::env::var("LOGIN_TEST_SECRET_SERVICE").as_deref() == Ok("1") {
+        return true;
+    }
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "{test}: CI=true but no Secret Service session; run the tests with `cargo xtask test`"
+    );
+    eprintln!("skipping {test}: no Secret Service session (run `cargo xtask test` to start one)");
+    false
+}
