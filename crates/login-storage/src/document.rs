@@ -298,3 +298,46 @@ impl IdToken {
         })
     }
 }
+
+/// Parses a stored document; `source` names the file or keyring entry in
+/// the error, which gives a position and a sanitized reason, never content.
+pub(crate) fn parse_document(
+    source: &std::path::Path,
+    bytes: &[u8],
+) -> Result<AuthDotJson, crate::StorageError> {
+    serde_json::from_slice(bytes).map_err(|error| crate::StorageError::Corrupt {
+        path: source.to_path_buf(),
+        line: error.line(),
+        column: error.column(),
+        reason: if bytes.iter().all(u8::is_ascii_whitespace) {
+            "it is empty".to_owned()
+        } else {
+            crate::describe_parse_error(&error)
+        },
+    })
+}
+
+fn serialize_error(error: &serde_json::Error) -> crate::StorageError {
+    crate::StorageError::Serialize {
+        reason: crate::describe_parse_error(error),
+    }
+}
+
+/// `auth.json` as the mirrored CLI writes it: 2-space indent and a
+/// trailing newline. The buffer is wiped when dropped.
+pub(crate) fn to_pretty_json(
+    auth: &AuthDotJson,
+) -> Result<zeroize::Zeroizing<Vec<u8>>, crate::StorageError> {
+    let mut bytes = serde_json::to_vec_pretty(auth).map_err(|error| serialize_error(&error))?;
+    bytes.push(b'\n');
+    Ok(zeroize::Zeroizing::new(bytes))
+}
+
+/// The compact JSON a keyring entry holds. The buffer is wiped when dropped.
+pub(crate) fn to_compact_json(
+    auth: &AuthDotJson,
+) -> Result<zeroize::Zeroizing<String>, crate::StorageError> {
+    serde_json::to_string(auth)
+        .map(zeroize::Zeroizing::new)
+        .map_err(|error| serialize_error(&error))
+}

@@ -33,6 +33,15 @@ impl EphemeralAuthStorage {
             key: keyring_account_for_home(codex_home),
         }
     }
+
+    /// A separate in-memory home of `codex_home`, named by `scope`, for
+    /// documents that must not mix with the default one (such as an agent
+    /// identity taken from the environment).
+    pub fn scoped(codex_home: &Path, scope: &str) -> Self {
+        Self {
+            key: format!("{scope}|{}", keyring_account_for_home(codex_home)),
+        }
+    }
 }
 
 impl AuthStorageBackend for EphemeralAuthStorage {

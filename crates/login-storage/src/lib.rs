@@ -44,7 +44,7 @@ pub use error::{StorageError, describe_parse_error};
 pub use file::{AUTH_FILE_NAME, FileAuthStorage, MAX_AUTH_FILE_LEN};
 pub use keyring_store::{
     DefaultKeyringStore, KEYRING_SERVICE, KeyringAuthStorage, KeyringError, KeyringStore,
-    keyring_account_for_home,
+    WINDOWS_MAX_VALUE_LEN, keyring_account_for_home,
 };
 
 /// The closure [`AuthStorageBackend::update`] runs under the lock: it gets
@@ -82,6 +82,9 @@ pub trait AuthStorageBackend: Send + Sync + fmt::Debug {
     /// Atomic read-modify-write: no other `update` (in any process sharing
     /// the home) runs between the read and the write. Returns the document
     /// stored afterwards.
+    ///
+    /// `f` runs under the home's lock, which is not reentrant: it must not
+    /// call this home (or another home of the same `CODEX_HOME`).
     fn update(&self, f: &mut UpdateFn<'_>) -> Result<Option<AuthDotJson>, StorageError>;
 
     /// Where this home keeps documents.

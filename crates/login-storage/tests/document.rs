@@ -1,0 +1,203 @@
+//! The `auth.json` document: fields, wire format, claims, modes, redaction.
+
+use login_agent_identity::{AgentIdentityInput, SecretString};
+use login_storage::{AuthDotJson, AuthMode, AuthStorageBackend, FileAuthStorage, IdToken};
+use serde_json::{Value, json};
+
+use crate::support::{self, API_KEY};
+
+#[test]
+fn every_field_round_trips_through_the_file_home() {
+    let home = support::home();
+    let storage = FileAuthStorage::new(&home.path);
+    let document = support::full_document();
+
+    storage.save(&document).unwrap();
+    let loaded = storage.load().unwrap().unwrap();
+
+    assert_eq!(loaded, document);
+    let tokens = loaded.tokens.as_ref().unwrap();
+    assert_eq!(tokens.access_token.expose_secret(), support::ACCESS_TOKEN);
+    assert_eq!(tokens.refresh_token.expose_secret(), support::REFRESH_TOKEN);
+    assert_eq!(tokens.account_id.as_deref(), Some("acct-456"));
+    assert_eq!(tokens.extra["future_token_key"], json!("kept"));
+    let record = loaded.agent_identity_record().unwrap().unwrap();
+    assert_eq!(record.background_task_id.as_deref(), Some("task-1"));
+    assert_eq!(
+        record.extra["future_identity_key"],
+        json!({"nested": [1, 2]})
+    );
+    assert_eq!(loaded.extra["future_top_level"], json!({"a": 1}));
+    assert_eq!(
+        loaded.last_refresh,
+        Some(time::macros::datetime!(2026-03-04 05:06:07 UTC))
+    );
+}
+
+#[test]
+fn written_file_is_pretty_json_with_two_space_indent_and_a_trailing_newline() {
+    let home = support::home();
+    FileAuthStorage::new(&home.path)
+        .save(&support::api_key_document())
+        .unwrap();
+
+    let text = String::from_utf8(home.read_auth_file()).unwrap();
+    assert_eq!(
+        text,
+        format!("{{\n  \"auth_mode\": \"apikey\",\n  \"OPENAI_API_KEY\": \"{API_KEY}\"\n}}\n")
+    );
+}
+
+#[test]
+fn openai_api_key_is_written_as_null_when_absent_and_auth_mode_is_omitted() {
+    let value = serde_json::to_value(AuthDotJson::default()).unwrap();
+    assert_eq!(value, json!({"OPENAI_API_KEY": null}));
+}
+
+#[test]
+fn unknown_auth_mode_is_kept_and_written_back_unchanged() {
+    let document: AuthDotJson =
+        serde_json::from_value(json!({"auth_mode": "futureMode", "OPENAI_API_KEY": null})).unwrap();
+    assert_eq!(
+        document.auth_mode,
+        Some(AuthMode::Unknown("futureMode".into()))
+    );
+    assert_eq!(
+        serde_json::to_value(&document).unwrap()["auth_mode"],
+        json!("futureMode")
+    );
+}
+
+#[test]
+fn known_auth_modes_use_their_wire_values() {
+    for (mode, wire) in [
+        (AuthMode::ApiKey, "apikey"),
+        (AuthMode::Chatgpt, "chatgpt"),
+        (AuthMode::AgentIdentity, "agentIdentity"),
+    ] {
+        assert_eq!(serde_json::to_value(&mode).unwrap(), json!(wire));
+        assert_eq!(AuthMode::from_wire(wire), mode);
+    }
+}
+
+#[test]
+fn id_token_claims_read_email_plan_user_and_account() {
+    let claims = support::tokens().id_token.claims().unwrap();
+    assert_eq!(claims.email.as_deref(), Some("dev@example.com"));
+    assert_eq!(claims.chatgpt_plan_type.as_deref(), Some("pro"));
+    assert_eq!(claims.chatgpt_user_id.as_deref(), Some("user-123"));
+    assert_eq!(claims.chatgpt_account_id.as_deref(), Some("acct-456"));
+}
+
+#[test]
+fn id_token_email_falls_back_to_the_profile_claim_and_user_id_to_user_id() {
+    let token = support::id_token_with(&json!({
+        "https://api.openai.com/profile": {"email": "profile@example.com"},
+        "https://api.openai.com/auth": {"user_id": "legacy-user"},
+    }));
+    let claims = IdToken::new(SecretString::from(token)).claims().unwrap();
+    assert_eq!(claims.email.as_deref(), Some("profile@example.com"));
+    assert_eq!(claims.chatgpt_user_id.as_deref(), Some("legacy-user"));
+    assert_eq!(claims.chatgpt_plan_type, None);
+    assert_eq!(claims.chatgpt_account_id, None);
+}
+
+#[test]
+fn malformed_id_token_loads_and_fails_naming_tokens_id_token_when_parsed() {
+    let home = support::home();
+    home.write_auth_file(
+        json!({
+            "OPENAI_API_KEY": null,
+            "tokens": {
+                "id_token": "not-a-jwt-SECRET",
+                "access_token": support::ACCESS_TOKEN,
+                "refresh_token": support::REFRESH_TOKEN,
+                "account_id": null,
+            },
+        })
+        .to_string()
+        .as_bytes(),
+    );
+
+    let loaded = FileAuthStorage::new(&home.path).load().unwrap().unwrap();
+    let error = loaded.tokens.unwrap().id_token.claims().unwrap_err();
+
+    let message = error.to_string();
+    assert!(message.contains("tokens.id_token"), "{message}");
+    assert!(!message.contains("not-a-jwt-SECRET"), "{message}");
+}
+
+#[test]
+fn resolved_mode_prefers_auth_mode_then_api_key_then_tokens_then_identity() {
+    let mut document = support::full_document();
+    document.auth_mode = Some(AuthMode::AgentIdentity);
+    assert_eq!(document.resolved_mode(), Some(AuthMode::AgentIdentity));
+
+    document.auth_mode = None;
+    assert_eq!(document.resolved_mode(), Some(AuthMode::ApiKey));
+
+    document.openai_api_key = None;
+    assert_eq!(document.resolved_mode(), Some(AuthMode::Chatgpt));
+
+    document.tokens = None;
+    assert_eq!(document.resolved_mode(), Some(AuthMode::AgentIdentity));
+
+    document.agent_identity = None;
+    assert_eq!(document.resolved_mode(), None);
+}
+
+#[test]
+fn debug_of_document_and_tokens_redacts_api_key_tokens_and_private_key() {
+    let document = support::full_document();
+    let private_key = match &document.agent_identity {
+        Some(AgentIdentityInput::Record(record)) => {
+            record.agent_private_key.expose_secret().to_owned()
+        }
+        _ => unreachable!("the fixture holds a record"),
+    };
+    let id_token = support::id_token();
+
+    let debug = format!("{document:?} {:?}", document.tokens.as_ref().unwrap());
+
+    support::assert_no_secret(&debug, Some(&private_key));
+    assert!(!debug.contains(&id_token), "{debug}");
+    assert!(debug.contains("<redacted>"));
+    assert!(
+        debug.contains("future_top_level"),
+        "unknown key names stay visible"
+    );
+}
+
+#[test]
+fn jwt_identity_in_a_document_is_redacted_in_debug() {
+    let jwt = support::identity_jwt(&support::identity_claims());
+    let document: AuthDotJson =
+        serde_json::from_value(json!({"OPENAI_API_KEY": null, "agent_identity": jwt})).unwrap();
+    let debug = format!("{document:?}");
+    assert!(!debug.contains(&jwt), "{debug}");
+}
+
+#[test]
+fn serde_type_errors_never_quote_the_offending_value() {
+    let error = serde_json::from_value::<AuthDotJson>(json!({
+        "OPENAI_API_KEY": null,
+        "last_refresh": "sk-test-API-KEY-MARKER",
+    }))
+    .unwrap_err();
+    let reason = login_storage::describe_parse_error(&error);
+    support::assert_no_secret(&reason, None);
+
+    let error = serde_json::from_value::<AuthDotJson>(json!({"OPENAI_API_KEY": {"k": API_KEY}}))
+        .unwrap_err();
+    support::assert_no_secret(&login_storage::describe_parse_error(&error), None);
+}
+
+#[test]
+fn unknown_keys_keep_their_order_when_written_back() {
+    let text = r#"{"OPENAI_API_KEY":null,"zeta":1,"alpha":2,"mid":{"b":1,"a":2}}"#;
+    let document: AuthDotJson = serde_json::from_str(text).unwrap();
+    let keys: Vec<&String> = document.extra.keys().collect();
+    assert_eq!(keys, ["zeta", "alpha", "mid"]);
+    let written: Value = serde_json::to_value(&document).unwrap();
+    assert_eq!(written["mid"], json!({"b": 1, "a": 2}));
+}

@@ -1,0 +1,462 @@
+//! Fixtures shared by the test modules: documents with distinctive secret
+//! markers, a fault-injecting keyring store, log capture, re-running this
+//! test binary as a worker process, and the Secret Service gate.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use login_agent_identity::{
+    AgentIdentityAuthRecord, AgentIdentityInput, AgentIdentityJwtClaims, AgentIdentityKey,
+    JwtSigningKey, SecretString, mint_agent_identity_jwt,
+};
+use login_storage::{
+    AuthDotJson, AuthMode, IdToken, KeyringAuthStorage, KeyringError, KeyringStore, TokenData,
+};
+use serde_json::{Value, json};
+
+/// Every secret the fixtures contain; none may appear in a log, error or
+/// `Debug` output.
+pub const API_KEY: &str = "sk-test-API-KEY-MARKER";
+pub const ACCESS_TOKEN: &str = "ACCESS-TOKEN-MARKER";
+pub const REFRESH_TOKEN: &str = "REFRESH-TOKEN-MARKER";
+
+/// A temporary directory and the `CODEX_HOME` inside it (not created yet,
+/// so tests see what the homes create).
+pub struct Home {
+    pub dir: tempfile::TempDir,
+    pub path: PathBuf,
+}
+
+impl Home {
+    pub fn auth_file(&self) -> PathBuf {
+        self.path.join("auth.json")
+    }
+
+    pub fn lock_file(&self) -> PathBuf {
+        self.path.join("auth.json.lock")
+    }
+
+    /// Creates the home directory (0700 on Unix, as the homes would).
+    pub fn create(&self) -> &Self {
+        std::fs::create_dir_all(&self.path).unwrap();
+        #[cfg(unix)]
+        set_mode(&self.path, 0o700);
+        self
+    }
+
+    /// Writes `bytes` to `auth.json` as a foreign writer would.
+    pub fn write_auth_file(&self, bytes: &[u8]) {
+        self.create();
+        std::fs::write(self.auth_file(), bytes).unwrap();
+    }
+
+    pub fn read_auth_file(&self) -> Vec<u8> {
+        std::fs::read(self.auth_file()).unwrap()
+    }
+
+    /// Names in the home directory, sorted.
+    pub fn entries(&self) -> Vec<String> {
+        list_dir(&self.path)
+    }
+}
+
+pub fn home() -> Home {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("codex");
+    Home { dir, path }
+}
+
+pub fn list_dir(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = match std::fs::read_dir(dir) {
+        Ok(entries) => entries
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .collect(),
+        Err(_) => Vec::new(),
+    };
+    names.sort();
+    names
+}
+
+#[cfg(unix)]
+pub fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o7777
+}
+
+#[cfg(unix)]
+pub fn set_mode(path: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+/// A JWT-shaped id token carrying `payload` (the signature is not checked).
+pub fn id_token_with(payload: &Value) -> String {
+    format!(
+        "{}.{}.c2lnbmF0dXJl",
+        URL_SAFE_NO_PAD.encode(br#"{"alg":"RS256","typ":"JWT"}"#),
+        URL_SAFE_NO_PAD.encode(payload.to_string())
+    )
+}
+
+/// An id token with every claim we read, at the top level and under
+/// `https://api.openai.com/auth`.
+pub fn id_token() -> String {
+    id_token_with(&json!({
+        "email": "dev@example.com",
+        "https://api.openai.com/auth": {
+            "chatgpt_plan_type": "pro",
+            "chatgpt_user_id": "user-123",
+            "chatgpt_account_id": "acct-456",
+        },
+    }))
+}
+
+pub fn tokens() -> TokenData {
+    TokenData {
+        id_token: IdToken::new(SecretString::from(id_token())),
+        access_token: SecretString::from(ACCESS_TOKEN),
+        refresh_token: SecretString::from(REFRESH_TOKEN),
+        account_id: Some("acct-456".to_owned()),
+        extra: serde_json::Map::new(),
+    }
+}
+
+/// Claims of an agent identity, with one private key generated per test
+/// process so documents built twice compare equal.
+pub fn identity_claims() -> AgentIdentityJwtClaims {
+    static PRIVATE_KEY: std::sync::OnceLock<SecretString> = std::sync::OnceLock::new();
+    AgentIdentityJwtClaims {
+        workspace_id: "ws-1".into(),
+        agent_runtime_id: "rt-1".into(),
+        agent_private_key: PRIVATE_KEY
+            .get_or_init(|| AgentIdentityKey::generate("rt-1").private_key_pkcs8_base64())
+            .clone(),
+        chatgpt_user_id: Some("user-123".into()),
+        registered_at: Some("2026-01-01T00:00:00Z".into()),
+    }
+}
+
+pub fn identity_jwt(claims: &AgentIdentityJwtClaims) -> String {
+    mint_agent_identity_jwt(claims, &JwtSigningKey::generate()).unwrap()
+}
+
+pub fn identity_record() -> AgentIdentityAuthRecord {
+    AgentIdentityAuthRecord::from(identity_claims())
+}
+
+/// A document using every field, including unknown keys at each level.
+pub fn full_document() -> AuthDotJson {
+    let mut record = identity_record();
+    record.background_task_id = Some("task-1".into());
+    record
+        .extra
+        .insert("future_identity_key".into(), json!({"nested": [1, 2]}));
+    let mut tokens = tokens();
+    tokens
+        .extra
+        .insert("future_token_key".into(), json!("kept"));
+    let mut extra = serde_json::Map::new();
+    extra.insert("future_top_level".into(), json!({"a": 1}));
+    AuthDotJson {
+        auth_mode: Some(AuthMode::Chatgpt),
+        openai_api_key: Some(SecretString::from(API_KEY)),
+        tokens: Some(tokens),
+        last_refresh: Some(time::macros::datetime!(2026-03-04 05:06:07 UTC)),
+        agent_identity: Some(AgentIdentityInput::Record(record)),
+        extra,
+    }
+}
+
+/// A typical API-key login.
+pub fn api_key_document() -> AuthDotJson {
+    AuthDotJson::with_api_key(SecretString::from(API_KEY))
+}
+
+/// Asserts no fixture secret (nor `private_key`) occurs in `text`.
+pub fn assert_no_secret(text: &str, private_key: Option<&str>) {
+    for secret in [API_KEY, ACCESS_TOKEN, REFRESH_TOKEN] {
+        assert!(!text.contains(secret), "secret leaked into: {text}");
+    }
+    if let Some(private_key) = private_key {
+        assert!(
+            !text.contains(private_key),
+            "private key leaked into: {text}"
+        );
+    }
+}
+
+/// What a [`MockKeyring`] call does besides its job.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Fault {
+    #[default]
+    None,
+    /// Every call fails.
+    Fail,
+    /// Every call sleeps this long first (a hung Secret Service).
+    Hang(Duration),
+}
+
+/// An in-memory keyring for fault injection: errors, hangs and a value
+/// size limit. The real keyring is exercised by `real_keyring`.
+#[derive(Default)]
+pub struct MockKeyring {
+    pub entries: Mutex<BTreeMap<(String, String), String>>,
+    pub fault: Mutex<Fault>,
+    pub limit: Option<usize>,
+}
+
+impl fmt::Debug for MockKeyring {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MockKeyring")
+            .field("limit", &self.limit)
+            .finish_non_exhaustive()
+    }
+}
+
+impl MockKeyring {
+    pub fn with_limit(limit: usize) -> Arc<Self> {
+        Arc::new(Self {
+            limit: Some(limit),
+            ..Self::default()
+        })
+    }
+
+    pub fn with_fault(fault: Fault) -> Arc<Self> {
+        let store = Self::default();
+        *store.fault.lock().unwrap() = fault;
+        Arc::new(store)
+    }
+
+    pub fn set_fault(&self, fault: Fault) {
+        *self.fault.lock().unwrap() = fault;
+    }
+
+    pub fn get(&self, service: &str, account: &str) -> Option<String> {
+        self.entries
+            .lock()
+            .unwrap()
+            .get(&(service.to_owned(), account.to_owned()))
+            .cloned()
+    }
+
+    pub fn put(&self, service: &str, account: &str, value: &str) {
+        self.entries
+            .lock()
+            .unwrap()
+            .insert((service.to_owned(), account.to_owned()), value.to_owned());
+    }
+
+    pub fn remove(&self, service: &str, account: &str) {
+        self.entries
+            .lock()
+            .unwrap()
+            .remove(&(service.to_owned(), account.to_owned()));
+    }
+
+    /// Accounts of every entry, sorted.
+    pub fn accounts(&self) -> Vec<String> {
+        self.entries
+            .lock()
+            .unwrap()
+            .keys()
+            .map(|(_, account)| account.clone())
+            .collect()
+    }
+
+    fn before_call(&self) -> Result<(), KeyringError> {
+        let fault = *self.fault.lock().unwrap();
+        match fault {
+            Fault::None => Ok(()),
+            Fault::Fail => Err(KeyringError::NoAccess(
+                "the mock keyring is locked".to_owned(),
+            )),
+            Fault::Hang(duration) => {
+                std::thread::sleep(duration);
+                Ok(())
+            }
+        }
+    }
+}
+
+impl KeyringStore for MockKeyring {
+    fn load(&self, service: &str, account: &str) -> Result<Option<String>, KeyringError> {
+        self.before_call()?;
+        Ok(self.get(service, account))
+    }
+
+    fn save(&self, service: &str, account: &str, value: &str) -> Result<(), KeyringError> {
+        self.before_call()?;
+        if let Some(limit) = self.limit {
+            let len = value.encode_utf16().count();
+            if len > limit {
+                return Err(KeyringError::Platform(format!(
+                    "value of {len} UTF-16 units exceeds the mock limit {limit}"
+                )));
+            }
+        }
+        self.put(service, account, value);
+        Ok(())
+    }
+
+    fn delete(&self, service: &str, account: &str) -> Result<bool, KeyringError> {
+        self.before_call()?;
+        Ok(self
+            .entries
+            .lock()
+            .unwrap()
+            .remove(&(service.to_owned(), account.to_owned()))
+            .is_some())
+    }
+
+    fn max_value_len(&self) -> Option<usize> {
+        self.limit
+    }
+}
+
+/// A keyring home of `home` over `store`.
+pub fn keyring_home(
+    home: &Home,
+    store: &Arc<MockKeyring>,
+    timeout: Duration,
+) -> KeyringAuthStorage {
+    KeyringAuthStorage::new(&home.path, store.clone(), timeout)
+}
+
+/// Runs `f` and returns what it logged on this thread, one line per event:
+/// `LEVEL message field=value ...`.
+pub fn capture_logs<T>(f: impl FnOnce() -> T) -> (T, Vec<String>) {
+    let lines = Arc::new(Mutex::new(Vec::new()));
+    let subscriber = LineCollector {
+        lines: lines.clone(),
+    };
+    let value = tracing::subscriber::with_default(subscriber, f);
+    let lines = lines.lock().unwrap().clone();
+    (value, lines)
+}
+
+struct LineCollector {
+    lines: Arc<Mutex<Vec<String>>>,
+}
+
+struct LineVisitor(String);
+
+impl tracing::field::Visit for LineVisitor {
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn fmt::Debug) {
+        use fmt::Write as _;
+        if field.name() == "message" {
+            let _ = write!(self.0, " {value:?}");
+        } else {
+            let _ = write!(self.0, " {}={value:?}", field.name());
+        }
+    }
+}
+
+impl tracing::Subscriber for LineCollector {
+    fn enabled(&self, _metadata: &tracing::Metadata<'_>) -> bool {
+        true
+    }
+
+    fn new_span(&self, _span: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        tracing::span::Id::from_u64(1)
+    }
+
+    fn record(&self, _span: &tracing::span::Id, _values: &tracing::span::Record<'_>) {}
+
+    fn record_follows_from(&self, _span: &tracing::span::Id, _follows: &tracing::span::Id) {}
+
+    fn event(&self, event: &tracing::Event<'_>) {
+        let mut visitor = LineVisitor(event.metadata().level().to_string());
+        event.record(&mut visitor);
+        self.lines.lock().unwrap().push(visitor.0);
+    }
+
+    fn enter(&self, _span: &tracing::span::Id) {}
+
+    fn exit(&self, _span: &tracing::span::Id) {}
+}
+
+/// Warnings among captured log lines.
+pub fn warnings(lines: &[String]) -> Vec<&String> {
+    lines
+        .iter()
+        .filter(|line| line.starts_with("WARN"))
+        .collect()
+}
+
+/// The environment variable that turns a `*_worker` test into a worker.
+pub const WORKER_ENV: &str = "LOGIN_STORAGE_TEST_WORKER";
+
+/// Re-runs this test binary for the single test `test_path` (for example
+/// `multi_process::update_worker`) with `WORKER_ENV=role` and `envs`.
+pub fn spawn_worker(test_path: &str, role: &str, envs: &[(&str, String)]) -> std::process::Child {
+    worker_command(test_path, role, envs).spawn().unwrap()
+}
+
+pub fn run_worker(test_path: &str, role: &str, envs: &[(&str, String)]) -> Output {
+    worker_command(test_path, role, envs).output().unwrap()
+}
+
+fn worker_command(test_path: &str, role: &str, envs: &[(&str, String)]) -> Command {
+    let mut command = Command::new(std::env::current_exe().unwrap());
+    command
+        .args([test_path, "--exact", "--nocapture", "--test-threads=1"])
+        .env(WORKER_ENV, role)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    for (name, value) in envs {
+        command.env(name, value);
+    }
+    command
+}
+
+/// Whether this process is the worker `role`.
+pub fn is_worker(role: &str) -> bool {
+    std::env::var(WORKER_ENV).is_ok_and(|value| value == role)
+}
+
+/// Whether the real Secret Service tests may run: `LOGIN_TEST_SECRET_SERVICE=1`
+/// (set by `scripts/with-secret-service.sh`). Under `CI=true` a missing
+/// session is a failure; elsewhere the test prints why it skips.
+pub fn secret_service_available(test: &str) -> bool {
+    if std::env::var("LOGIN_TEST_SECRET_SERVICE").is_ok_and(|value| value == "1") {
+        return true;
+    }
+    assert!(
+        !std::env::var("CI").is_ok_and(|value| value == "true"),
+        "{test}: CI=true but LOGIN_TEST_SECRET_SERVICE is not set: run the tests through \
+         `cargo xtask test` (scripts/with-secret-service.sh) so the real keyring tests run"
+    );
+    print_skip(
+        test,
+        "no private Secret Service session (LOGIN_TEST_SECRET_SERVICE unset); run `cargo xtask test` \
+         or `bash scripts/with-secret-service.sh cargo test -p login-storage`",
+    );
+    false
+}
+
+/// Prints `SKIP test: reason` straight to stderr: `eprintln!` would be
+/// captured, and hidden, by the test harness for a passing test.
+pub fn print_skip(test: &str, reason: &str) {
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr(), "SKIP {test}: {reason}");
+}
+
+/// The OS keyring, for tests of ordinary behaviour (real components; the
+/// mock is for fault injection). `None`, after printing why, outside the
+/// private Secret Service session.
+pub fn real_store(test: &str) -> Option<Arc<dyn KeyringStore>> {
+    secret_service_available(test)
+        .then(|| Arc::new(login_storage::DefaultKeyringStore) as Arc<dyn KeyringStore>)
+}
+
+/// The stored value of `account` in `store` (the trait, so the real store
+/// and the mock read alike).
+pub fn stored_value(store: &Arc<dyn KeyringStore>, account: &str) -> Option<String> {
+    store.load(login_storage::KEYRING_SERVICE, account).unwrap()
+}
