@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use login_agent_identity::{AgentIdentityAuthRecord, SecretString};
 use login_storage::{AuthMode, IdTokenClaims, StorageLocation, TokenData};
+use time::OffsetDateTime;
 
 /// Where an auth came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -54,13 +55,18 @@ impl fmt::Display for AuthSource {
 
 /// The credentials of one auth.
 #[derive(Debug, Clone, PartialEq)]
-#[expect(clippy::large_enum_variant, reason = "held once, behind the Arc of a CodexAuth")]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "held once, behind the Arc of a CodexAuth"
+)]
 pub(crate) enum Credentials {
     ApiKey(SecretString),
     Chatgpt {
         tokens: TokenData,
         /// `None` when the id token is unreadable.
         claims: Option<IdTokenClaims>,
+        /// When the tokens were last refreshed, as stored.
+        last_refresh: Option<OffsetDateTime>,
         agent_identity: Option<AgentIdentityAuthRecord>,
     },
     AgentIdentity(AgentIdentityAuthRecord),
@@ -152,12 +158,40 @@ impl CodexAuth {
         }
     }
 
+    /// When the ChatGPT tokens were last refreshed (`last_refresh` as stored).
+    pub fn last_refresh(&self) -> Option<OffsetDateTime> {
+        match &self.0.credentials {
+            Credentials::Chatgpt { last_refresh, .. } => *last_refresh,
+            _ => None,
+        }
+    }
+
+    /// Whether the ChatGPT tokens should be refreshed at `now` (see
+    /// [`tokens_need_refresh`](crate::tokens_need_refresh)); always `false`
+    /// for other auths. No I/O.
+    pub fn needs_refresh(&self, now: OffsetDateTime) -> bool {
+        match &self.0.credentials {
+            Credentials::Chatgpt {
+                tokens,
+                last_refresh,
+                ..
+            } => crate::refresh::tokens_need_refresh(tokens, *last_refresh, now),
+            _ => false,
+        }
+    }
+
     /// The same auth with its agent identity replaced (for caching a task id).
     pub(crate) fn with_agent_identity(&self, record: AgentIdentityAuthRecord) -> Self {
         let credentials = match &self.0.credentials {
-            Credentials::Chatgpt { tokens, claims, .. } => Credentials::Chatgpt {
+            Credentials::Chatgpt {
+                tokens,
+                claims,
+                last_refresh,
+                ..
+            } => Credentials::Chatgpt {
                 tokens: tokens.clone(),
                 claims: claims.clone(),
+                last_refresh: *last_refresh,
                 agent_identity: Some(record),
             },
             _ => Credentials::AgentIdentity(record),

@@ -15,6 +15,7 @@ use login_storage::{
 };
 
 use crate::error::AuthError;
+use crate::refresh::TokenRefresher;
 
 /// `CODEX_HOME`: where `auth.json` lives.
 pub const CODEX_HOME_VAR: &str = "CODEX_HOME";
@@ -114,6 +115,11 @@ pub struct AuthConfig {
     pub storage: Option<Arc<dyn AuthStorageBackend>>,
     /// A keyring implementation used instead of the OS keyring.
     pub keyring_store: Option<Arc<dyn KeyringStore>>,
+    /// What redeems ChatGPT refresh tokens. `None`: with the `http`
+    /// feature, an `HttpTokenRefresher` for `RefreshConfig::from_env(env)`
+    /// (the mirrored CLI's endpoint, or `CODEX_REFRESH_TOKEN_URL_OVERRIDE`);
+    /// without it, stale tokens cannot be refreshed.
+    pub token_refresher: Option<Arc<dyn TokenRefresher>>,
 }
 
 impl fmt::Debug for AuthConfig {
@@ -126,6 +132,7 @@ impl fmt::Debug for AuthConfig {
             .field("forced_workspace_id", &self.forced_workspace_id)
             .field("keyring_timeout", &self.keyring_timeout)
             .field("custom_storage", &self.storage.is_some())
+            .field("token_refresher", &self.token_refresher)
             .finish_non_exhaustive()
     }
 }
@@ -144,6 +151,7 @@ impl AuthConfig {
             env: Arc::new(ProcessEnv),
             storage: None,
             keyring_store: None,
+            token_refresher: None,
         }
     }
 
@@ -248,6 +256,12 @@ impl AuthConfig {
     /// Uses `store` instead of the OS keyring.
     pub fn with_keyring_store(mut self, store: Arc<dyn KeyringStore>) -> Self {
         self.keyring_store = Some(store);
+        self
+    }
+
+    /// Redeems refresh tokens with `refresher` instead of the default.
+    pub fn with_token_refresher(mut self, refresher: Arc<dyn TokenRefresher>) -> Self {
+        self.token_refresher = Some(refresher);
         self
     }
 

@@ -1,12 +1,15 @@
 //! [`AuthError`]: why startup, login, logout or registration failed.
 //!
 //! Each variant names the variable, home or restriction involved; none
-//! carries a secret (storage and identity errors are already secret-free).
+//! carries a secret (storage, identity and HTTP errors are already
+//! secret-free).
 
 use std::path::PathBuf;
 
 use login_agent_identity::AgentIdentityError;
 use login_storage::StorageError;
+
+use crate::refresh::RefreshError;
 
 /// The error of a task registrar, boxed so any client can report its own.
 pub type RegistrarError = Box<dyn std::error::Error + Send + Sync>;
@@ -102,6 +105,26 @@ pub enum AuthError {
     /// The task registrar failed; nothing was cached.
     #[error("task registration failed: {0}")]
     Registration(#[source] RegistrarError),
+    /// Refreshing ChatGPT tokens failed. A permanent failure's message
+    /// tells the user to log in again; after a transient one the current
+    /// tokens are kept.
+    #[error(transparent)]
+    Refresh(#[from] RefreshError),
+    /// The current auth has no refresh token to redeem (API key, agent
+    /// identity, or not logged in).
+    #[error("the current auth has no ChatGPT refresh token to refresh")]
+    NotRefreshable,
+    /// Tokens are stale but no refresher is configured (build with the
+    /// `http` feature, or set one with `AuthConfig::with_token_refresher`).
+    #[error(
+        "ChatGPT tokens need a refresh but no token refresher is configured (enable core-auth's `http` feature or set one)"
+    )]
+    NoTokenRefresher,
+    /// An HTTP client is misconfigured (for instance an invalid URL in an
+    /// override variable).
+    #[cfg(feature = "http")]
+    #[error(transparent)]
+    Http(#[from] crate::http::HttpError),
     /// A storage home failed.
     #[error(transparent)]
     Storage(#[from] StorageError),

@@ -102,10 +102,11 @@ impl Homes {
         self.env_identity.update(&mut |current| {
             if let Some(existing) =
                 current.and_then(|document| document.agent_identity_record().ok().flatten())
-                && same_identity(&existing, &record) {
-                    held = existing;
-                    return Ok(None);
-                }
+                && same_identity(&existing, &record)
+            {
+                held = existing;
+                return Ok(None);
+            }
             held = record.clone();
             Ok(Some(AuthDotJson::with_agent_identity(record.clone())))
         })?;
@@ -123,7 +124,7 @@ impl Homes {
             match other.delete() {
                 Ok(existed) => removed |= existed,
                 Err(error) => {
-                    tracing::warn!(%error, "could not clear a home that is not configured")
+                    tracing::debug!(%error, "could not clear a home that is not configured")
                 }
             }
         }

@@ -11,9 +11,18 @@
 //!    `auth.json` is an error, never "logged out".
 //!
 //! The manager then serves [`AuthManager::auth`] without I/O, reloads,
-//! logs in and out, enforces workspace and login-method restrictions, and
+//! logs in and out, enforces workspace and login-method restrictions,
 //! caches the background task id of an agent identity
-//! ([`AuthManager::ensure_background_task_id`]).
+//! ([`AuthManager::ensure_background_task_id`]), and refreshes ChatGPT
+//! tokens ([`AuthManager::refresh_if_stale`],
+//! [`AuthManager::recover_unauthorized`]) so that of several processes
+//! sharing one home exactly one redeems a rotating refresh token.
+//!
+//! # Features
+//! - `http` (off by default): `HttpTaskRegistrar` (a [`TaskRegistrar`]
+//!   for the auth API) and `HttpTokenRefresher` (the default
+//!   [`TokenRefresher`]), on a blocking `ureq` client with rustls. Without
+//!   it, an embedder brings its own registrar and refresher.
 //!
 //! ```
 //! use std::sync::Arc;
@@ -46,7 +55,10 @@ mod auth;
 mod config;
 mod error;
 mod homes;
+#[cfg(feature = "http")]
+mod http;
 mod manager;
+mod refresh;
 mod resolve;
 mod task;
 
@@ -56,7 +68,17 @@ pub use config::{
     EnvSource, ForcedLoginMethod, MapEnv, ProcessEnv,
 };
 pub use error::{AuthError, RegistrarError};
+#[cfg(feature = "http")]
+pub use http::{
+    CODEX_AGENT_IDENTITY_AUTHAPI_BASE_URL_VAR, CODEX_REFRESH_TOKEN_URL_OVERRIDE_VAR,
+    DEFAULT_REFRESH_CLIENT_ID, DEFAULT_REFRESH_TOKEN_URL, HttpError, HttpOptions,
+    HttpTaskRegistrar, HttpTokenRefresher, MAX_ERROR_BODY_CHARS, RefreshConfig,
+};
 pub use manager::AuthManager;
+pub use refresh::{
+    ACCESS_TOKEN_EXPIRY_MARGIN, MAX_TOKEN_AGE, RefreshError, RefreshOutcome, RefreshTokenFailure,
+    RefreshedTokens, TokenRefresher, UnauthorizedRecovery, tokens_need_refresh,
+};
 pub use task::TaskRegistrar;
 
 pub use login_agent_identity;

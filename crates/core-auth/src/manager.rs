@@ -18,6 +18,8 @@ use crate::homes::{Homes, identity_document, same_identity};
 use crate::resolve::{from_document, resolve};
 use crate::task::TaskRegistrar;
 
+mod refreshing;
+
 /// Runs blocking storage work off the runtime's worker threads.
 async fn blocking<T, F>(work: F) -> Result<T, AuthError>
 where
@@ -55,6 +57,9 @@ pub struct AuthManager {
     homes: Arc<Homes>,
     state: watch::Sender<Option<CodexAuth>>,
     registration: Mutex<()>,
+    /// Token refresh in this process: one at a time, and the memo of the
+    /// refresh token the server refused for good.
+    refresh: refreshing::RefreshState,
 }
 
 impl AuthManager {
@@ -83,6 +88,7 @@ impl AuthManager {
                 homes,
                 state: watch::Sender::new(None),
                 registration: Mutex::new(()),
+                refresh: refreshing::RefreshState::default(),
             });
             if let Some(auth) = auth {
                 record_auth(&auth);
@@ -97,6 +103,21 @@ impl AuthManager {
         }
         .instrument(span)
         .await
+    }
+
+    /// A manager that has read no source yet ([`auth`](Self::auth) is
+    /// `None`), for a login or logout that must work even when the stored
+    /// document is corrupt (a login then moves it aside) or the environment
+    /// holds an invalid identity.
+    pub fn unresolved(config: AuthConfig) -> Arc<Self> {
+        let homes = Arc::new(Homes::new(&config));
+        Arc::new(Self {
+            config,
+            homes,
+            state: watch::Sender::new(None),
+            registration: Mutex::new(()),
+            refresh: refreshing::RefreshState::default(),
+        })
     }
 
     /// The current auth. No I/O; safe on hot paths from many tasks at once.
@@ -128,13 +149,15 @@ impl AuthManager {
                 record_auth(auth);
                 self.enforce(auth).await?;
             }
-            Ok(self.state.send_if_modified(|current| {
+            let changed = self.state.send_if_modified(|current| {
                 if *current == auth {
                     return false;
                 }
                 *current = auth;
                 true
-            }))
+            });
+            self.forget_dead_token_unless_held();
+            Ok(changed)
         }
         .instrument(span)
         .await

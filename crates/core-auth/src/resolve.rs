@@ -45,9 +45,10 @@ pub(crate) fn resolve(config: &AuthConfig, homes: &Homes) -> Result<Option<Codex
         return Ok(Some(auth));
     }
     if let Some(persistent) = homes.persistent()
-        && let Some(auth) = from_home(persistent)? {
-            return Ok(Some(auth));
-        }
+        && let Some(auth) = from_home(persistent)?
+    {
+        return Ok(Some(auth));
+    }
     tracing::debug!("no credentials found");
     Ok(None)
 }
@@ -75,7 +76,14 @@ pub(crate) fn from_document(
     document: AuthDotJson,
     location: StorageLocation,
 ) -> Result<Option<CodexAuth>, AuthError> {
-    let source = AuthSource::from_location(location);
+    from_document_as(document, AuthSource::from_location(location))
+}
+
+/// Like [`from_document`], for a document known to come from `source`.
+pub(crate) fn from_document_as(
+    document: AuthDotJson,
+    source: AuthSource,
+) -> Result<Option<CodexAuth>, AuthError> {
     let Some(mode) = document.resolved_mode() else {
         return Ok(None);
     };
@@ -113,6 +121,7 @@ pub(crate) fn from_document(
             Credentials::Chatgpt {
                 tokens,
                 claims,
+                last_refresh: document.last_refresh,
                 agent_identity,
             }
         }

@@ -4,7 +4,15 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod extensibility;
+#[cfg(feature = "http")]
+mod http_registration;
+#[cfg(feature = "http")]
+mod loopback;
 mod manager;
+#[cfg(feature = "http")]
+mod refresh;
+#[cfg(feature = "http")]
+mod refresh_race;
 mod resolution;
 mod restrictions;
 mod support;

@@ -1,0 +1,536 @@
+//! HTTP clients (feature `http`): [`HttpTaskRegistrar`] and
+//! [`HttpTokenRefresher`], on a blocking `ureq` agent with rustls.
+//!
+//! Shared rules, enforced here once:
+//! - one request takes at most [`HttpOptions::timeout`] (30 s by default);
+//! - a 4xx is never retried; a refused connection (and, where the caller
+//!   allows it, a 5xx) is retried at most [`HttpOptions::max_attempts`]
+//!   times in all, with exponential backoff;
+//! - redirects are not followed (a request body holds a signature or a
+//!   refresh token, which must not be replayed elsewhere);
+//! - an error quotes at most [`MAX_ERROR_BODY_CHARS`] characters of a
+//!   response body, after removing every request secret from it; a
+//!   successful body (which may hold tokens) is never quoted;
+//! - environment proxies (`HTTPS_PROXY`, ...) apply, except to loopback
+//!   hosts.
+
+mod refresher;
+mod registrar;
+
+use std::fmt;
+use std::time::Duration;
+
+use login_agent_identity::SecretString;
+use zeroize::Zeroizing;
+
+pub use refresher::{
+    CODEX_REFRESH_TOKEN_URL_OVERRIDE_VAR, DEFAULT_REFRESH_CLIENT_ID, DEFAULT_REFRESH_TOKEN_URL,
+    HttpTokenRefresher, RefreshConfig,
+};
+pub use registrar::{CODEX_AGENT_IDENTITY_AUTHAPI_BASE_URL_VAR, HttpTaskRegistrar};
+
+/// Longest excerpt of a response body an error message quotes.
+pub const MAX_ERROR_BODY_CHARS: usize = 512;
+
+/// Largest response body read; task ids and tokens are far smaller.
+const MAX_RESPONSE_BYTES: u64 = 64 * 1024;
+
+/// Longest wait between two attempts.
+const MAX_BACKOFF: Duration = Duration::from_secs(8);
+
+const USER_AGENT: &str = concat!("core-auth/", env!("CARGO_PKG_VERSION"));
+
+/// Why an HTTP call failed. Messages name the service and URL (never a
+/// query string or credentials: configured URLs may not carry either) and
+/// quote at most [`MAX_ERROR_BODY_CHARS`] characters of an error body, with
+/// request secrets removed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum HttpError {
+    /// No URL is configured for a service.
+    #[error("no {service} URL is configured; set {variable}")]
+    MissingUrl {
+        /// The service ("task registration", "token refresh").
+        service: &'static str,
+        /// The variable that can provide it.
+        variable: &'static str,
+    },
+    /// A configured URL is unusable.
+    #[error("the {service} URL from {origin} is invalid: {reason}")]
+    InvalidUrl {
+        /// The service.
+        service: &'static str,
+        /// Where the URL came from (a variable's name or "configuration").
+        origin: &'static str,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// The server could not be reached.
+    #[error("{service}: cannot connect to {url} ({attempts} attempt(s)): {reason}")]
+    Connect {
+        /// The service.
+        service: &'static str,
+        /// The URL requested.
+        url: String,
+        /// How many attempts were made.
+        attempts: u32,
+        /// What the transport said.
+        reason: String,
+    },
+    /// No complete answer arrived in time.
+    #[error("{service}: no answer from {url} within {timeout:?}")]
+    Timeout {
+        /// The service.
+        service: &'static str,
+        /// The URL requested.
+        url: String,
+        /// The timeout that expired.
+        timeout: Duration,
+    },
+    /// The server answered with an unsuccessful status.
+    #[error("{service}: {url} answered HTTP {status} ({attempts} attempt(s)): {body}")]
+    Status {
+        /// The service.
+        service: &'static str,
+        /// The URL requested.
+        url: String,
+        /// The HTTP status.
+        status: u16,
+        /// How many attempts were made.
+        attempts: u32,
+        /// At most [`MAX_ERROR_BODY_CHARS`] characters of the body, request
+        /// secrets removed.
+        body: String,
+    },
+    /// The server answered 2xx with something unusable.
+    #[error("{service}: invalid answer from {url}: {reason}")]
+    InvalidResponse {
+        /// The service.
+        service: &'static str,
+        /// The URL requested.
+        url: String,
+        /// What is wrong (never the body).
+        reason: String,
+    },
+    /// Any other transport failure (TLS, protocol).
+    #[error("{service}: request to {url} failed: {reason}")]
+    Transport {
+        /// The service.
+        service: &'static str,
+        /// The URL requested.
+        url: String,
+        /// What the transport said.
+        reason: String,
+    },
+}
+
+impl HttpError {
+    /// The HTTP status, for [`HttpError::Status`].
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            HttpError::Status { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+}
+
+/// Timeout and retries of one HTTP client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct HttpOptions {
+    /// The longest one request may take, from connecting to reading the
+    /// whole body. Default 30 s.
+    pub timeout: Duration,
+    /// Attempts in all (at least 1) for refused connections and, where the
+    /// client retries them, 5xx answers. Default 3.
+    pub max_attempts: u32,
+    /// Wait before the second attempt; doubled for each later one (at most
+    /// 8 s). Default 250 ms.
+    pub initial_backoff: Duration,
+}
+
+impl Default for HttpOptions {
+    fn default() -> Self {
+        Self {
+            timeout: Duration::from_secs(30),
+            max_attempts: 3,
+            initial_backoff: Duration::from_millis(250),
+        }
+    }
+}
+
+impl HttpOptions {
+    /// Sets the timeout of one request.
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Sets the attempts in all (0 counts as 1) and the first backoff.
+    pub fn with_retries(mut self, max_attempts: u32, initial_backoff: Duration) -> Self {
+        self.max_attempts = max_attempts.max(1);
+        self.initial_backoff = initial_backoff;
+        self
+    }
+
+    fn backoff(&self, attempt: u32) -> Duration {
+        let factor = 1u32 << attempt.saturating_sub(1).min(16);
+        self.initial_backoff.saturating_mul(factor).min(MAX_BACKOFF)
+    }
+}
+
+/// A URL from configuration or the environment: trimmed, trailing `/`
+/// removed; `http` or `https`, with a host, without credentials, query or
+/// fragment.
+pub(crate) fn normalize_url(
+    raw: &str,
+    service: &'static str,
+    origin: &'static str,
+) -> Result<String, HttpError> {
+    let invalid = |reason| HttpError::InvalidUrl {
+        service,
+        origin,
+        reason,
+    };
+    let url = raw.trim().trim_end_matches('/');
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return Err(invalid("it does not start with http:// or https://"));
+    };
+    if !scheme.eq_ignore_ascii_case("http") && !scheme.eq_ignore_ascii_case("https") {
+        return Err(invalid("only http and https URLs are supported"));
+    }
+    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(invalid("it contains whitespace"));
+    }
+    if url.contains(['?', '#']) {
+        return Err(invalid("it must not have a query or fragment"));
+    }
+    let authority = rest.split('/').next().unwrap_or_default();
+    if authority.contains('@') {
+        return Err(invalid("it must not contain credentials"));
+    }
+    if host_of(authority).is_empty() {
+        return Err(invalid("it has no host"));
+    }
+    Ok(url.to_owned())
+}
+
+/// The host of an authority (`host`, `host:port`, `[v6]:port`).
+fn host_of(authority: &str) -> &str {
+    if let Some(v6) = authority.strip_prefix('[') {
+        return v6.split(']').next().unwrap_or_default();
+    }
+    authority.split(':').next().unwrap_or_default()
+}
+
+fn is_loopback_url(url: &str) -> bool {
+    let authority = url
+        .split_once("://")
+        .map_or("", |(_, rest)| rest.split('/').next().unwrap_or_default());
+    let host = host_of(authority);
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Percent-encodes one path segment (everything but RFC 3986 unreserved).
+pub(crate) fn encode_path_segment(segment: &str) -> String {
+    let mut encoded = String::with_capacity(segment.len());
+    for byte in segment.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            encoded.push(char::from(byte));
+        } else {
+            encoded.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    encoded
+}
+
+/// `body` with every secret replaced by `<redacted>`, control characters
+/// turned into spaces, cut to [`MAX_ERROR_BODY_CHARS`] characters.
+pub(crate) fn error_excerpt(body: &str, secrets: &[&str]) -> String {
+    let mut redacted = Zeroizing::new(body.to_owned());
+    for secret in secrets.iter().filter(|secret| !secret.is_empty()) {
+        if redacted.contains(secret) {
+            *redacted = redacted.replace(secret, login_agent_identity::REDACTED);
+        }
+    }
+    let mut excerpt: String = redacted
+        .chars()
+        .take(MAX_ERROR_BODY_CHARS)
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if redacted.chars().nth(MAX_ERROR_BODY_CHARS).is_some() {
+        excerpt.push('…');
+    }
+    excerpt
+}
+
+/// A response that ended the attempts: any status but a retried 5xx.
+pub(crate) struct Reply {
+    pub(crate) status: u16,
+    pub(crate) attempts: u32,
+    /// Wiped on drop: a successful body may hold tokens.
+    pub(crate) body: Zeroizing<String>,
+    /// The secrets the request held, removed from quoted bodies.
+    secrets: Vec<SecretString>,
+}
+
+/// A JSON request body and the secrets it holds.
+pub(crate) struct JsonBody {
+    pub(crate) json: Zeroizing<String>,
+    pub(crate) secrets: Vec<SecretString>,
+}
+
+/// A blocking JSON client with one agent (connection pool) per client.
+#[derive(Clone)]
+pub(crate) struct JsonClient {
+    agent: ureq::Agent,
+    options: HttpOptions,
+    service: &'static str,
+}
+
+/// Shows the service and options only: the agent's configuration holds the
+/// environment's proxy URL, which may carry credentials.
+impl fmt::Debug for JsonClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JsonClient")
+            .field("service", &self.service)
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
+
+enum Failure {
+    /// The request may be sent again: it never reached the server.
+    Retryable(String),
+    Final(HttpError),
+}
+
+impl JsonClient {
+    /// A client for requests to `url`'s host (proxies from the environment
+    /// apply unless it is a loopback host).
+    pub(crate) fn new(service: &'static str, url: &str, options: HttpOptions) -> Self {
+        let proxy = if is_loopback_url(url) {
+            None
+        } else {
+            ureq::Proxy::try_from_env()
+        };
+        let config = ureq::Agent::config_builder()
+            .timeout_global(Some(options.timeout))
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .user_agent(USER_AGENT)
+            .proxy(proxy)
+            .build();
+        Self {
+            agent: ureq::Agent::new_with_config(config),
+            options,
+            service,
+        }
+    }
+
+    pub(crate) fn options(&self) -> HttpOptions {
+        self.options
+    }
+
+    /// POSTs the body `make_body` builds (once per attempt, so a signed
+    /// timestamp is fresh) to `url`, retrying refused connections and, when
+    /// `retry_server_errors`, 5xx answers. Returns the first answer that
+    /// ends the attempts, whatever its status.
+    pub(crate) fn post_json(
+        &self,
+        url: &str,
+        retry_server_errors: bool,
+        make_body: &mut dyn FnMut() -> Result<JsonBody, HttpError>,
+    ) -> Result<Reply, HttpError> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let body = make_body()?;
+            let last = attempt >= self.options.max_attempts;
+            match self.attempt(url, body, attempt) {
+                Ok(reply) if retry_server_errors && reply.status >= 500 && !last => {
+                    tracing::warn!(
+                        service = self.service,
+                        url,
+                        status = reply.status,
+                        attempt,
+                        "server error; retrying"
+                    );
+                }
+                Ok(reply) => return Ok(reply),
+                Err(Failure::Retryable(reason)) if !last => {
+                    tracing::warn!(service = self.service, url, attempt, %reason, "cannot connect; retrying");
+                }
+                Err(Failure::Retryable(reason)) => {
+                    return Err(HttpError::Connect {
+                        service: self.service,
+                        url: url.to_owned(),
+                        attempts: attempt,
+                        reason,
+                    });
+                }
+                Err(Failure::Final(error)) => return Err(error),
+            }
+            std::thread::sleep(self.options.backoff(attempt));
+        }
+    }
+
+    fn attempt(&self, url: &str, body: JsonBody, attempt: u32) -> Result<Reply, Failure> {
+        let response = self
+            .agent
+            .post(url)
+            .header("content-type", "application/json")
+            .header("accept", "application/json")
+            .send(body.json.as_bytes());
+        let mut response = match response {
+            Ok(response) => response,
+            Err(error) => return Err(self.classify(url, error)),
+        };
+        let status = response.status().as_u16();
+        let text = response
+            .body_mut()
+            .with_config()
+            .limit(MAX_RESPONSE_BYTES)
+            .read_to_string();
+        let text = match text {
+            Ok(text) => Zeroizing::new(text),
+            Err(ureq::Error::BodyExceedsLimit(_)) => {
+                return Err(Failure::Final(HttpError::InvalidResponse {
+                    service: self.service,
+                    url: url.to_owned(),
+                    reason: format!(
+                        "HTTP {status} with a body larger than {MAX_RESPONSE_BYTES} bytes"
+                    ),
+                }));
+            }
+            Err(error) => return Err(self.classify(url, error)),
+        };
+        tracing::debug!(service = self.service, url, status, attempt, "answered");
+        Ok(Reply {
+            status,
+            attempts: attempt,
+            body: text,
+            secrets: body.secrets,
+        })
+    }
+
+    fn classify(&self, url: &str, error: ureq::Error) -> Failure {
+        use std::io::ErrorKind;
+        match error {
+            ureq::Error::Timeout(ureq::Timeout::Connect | ureq::Timeout::Resolve)
+            | ureq::Error::ConnectionFailed => Failure::Retryable(error.to_string()),
+            ureq::Error::Io(ref io)
+                if matches!(
+                    io.kind(),
+                    ErrorKind::ConnectionRefused | ErrorKind::AddrNotAvailable
+                ) =>
+            {
+                Failure::Retryable(error.to_string())
+            }
+            ureq::Error::Timeout(_) => Failure::Final(HttpError::Timeout {
+                service: self.service,
+                url: url.to_owned(),
+                timeout: self.options.timeout,
+            }),
+            ureq::Error::Io(ref io) if io.kind() == ErrorKind::TimedOut => {
+                Failure::Final(HttpError::Timeout {
+                    service: self.service,
+                    url: url.to_owned(),
+                    timeout: self.options.timeout,
+                })
+            }
+            ureq::Error::HostNotFound => Failure::Final(HttpError::Connect {
+                service: self.service,
+                url: url.to_owned(),
+                attempts: 1,
+                reason: error.to_string(),
+            }),
+            other => Failure::Final(HttpError::Transport {
+                service: self.service,
+                url: url.to_owned(),
+                reason: other.to_string(),
+            }),
+        }
+    }
+
+    /// The error for an unsuccessful `reply`, quoting its body without
+    /// the request's secrets.
+    pub(crate) fn status_error(&self, url: &str, reply: &Reply) -> HttpError {
+        let secrets: Vec<&str> = reply
+            .secrets
+            .iter()
+            .map(SecretString::expose_secret)
+            .collect();
+        HttpError::Status {
+            service: self.service,
+            url: url.to_owned(),
+            status: reply.status,
+            attempts: reply.attempts,
+            body: error_excerpt(&reply.body, &secrets),
+        }
+    }
+
+    /// The error for a 2xx `reply` that cannot be used.
+    pub(crate) fn invalid_response(&self, url: &str, reason: impl Into<String>) -> HttpError {
+        HttpError::InvalidResponse {
+            service: self.service,
+            url: url.to_owned(),
+            reason: reason.into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_are_trimmed_and_checked() {
+        let ok = |raw| normalize_url(raw, "test", "configuration");
+        assert_eq!(
+            ok("  https://a.example/api/ ").unwrap(),
+            "https://a.example/api"
+        );
+        assert_eq!(ok("http://127.0.0.1:9//").unwrap(), "http://127.0.0.1:9");
+        assert!(ok("ftp://a.example").is_err());
+        assert!(ok("https://user:pw@a.example").is_err());
+        assert!(ok("https://a.example/?x=1").is_err());
+        assert!(ok("https:///path").is_err());
+        assert!(ok("a.example").is_err());
+    }
+
+    #[test]
+    fn loopback_hosts_are_recognized() {
+        assert!(is_loopback_url("http://127.0.0.1:80/x"));
+        assert!(is_loopback_url("http://localhost"));
+        assert!(is_loopback_url("http://[::1]:8080"));
+        assert!(!is_loopback_url("https://auth.example.com"));
+    }
+
+    #[test]
+    fn excerpts_are_redacted_then_cut() {
+        let secret = "SIGNATURE-SECRET";
+        let body = format!("bad {secret} {}", "x".repeat(1000));
+        let excerpt = error_excerpt(&body, &[secret]);
+        assert!(!excerpt.contains(secret));
+        assert!(excerpt.starts_with("bad <redacted> "));
+        assert_eq!(excerpt.chars().count(), MAX_ERROR_BODY_CHARS + 1);
+    }
+
+    #[test]
+    fn path_segments_are_encoded() {
+        assert_eq!(encode_path_segment("rt-1_a.b~"), "rt-1_a.b~");
+        assert_eq!(encode_path_segment("a/b c"), "a%2Fb%20c");
+    }
+
+    #[test]
+    fn backoff_doubles_up_to_a_cap() {
+        let options = HttpOptions::default().with_retries(10, Duration::from_millis(100));
+        assert_eq!(options.backoff(1), Duration::from_millis(100));
+        assert_eq!(options.backoff(3), Duration::from_millis(400));
+        assert_eq!(options.backoff(10), MAX_BACKOFF);
+    }
+}

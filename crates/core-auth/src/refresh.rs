@@ -1,0 +1,246 @@
+//! ChatGPT token refresh: when tokens are stale, how a refresh fails, and
+//! the [`TokenRefresher`] a manager redeems refresh tokens with.
+//!
+//! The coordination lives in [`crate::AuthManager::refresh_if_stale`]: the
+//! redemption runs inside the storage home's locked read-modify-write, so
+//! of several processes sharing one home exactly one redeems a rotating
+//! refresh token and the others adopt what it stored.
+//!
+//! With the `http` feature, `HttpTokenRefresher` is the default refresher;
+//! without it, an embedder supplies one with
+//! [`AuthConfig::with_token_refresher`](crate::AuthConfig::with_token_refresher).
+
+use std::fmt;
+use std::time::Duration;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use login_agent_identity::SecretString;
+use login_storage::TokenData;
+use time::OffsetDateTime;
+use zeroize::Zeroizing;
+
+use crate::error::AuthError;
+
+/// Tokens are refreshed when the access token expires within this margin.
+pub const ACCESS_TOKEN_EXPIRY_MARGIN: Duration = Duration::from_secs(5 * 60);
+
+/// Without a readable `exp`, tokens are refreshed once `last_refresh` is
+/// older than this.
+pub const MAX_TOKEN_AGE: Duration = Duration::from_secs(8 * 24 * 60 * 60);
+
+/// Whether `tokens` (last refreshed at `last_refresh`) should be refreshed
+/// at `now`: the access token's `exp` is within
+/// [`ACCESS_TOKEN_EXPIRY_MARGIN`] or past; or, when the access token has no
+/// readable `exp`, `last_refresh` is older than [`MAX_TOKEN_AGE`] (or
+/// unknown).
+pub fn tokens_need_refresh(
+    tokens: &TokenData,
+    last_refresh: Option<OffsetDateTime>,
+    now: OffsetDateTime,
+) -> bool {
+    match access_token_expiry(&tokens.access_token) {
+        Some(expiry) => expiry - now <= ACCESS_TOKEN_EXPIRY_MARGIN,
+        None => last_refresh.is_none_or(|refreshed| now - refreshed > MAX_TOKEN_AGE),
+    }
+}
+
+/// The `exp` claim of a JWT access token, if it is one and has it. The
+/// signature is not checked: the expiry only schedules a refresh.
+pub(crate) fn access_token_expiry(access_token: &SecretString) -> Option<OffsetDateTime> {
+    let mut segments = access_token.expose_secret().split('.');
+    let (Some(_), Some(payload), Some(_), None) = (
+        segments.next(),
+        segments.next(),
+        segments.next(),
+        segments.next(),
+    ) else {
+        return None;
+    };
+    let bytes = Zeroizing::new(URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')).ok()?);
+    #[derive(serde::Deserialize)]
+    struct Expiry {
+        exp: Option<serde_json::Number>,
+    }
+    let claims: Expiry = serde_json::from_slice(&bytes).ok()?;
+    let exp = claims.exp?;
+    let seconds = exp
+        .as_i64()
+        .or_else(|| exp.as_f64().filter(|s| s.is_finite()).map(|s| s as i64))?;
+    OffsetDateTime::from_unix_timestamp(seconds).ok()
+}
+
+/// Why a refresh token can never be redeemed again: the user must log in
+/// again. Read from an HTTP 401 whose code is one of
+/// `refresh_token_expired`, `refresh_token_reused`,
+/// `refresh_token_invalidated`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
+#[non_exhaustive]
+pub enum RefreshTokenFailure {
+    /// `refresh_token_expired`.
+    #[error("Your ChatGPT session has expired (the refresh token expired). Please log in again.")]
+    Expired,
+    /// `refresh_token_reused`.
+    #[error(
+        "Your ChatGPT session was ended because its refresh token was already used, \
+         possibly by another program signed in with the same account. Please log in again."
+    )]
+    Reused,
+    /// `refresh_token_invalidated`.
+    #[error(
+        "Your ChatGPT session was revoked (the refresh token was invalidated), \
+         for example by a logout or password change elsewhere. Please log in again."
+    )]
+    Invalidated,
+}
+
+impl RefreshTokenFailure {
+    /// The failure a server's error code names, if it is a permanent one.
+    pub fn from_code(code: &str) -> Option<Self> {
+        match code {
+            "refresh_token_expired" => Some(Self::Expired),
+            "refresh_token_reused" => Some(Self::Reused),
+            "refresh_token_invalidated" => Some(Self::Invalidated),
+            _ => None,
+        }
+    }
+
+    /// The server's error code.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Expired => "refresh_token_expired",
+            Self::Reused => "refresh_token_reused",
+            Self::Invalidated => "refresh_token_invalidated",
+        }
+    }
+
+    /// The permanent failure an HTTP 401 body describes, from `error.code`,
+    /// `error` as a string, or a top-level `code`.
+    pub fn from_unauthorized_body(body: &str) -> Option<Self> {
+        let value: serde_json::Value = serde_json::from_str(body).ok()?;
+        let error = value.get("error");
+        [
+            error.and_then(|error| error.get("code")),
+            error,
+            value.get("code"),
+        ]
+        .into_iter()
+        .flatten()
+        .filter_map(serde_json::Value::as_str)
+        .find_map(Self::from_code)
+    }
+}
+
+/// Why a refresh failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RefreshError {
+    /// The refresh token is dead; the user must log in again. Remembered
+    /// for that token, so later calls fail without asking the server.
+    #[error(transparent)]
+    Permanent(RefreshTokenFailure),
+    /// Anything else (network, timeout, server error, another 401): the
+    /// current tokens are kept and a later call may succeed.
+    #[error("token refresh failed, the current tokens are kept: {0}")]
+    Transient(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl RefreshError {
+    /// Whether the user must log in again.
+    pub fn is_permanent(&self) -> bool {
+        matches!(self, RefreshError::Permanent(_))
+    }
+}
+
+/// What a token endpoint answered: each token present replaces the stored
+/// one. `Debug` redacts them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RefreshedTokens {
+    /// A new id token.
+    pub id_token: Option<SecretString>,
+    /// A new access token.
+    pub access_token: Option<SecretString>,
+    /// A new refresh token (rotation).
+    pub refresh_token: Option<SecretString>,
+}
+
+impl RefreshedTokens {
+    /// Tokens from their parts.
+    pub fn new(
+        id_token: Option<SecretString>,
+        access_token: Option<SecretString>,
+        refresh_token: Option<SecretString>,
+    ) -> Self {
+        Self {
+            id_token,
+            access_token,
+            refresh_token,
+        }
+    }
+
+    /// Writes the tokens present into `tokens`.
+    pub(crate) fn apply_to(self, tokens: &mut TokenData) {
+        if let Some(id_token) = self.id_token {
+            tokens.id_token = login_storage::IdToken::new(id_token);
+        }
+        if let Some(access_token) = self.access_token {
+            tokens.access_token = access_token;
+        }
+        if let Some(refresh_token) = self.refresh_token {
+            tokens.refresh_token = refresh_token;
+        }
+    }
+}
+
+/// Redeems a refresh token. Blocking: the manager calls it on tokio's
+/// blocking pool, inside the storage lock, so it must finish (or time out)
+/// promptly.
+///
+/// ```
+/// use core_auth::{RefreshError, RefreshedTokens, TokenRefresher};
+/// use login_agent_identity::SecretString;
+///
+/// #[derive(Debug)]
+/// struct Offline;
+///
+/// impl TokenRefresher for Offline {
+///     fn refresh(&self, _refresh_token: &SecretString) -> Result<RefreshedTokens, RefreshError> {
+///         Err(RefreshError::Transient("offline".into()))
+///     }
+/// }
+/// ```
+pub trait TokenRefresher: Send + Sync + fmt::Debug {
+    /// Redeems `refresh_token` for new tokens.
+    fn refresh(&self, refresh_token: &SecretString) -> Result<RefreshedTokens, RefreshError>;
+}
+
+/// What [`crate::AuthManager::refresh_if_stale`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum RefreshOutcome {
+    /// The tokens are not stale; nothing was done.
+    Fresh,
+    /// The auth has no refreshable tokens (API key or agent identity).
+    NotApplicable,
+    /// Under the lock, the home already held newer tokens (another process
+    /// refreshed); they were adopted without asking the server.
+    Adopted,
+    /// This process redeemed the refresh token and stored the result.
+    Refreshed,
+}
+
+/// Which step [`crate::AuthManager::recover_unauthorized`] took after the
+/// model service answered HTTP 401.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum UnauthorizedRecovery {
+    /// Storage held other credentials than the ones that failed (another
+    /// process logged in or refreshed); retry with the new auth.
+    Reloaded,
+    /// The tokens were refreshed; retry with the new auth.
+    Refreshed,
+    /// Nothing more can be done; the request stays unauthorized. The error
+    /// says why (for a dead refresh token: log in again).
+    GaveUp(AuthError),
+}
