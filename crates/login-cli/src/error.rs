@@ -1,0 +1,120 @@
+//! [`CliError`]: one line on stderr (and a JSON object with `--json`), and
+//! the exit code for its kind.
+//!
+//! Exit codes: 2 for invalid input or usage and for a corrupt `auth.json`,
+//! 3 for a storage, keyring or registration failure. Messages come from the
+//! libraries' typed errors, which never contain a secret.
+
+use core_auth::AuthError;
+use login_agent_identity::AgentIdentityError;
+use login_storage::StorageError;
+
+/// What went wrong, as the `kind` of a JSON error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// Bad input: an identity, a key, a variable, a file to read.
+    InvalidInput,
+    /// `auth.json` (or the stored document) is corrupt or unusable.
+    CorruptAuth,
+    /// A workspace or login-method restriction refused the credentials.
+    Restriction,
+    /// The file store failed.
+    Storage,
+    /// The OS keyring failed or did not answer.
+    Keyring,
+    /// Task registration failed.
+    Registration,
+}
+
+impl ErrorKind {
+    fn name(self) -> &'static str {
+        match self {
+            ErrorKind::InvalidInput => "invalid_input",
+            ErrorKind::CorruptAuth => "corrupt_auth",
+            ErrorKind::Restriction => "restriction",
+            ErrorKind::Storage => "storage",
+            ErrorKind::Keyring => "keyring",
+            ErrorKind::Registration => "registration",
+        }
+    }
+
+    /// The process exit code.
+    pub fn exit_code(self) -> u8 {
+        match self {
+            ErrorKind::InvalidInput | ErrorKind::CorruptAuth | ErrorKind::Restriction => 2,
+            ErrorKind::Storage | ErrorKind::Keyring | ErrorKind::Registration => 3,
+        }
+    }
+}
+
+/// A failed command.
+#[derive(Debug)]
+pub struct CliError {
+    /// What kind of failure.
+    pub kind: ErrorKind,
+    /// One line for a person.
+    pub message: String,
+}
+
+impl CliError {
+    /// Invalid input with `message`.
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Self {
+            kind: ErrorKind::InvalidInput,
+            message: message.into(),
+        }
+    }
+
+    /// The JSON shape: `{"error": {"kind": ..., "message": ...}}`.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({ "error": { "kind": self.kind.name(), "message": self.message } })
+    }
+}
+
+impl From<AgentIdentityError> for CliError {
+    fn from(error: AgentIdentityError) -> Self {
+        Self::invalid(error.to_string())
+    }
+}
+
+impl From<StorageError> for CliError {
+    fn from(error: StorageError) -> Self {
+        let kind = match &error {
+            StorageError::Corrupt { .. } | StorageError::TooLarge { .. } => ErrorKind::CorruptAuth,
+            StorageError::Keyring { .. } | StorageError::KeyringTimeout { .. } => {
+                ErrorKind::Keyring
+            }
+            _ => ErrorKind::Storage,
+        };
+        Self {
+            kind,
+            message: error.to_string(),
+        }
+    }
+}
+
+impl From<AuthError> for CliError {
+    fn from(error: AuthError) -> Self {
+        let kind = match &error {
+            AuthError::Storage(_) => {
+                return match error {
+                    AuthError::Storage(storage) => storage.into(),
+                    other => Self::invalid(other.to_string()),
+                };
+            }
+            AuthError::InvalidStoredAgentIdentity { .. }
+            | AuthError::IncompleteStoredAuth { .. }
+            | AuthError::UnsupportedMode { .. } => ErrorKind::CorruptAuth,
+            AuthError::WorkspaceRestriction { .. } | AuthError::LoginMethodRestriction { .. } => {
+                ErrorKind::Restriction
+            }
+            AuthError::Registration(_) | AuthError::Http(_) => ErrorKind::Registration,
+            AuthError::Join(_) => ErrorKind::Storage,
+            _ => ErrorKind::InvalidInput,
+        };
+        Self {
+            kind,
+            message: error.to_string(),
+        }
+    }
+}

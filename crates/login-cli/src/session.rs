@@ -1,0 +1,81 @@
+//! Configuration from flags and environment, and `login`/`logout`.
+
+use std::sync::Arc;
+
+use core_auth::{AuthConfig, AuthManager, CODEX_AUTH_STORE_VAR, ProcessEnv};
+use login_agent_identity::AgentIdentityInput;
+use login_storage::UnknownStoreMode;
+
+use crate::cli::{Cli, LoginArgs};
+use crate::error::CliError;
+use crate::input;
+
+/// `--codex-home` over `CODEX_HOME` over `~/.codex`; `--store` over
+/// `CODEX_AUTH_STORE` over `file`.
+pub fn config(cli: &Cli) -> Result<AuthConfig, CliError> {
+    let mut config = match &cli.codex_home {
+        Some(home) => AuthConfig::new(home),
+        None => AuthConfig::from_env_source(Arc::new(ProcessEnv))?,
+    };
+    if let Some(store) = cli.store {
+        config.store_mode = store;
+        return Ok(config);
+    }
+    // `from_env_source` read CODEX_AUTH_STORE already; `new` did not.
+    if cli.codex_home.is_some()
+        && let Ok(value) = std::env::var(CODEX_AUTH_STORE_VAR)
+        && !value.trim().is_empty()
+    {
+        config.store_mode = value.parse().map_err(|error: UnknownStoreMode| {
+            CliError::invalid(format!("{CODEX_AUTH_STORE_VAR}: {error}"))
+        })?;
+    }
+    Ok(config)
+}
+
+/// A manager for writing: environment auth plays no part in what is stored.
+fn writer(cli: &Cli) -> Result<Arc<AuthManager>, CliError> {
+    Ok(AuthManager::unresolved(config(cli)?.with_env_auth(false)))
+}
+
+/// Runs `login`: reads and validates the secret, then stores it.
+pub async fn login(cli: &Cli, args: &LoginArgs) -> Result<(), CliError> {
+    let manager = writer(cli)?;
+    let auth = if args.api_key_stdin {
+        let key = input::read_stdin()?;
+        manager.login_with_api_key(key).await?
+    } else {
+        let text = match &args.agent_identity_file {
+            Some(path) => input::read_file(path)?,
+            None => input::read_stdin()?,
+        };
+        let identity: AgentIdentityInput = text.expose_secret().parse()?;
+        manager.login_with_agent_identity(identity).await?
+    };
+    let store = manager.config().store_mode;
+    if cli.json {
+        println!(
+            "{}",
+            serde_json::json!({ "logged_in": true, "mode": auth.mode().to_string(), "store": store.as_str() })
+        );
+    } else {
+        println!(
+            "Logged in: mode {}, stored in the {store} store",
+            auth.mode()
+        );
+    }
+    Ok(())
+}
+
+/// Runs `logout`: removes stored credentials from every home.
+pub async fn logout(cli: &Cli) -> Result<(), CliError> {
+    let removed = writer(cli)?.logout().await?;
+    if cli.json {
+        println!("{}", serde_json::json!({ "removed": removed }));
+    } else if removed {
+        println!("Logged out: stored credentials removed.");
+    } else {
+        println!("Nothing to remove: no stored credentials.");
+    }
+    Ok(())
+}

@@ -1,0 +1,138 @@
+//! `agent-login status`: what a runtime starting now would see.
+
+use core_auth::{AuthConfig, AuthManager, CodexAuth, HttpTaskRegistrar};
+use login_agent_identity::{AgentIdentityAuthRecord, AgentIdentityKey};
+use login_storage::AUTH_FILE_NAME;
+use serde_json::{Value, json};
+
+use crate::cli::StatusArgs;
+use crate::error::CliError;
+
+/// The API key as `sk-...XXXX`: at most the first 3 and last 4 characters,
+/// and none of them for keys too short to hide the rest.
+pub fn mask_api_key(key: &str) -> String {
+    let chars: Vec<char> = key.chars().collect();
+    if chars.len() < 12 {
+        return "...".to_owned();
+    }
+    let head: String = chars[..3].iter().collect();
+    let tail: String = chars[chars.len() - 4..].iter().collect();
+    format!("{head}...{tail}")
+}
+
+fn identity_json(record: &AgentIdentityAuthRecord) -> Value {
+    let public_key = AgentIdentityKey::from_record(record)
+        .ok()
+        .map(|key| key.public_key_ssh());
+    json!({
+        "workspace_id": record.workspace_id,
+        "agent_runtime_id": record.agent_runtime_id,
+        "chatgpt_user_id": record.chatgpt_user_id,
+        "registered_at": record.registered_at,
+        "background_task_id": record.background_task_id,
+        "public_key": public_key,
+    })
+}
+
+/// The `--json` object; every key is present, `null` when it has no value.
+pub fn status_json(auth: Option<&CodexAuth>, config: &AuthConfig) -> Value {
+    let account = auth.and_then(CodexAuth::id_token_claims).map(|claims| {
+        json!({
+            "email": claims.email,
+            "chatgpt_account_id": claims.chatgpt_account_id,
+            "plan_type": claims.chatgpt_plan_type,
+        })
+    });
+    json!({
+        "logged_in": auth.is_some(),
+        "mode": auth.map(|auth| auth.mode().to_string()),
+        "source": auth.map(|auth| auth.source().to_string()),
+        "codex_home": config.codex_home.display().to_string(),
+        "store": config.store_mode.as_str(),
+        "agent_identity": auth.and_then(CodexAuth::agent_identity).map(identity_json),
+        "api_key": auth.and_then(CodexAuth::api_key).map(|key| mask_api_key(key.expose_secret())),
+        "account": account,
+    })
+}
+
+fn print_human(auth: Option<&CodexAuth>, config: &AuthConfig) {
+    let Some(auth) = auth else {
+        println!("Not logged in. A runtime starting now would find no credentials.");
+        println!("Looked in, in order:");
+        println!("  1. environment: CODEX_API_KEY, CODEX_AGENT_IDENTITY (both unset or blank)");
+        println!("  2. ephemeral store of this process");
+        println!(
+            "  3. {} store for {} ({})",
+            config.store_mode,
+            config.codex_home.display(),
+            config.codex_home.join(AUTH_FILE_NAME).display()
+        );
+        return;
+    };
+    println!("Logged in: mode {}, source {}", auth.mode(), auth.source());
+    println!("  codex home: {}", config.codex_home.display());
+    println!("  store: {}", config.store_mode);
+    if let Some(key) = auth.api_key() {
+        println!("  API key: {}", mask_api_key(key.expose_secret()));
+    }
+    if let Some(claims) = auth.id_token_claims() {
+        let show = |value: &Option<String>| value.clone().unwrap_or_else(|| "-".to_owned());
+        println!(
+            "  account: {} (account id {}, plan {})",
+            show(&claims.email),
+            show(&claims.chatgpt_account_id),
+            show(&claims.chatgpt_plan_type)
+        );
+    }
+    if let Some(record) = auth.agent_identity() {
+        let identity = identity_json(record);
+        for key in [
+            "workspace_id",
+            "agent_runtime_id",
+            "chatgpt_user_id",
+            "registered_at",
+            "background_task_id",
+            "public_key",
+        ] {
+            let value = identity[key].as_str().unwrap_or("-");
+            println!("  {}: {value}", key.replace('_', " "));
+        }
+    }
+}
+
+/// Registers a background task for the current agent identity, unless one
+/// is cached already.
+async fn register_task(manager: &AuthManager, args: &StatusArgs) -> Result<(), CliError> {
+    let has_identity = manager
+        .auth()
+        .is_some_and(|auth| auth.agent_identity().is_some());
+    if !has_identity {
+        return Err(CliError::invalid(
+            "--register-task needs an agent identity, and there is none",
+        ));
+    }
+    let registrar =
+        HttpTaskRegistrar::from_env(&*manager.config().env, args.auth_api_base_url.as_deref())
+            .map_err(|error| CliError::invalid(error.to_string()))?;
+    manager.ensure_background_task_id(&registrar).await?;
+    Ok(())
+}
+
+/// Runs `status`; `Ok(false)` when nobody is logged in.
+pub async fn run(
+    config: AuthConfig,
+    json_output: bool,
+    args: &StatusArgs,
+) -> Result<bool, CliError> {
+    let manager = AuthManager::load(config.clone()).await?;
+    if args.register_task {
+        register_task(&manager, args).await?;
+    }
+    let auth = manager.auth();
+    if json_output {
+        println!("{}", status_json(auth.as_ref(), &config));
+    } else {
+        print_human(auth.as_ref(), &config);
+    }
+    Ok(auth.is_some())
+}

@@ -1,0 +1,18 @@
+//! Integration tests of `agent-login`: the built binary, run in temporary
+//! homes. One test binary (see ARCHITECTURE.md).
+
+// Test support code outside #[test] functions: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod identity;
+// Shared with core-auth's tests, which use more of it.
+mod login_logout;
+#[allow(dead_code)]
+#[path = "../../core-auth/tests/loopback.rs"]
+mod loopback;
+mod readme;
+mod register_task;
+mod secret_leak;
+mod status;
+mod stores;
+mod support;
