@@ -7,6 +7,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod auto;
+mod bad_inputs;
 mod document;
 mod ephemeral;
 mod file;

@@ -1,0 +1,238 @@
+//! The bad-input corpus: more than 60 malformed JWTs and `auth.json` files.
+//! Each yields a typed error with a helpful message, costs little CPU, and
+//! leaves any file involved byte-for-byte unchanged.
+
+use std::path::Path;
+use std::time::Duration;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use login_agent_identity::{AgentIdentityAuthRecord, AgentIdentityError, AgentIdentityKey};
+use login_storage::{AuthStorageBackend, FileAuthStorage, StorageError};
+
+/// Marks secrets in the inputs: no error may repeat it.
+const MARKER: &str = "SECRETMARKER";
+
+/// CPU time of this thread, from the scheduler's own accounting. CPU time,
+/// not wall time: the bound holds however busy the machine is.
+fn thread_cpu_time() -> Option<Duration> {
+    let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let nanos = text.split_whitespace().next()?.parse().ok()?;
+    Some(Duration::from_nanos(nanos))
+}
+
+fn within_cpu_budget<T>(name: &str, work: impl FnOnce() -> T) -> T {
+    let before = thread_cpu_time();
+    let result = work();
+    if let (Some(before), Some(after)) = (before, thread_cpu_time()) {
+        let spent = after.saturating_sub(before);
+        assert!(
+            spent < Duration::from_millis(100),
+            "{name}: {spent:?} of CPU"
+        );
+    }
+    result
+}
+
+fn b64(bytes: &[u8]) -> String {
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+fn key() -> String {
+    AgentIdentityKey::generate("rt")
+        .private_key_pkcs8_base64()
+        .expose_secret()
+        .to_owned()
+}
+
+fn token(payload: &[u8]) -> String {
+    format!(
+        "{}.{}.{}",
+        b64(br#"{"alg":"EdDSA"}"#),
+        b64(payload),
+        b64(MARKER.as_bytes())
+    )
+}
+
+fn payload_with(extra: &str) -> String {
+    format!(
+        r#"{{"workspace_id":"ws","agent_runtime_id":"rt","agent_private_key":"{}"{extra}}}"#,
+        key()
+    )
+}
+
+fn jwt_corpus() -> Vec<(&'static str, String, &'static str)> {
+    let valid_header = b64(br#"{"alg":"EdDSA"}"#);
+    let valid_payload = b64(payload_with("").as_bytes());
+    let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+    vec![
+        ("empty", String::new(), "empty"),
+        ("blank", " \n\t ".into(), "empty"),
+        ("one segment", format!("{MARKER}abc"), "segment"),
+        ("two segments", format!("{valid_header}.{valid_payload}"), "segment"),
+        ("four segments", format!("{valid_header}.{valid_payload}.a.b"), "segment"),
+        ("five segment JWE", "eyJhbGciOiJkaXIifQ..iv.ciphertext.tag".into(), "segment"),
+        ("empty signature", format!("{valid_header}.{valid_payload}."), "signature"),
+        ("empty header", format!(".{valid_payload}.sig"), "header"),
+        ("empty payload", format!("{valid_header}..sig"), "payload"),
+        ("header not base64", format!("!!{MARKER}!!.{valid_payload}.sig"), "header"),
+        ("payload not base64", format!("{valid_header}.*{MARKER}*.sig"), "payload"),
+        ("payload standard base64 chars", format!("{valid_header}.ab+/cd.sig"), "payload"),
+        ("payload not json", token(b"not json"), "json"),
+        ("payload array", token(b"[1,2,3]"), "object"),
+        ("payload string", token(br#""SECRETMARKER""#), "object"),
+        ("payload number", token(b"12345"), "object"),
+        ("payload null", token(b"null"), "object"),
+        ("payload truncated", token(br#"{"workspace_id":"ws","agent_runtime_id":"#), "payload"),
+        ("payload invalid utf-8", token(b"{\"workspace_id\":\"\xff\xfe\"}"), "payload"),
+        ("payload with BOM", token(format!("\u{feff}{}", payload_with("")).as_bytes()), "payload"),
+        ("payload with NUL", token(b"{\"workspace_id\":\"a\0b\"}"), "payload"),
+        ("payload NUL outside strings", token(b"{\0}"), "payload"),
+        ("payload deeply nested", token(format!(r#"{{"workspace_id":{deep}}}"#).as_bytes()), "workspace_id"),
+        ("payload truncated deep inside nesting", token(format!("{{\"a\":{}}}", "{\"a\":".repeat(200)).as_bytes()), "payload"),
+        ("registered_at huge float", token(payload_with(r#","registered_at":1e400"#).as_bytes()), "payload"),
+        ("registered_at huge integer", token(payload_with(r#","registered_at":99999999999999999999"#).as_bytes()), "registered_at"),
+        ("registered_at i64 max", token(payload_with(r#","registered_at":9223372036854775807"#).as_bytes()), "registered_at"),
+        ("registered_at negative year", token(payload_with(r#","registered_at":-99999999999"#).as_bytes()), "registered_at"),
+        ("registered_at words", token(payload_with(r#","registered_at":"yesterday""#).as_bytes()), "registered_at"),
+        ("registered_at date only", token(payload_with(r#","registered_at":"2026-01-01""#).as_bytes()), "registered_at"),
+        ("registered_at object", token(payload_with(r#","registered_at":{"a":1}"#).as_bytes()), "registered_at"),
+        ("duplicate claim", token(payload_with(r#","workspace_id":"other""#).as_bytes()), "duplicate"),
+        ("workspace_id number", token(br#"{"workspace_id":7,"agent_runtime_id":"rt","agent_private_key":"k"}"#), "workspace_id"),
+        ("workspace_id null", token(br#"{"workspace_id":null,"agent_runtime_id":"rt"}"#), "workspace_id"),
+        ("agent_runtime_id empty", token(br#"{"workspace_id":"ws","agent_runtime_id":""}"#), "agent_runtime_id"),
+        ("private key missing", token(br#"{"workspace_id":"ws","agent_runtime_id":"rt"}"#), "agent_private_key"),
+        ("private key not base64", token(br#"{"workspace_id":"ws","agent_runtime_id":"rt","agent_private_key":"SECRETMARKER!!"}"#), "agent_private_key"),
+        ("private key random bytes", token(format!(r#"{{"workspace_id":"ws","agent_runtime_id":"rt","agent_private_key":"{}"}}"#, STANDARD.encode([7u8; 48])).as_bytes()), "agent_private_key"),
+        ("private key truncated", token(format!(r#"{{"workspace_id":"ws","agent_runtime_id":"rt","agent_private_key":"{}"}}"#, &key()[..20]).as_bytes()), "agent_private_key"),
+        ("private key huge", token(format!(r#"{{"workspace_id":"ws","agent_runtime_id":"rt","agent_private_key":"{}"}}"#, "A".repeat(4096)).as_bytes()), "agent_private_key"),
+        ("chatgpt_user_id boolean", token(payload_with(r#","chatgpt_user_id":true"#).as_bytes()), "chatgpt_user_id"),
+        ("header array", format!("{}.{valid_payload}.sig", b64(b"[]")), "header"),
+        ("header truncated", format!("{}.{valid_payload}.sig", b64(br#"{"alg":"#)), "header"),
+        ("over 64 KiB", format!("{valid_header}.{}.sig", "A".repeat(70_000)), "large"),
+        ("one gigantic segment", "A".repeat(1_000_000), "large"),
+        ("NUL between segments", format!("{valid_header}\0.{valid_payload}.sig"), "header"),
+    ]
+}
+
+#[test]
+fn malformed_jwts_yield_typed_errors_that_name_the_problem() {
+    let corpus = jwt_corpus();
+    assert!(corpus.len() >= 40);
+    for (name, input, mentions) in corpus {
+        let error: AgentIdentityError =
+            within_cpu_budget(name, || AgentIdentityAuthRecord::from_jwt(&input)).expect_err(name);
+        let message = error.to_string();
+        assert!(
+            message.to_lowercase().contains(mentions),
+            "{name}: `{message}` should mention {mentions}"
+        );
+        assert!(
+            !message.contains(MARKER),
+            "{name}: error echoes input: {message}"
+        );
+    }
+}
+
+fn file_corpus() -> Vec<(&'static str, Vec<u8>, &'static str)> {
+    let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+    let identity_without_workspace = format!(
+        r#"{{"agent_identity":{{"agent_runtime_id":"rt","agent_private_key":"{}"}}}}"#,
+        key()
+    );
+    vec![
+        ("empty file", b"".to_vec(), "line"),
+        ("whitespace only", b"  \n\n".to_vec(), "line"),
+        ("truncated object", b"{".to_vec(), "line"),
+        ("truncated secret", br#"{"OPENAI_API_KEY": "sk-SECRETMARKER"#.to_vec(), "line"),
+        ("top-level array", b"[]".to_vec(), "line"),
+        ("top-level string", br#""SECRETMARKER""#.to_vec(), "line"),
+        ("top-level null", b"null".to_vec(), "line"),
+        ("top-level number", b"42".to_vec(), "line"),
+        ("invalid utf-8", b"{\"OPENAI_API_KEY\": \"\xff\xfe\"}".to_vec(), "line"),
+        ("byte order mark", format!("\u{feff}{{\"OPENAI_API_KEY\": null}}").into_bytes(), "line"),
+        ("NUL bytes", b"{\"OPENAI_API_KEY\": null,\0}".to_vec(), "line"),
+        ("deep nesting", format!(r#"{{"future":{deep}}}"#).into_bytes(), "line"),
+        ("huge number", br#"{"future": 1e999}"#.to_vec(), "line"),
+        ("duplicate keys", br#"{"OPENAI_API_KEY": "sk-a", "OPENAI_API_KEY": "sk-SECRETMARKER"}"#.to_vec(), "duplicate"),
+        ("tokens as a string", br#"{"tokens": "SECRETMARKER"}"#.to_vec(), "line 1"),
+        ("tokens missing access token", br#"{"tokens": {"id_token": "a.b.c", "refresh_token": "SECRETMARKER"}}"#.to_vec(), "access_token"),
+        ("api key as a number", br#"{"OPENAI_API_KEY": 12345}"#.to_vec(), "line"),
+        ("auth_mode as a number", br#"{"auth_mode": 3}"#.to_vec(), "line"),
+        ("last_refresh not a date", br#"{"last_refresh": "SECRETMARKER"}"#.to_vec(), "line"),
+        ("agent_identity as a number", br#"{"agent_identity": 7}"#.to_vec(), "agent identity"),
+        ("agent_identity without workspace", identity_without_workspace.into_bytes(), "workspace_id"),
+        ("agent_identity bad key", br#"{"agent_identity": {"workspace_id":"ws","agent_runtime_id":"rt","agent_private_key":"SECRETMARKER"}}"#.to_vec(), "agent_private_key"),
+        ("unterminated string", b"{\"OPENAI_API_KEY\": \"sk-SECRETMARKER\n".to_vec(), "line"),
+        ("trailing garbage", br#"{"OPENAI_API_KEY": null} trailing"#.to_vec(), "line"),
+        ("two megabytes", format!(r#"{{"future":"{}"}}"#, "x".repeat(2 * 1024 * 1024)).into_bytes(), "too large"),
+    ]
+}
+
+/// Loads and updates `auth.json` holding `bytes`; returns the error text.
+fn refuse(home: &Path, name: &str, bytes: &[u8]) -> String {
+    let path = home.join("auth.json");
+    std::fs::write(&path, bytes).unwrap();
+    let storage = FileAuthStorage::new(home);
+    let load = within_cpu_budget(name, || {
+        storage.load().and_then(|document| match document {
+            Some(document) => document
+                .agent_identity_record()
+                .map(|_| ())
+                .map_err(|error| StorageError::Serialize {
+                    reason: format!("agent identity: {error}"),
+                }),
+            None => Ok(()),
+        })
+    });
+    let message = load.expect_err(name).to_string();
+    let update = storage.update(&mut |document| Ok(document));
+    if !message.contains("agent identity:") {
+        assert!(
+            update.is_err(),
+            "{name}: update must refuse a file that does not load"
+        );
+    }
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        bytes,
+        "{name}: the file changed"
+    );
+    message
+}
+
+#[test]
+fn malformed_auth_json_files_yield_typed_errors_and_stay_unchanged() {
+    let corpus = file_corpus();
+    assert!(corpus.len() >= 20);
+    let home = tempfile::tempdir().unwrap();
+    for (name, bytes, mentions) in corpus {
+        let message = refuse(home.path(), name, &bytes);
+        assert!(
+            message.contains(mentions),
+            "{name}: `{message}` should mention {mentions}"
+        );
+        assert!(
+            !message.contains(MARKER),
+            "{name}: error echoes content: {message}"
+        );
+    }
+}
+
+#[test]
+fn a_100_mib_auth_json_is_refused_before_it_is_read_whole() {
+    let home = tempfile::tempdir().unwrap();
+    let path = home.path().join("auth.json");
+    let file = std::fs::File::create(&path).unwrap();
+    file.set_len(100 * 1024 * 1024).unwrap();
+    let modified = std::fs::metadata(&path).unwrap().modified().unwrap();
+    let error =
+        within_cpu_budget("100 MiB", || FileAuthStorage::new(home.path()).load()).unwrap_err();
+    assert!(matches!(error, StorageError::TooLarge { .. }), "{error}");
+    assert!(error.to_string().contains("too large") && error.to_string().contains("auth.json"));
+    let metadata = std::fs::metadata(&path).unwrap();
+    assert_eq!(
+        (metadata.len(), metadata.modified().unwrap()),
+        (100 * 1024 * 1024, modified)
+    );
+}
