@@ -150,7 +150,7 @@ fn file_corpus() -> Vec<(&'static str, Vec<u8>, &'static str)> {
         ("top-level null", b"null".to_vec(), "line"),
         ("top-level number", b"42".to_vec(), "line"),
         ("invalid utf-8", b"{\"OPENAI_API_KEY\": \"\xff\xfe\"}".to_vec(), "line"),
-        ("byte order mark", format!("\u{feff}{{\"OPENAI_API_KEY\": null}}").into_bytes(), "line"),
+        ("byte order mark", "\u{feff}{\"OPENAI_API_KEY\": null}".as_bytes().to_vec(), "line"),
         ("NUL bytes", b"{\"OPENAI_API_KEY\": null,\0}".to_vec(), "line"),
         ("deep nesting", format!(r#"{{"future":{deep}}}"#).into_bytes(), "line"),
         ("huge number", br#"{"future": 1e999}"#.to_vec(), "line"),
