@@ -12,6 +12,7 @@ mod login_logout;
 mod loopback;
 mod readme;
 mod register_task;
+mod secret_hygiene;
 mod secret_leak;
 mod status;
 mod stores;

@@ -1,0 +1,313 @@
+//! The secret-hygiene proof: every public entry point that touches a secret
+//! (the four storage homes, the manager, the CLI) is driven with distinctive
+//! marker secrets; the Debug and Display of every returned value and error,
+//! and all tracing output at TRACE, must contain none of them.
+
+use std::collections::HashMap;
+use std::fmt::Debug;
+use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use core_auth::{AuthConfig, AuthManager, MapEnv, RegistrarError, TaskRegistrar};
+use login_agent_identity::{
+    AgentIdentityAuthRecord, AgentIdentityInput, AgentIdentityJwtClaims, AgentIdentityKey,
+    JwtSigningKey, SecretString, mint_agent_identity_jwt,
+};
+use login_storage::{
+    AuthCredentialsStoreMode, AuthDotJson, KeyringError, KeyringStore, StorageOptions, TokenData,
+    create_auth_storage,
+};
+use tracing_subscriber::fmt::MakeWriter;
+
+use crate::support::{agent_login, run};
+
+const API_KEY: &str = "sk-HYGIENE-API-KEY-MARKER-0001";
+const ACCESS: &str = "HYGIENE-ACCESS-MARKER";
+const REFRESH: &str = "HYGIENE-REFRESH-MARKER";
+const ID_SIGNATURE: &str = "HYGIENE-ID-SIGNATURE-MARKER";
+
+#[derive(Clone, Default)]
+struct Capture(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Capture {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> MakeWriter<'a> for Capture {
+    type Writer = Capture;
+
+    fn make_writer(&'a self) -> Self::Writer {
+        self.clone()
+    }
+}
+
+/// A keyring in memory that can be told to fail, so error paths run too.
+#[derive(Debug, Default)]
+struct SwitchableKeyring {
+    entries: Mutex<HashMap<String, String>>,
+    failing: AtomicBool,
+}
+
+impl SwitchableKeyring {
+    fn check(&self) -> Result<(), KeyringError> {
+        if self.failing.load(Ordering::SeqCst) {
+            return Err(KeyringError::Platform("the keyring is locked".into()));
+        }
+        Ok(())
+    }
+}
+
+impl KeyringStore for SwitchableKeyring {
+    fn load(&self, service: &str, account: &str) -> Result<Option<String>, KeyringError> {
+        self.check()?;
+        Ok(self
+            .entries
+            .lock()
+            .unwrap()
+            .get(&format!("{service}/{account}"))
+            .cloned())
+    }
+
+    fn save(&self, service: &str, account: &str, value: &str) -> Result<(), KeyringError> {
+        self.check()?;
+        self.entries
+            .lock()
+            .unwrap()
+            .insert(format!("{service}/{account}"), value.to_owned());
+        Ok(())
+    }
+
+    fn delete(&self, service: &str, account: &str) -> Result<bool, KeyringError> {
+        self.check()?;
+        Ok(self
+            .entries
+            .lock()
+            .unwrap()
+            .remove(&format!("{service}/{account}"))
+            .is_some())
+    }
+}
+
+struct Registrar;
+
+impl TaskRegistrar for Registrar {
+    async fn register_task(
+        &self,
+        key: &AgentIdentityKey,
+        _: &AgentIdentityAuthRecord,
+    ) -> Result<String, RegistrarError> {
+        Ok(format!("task-{}", key.agent_runtime_id()))
+    }
+}
+
+/// Everything rendered: Debug and Display of values and errors.
+#[derive(Default)]
+struct Rendered(Vec<String>);
+
+impl Rendered {
+    fn debug(&mut self, value: &impl Debug) {
+        self.0.push(format!("{value:?} {value:#?}"));
+    }
+
+    fn result<T: Debug, E: Debug + std::fmt::Display>(&mut self, result: &Result<T, E>) {
+        match result {
+            Ok(value) => self.debug(value),
+            Err(error) => self.0.push(format!("{error} {error:?}")),
+        }
+    }
+}
+
+fn tokens() -> TokenData {
+    let claims = serde_json::json!({"email": "hygiene@example.com", "https://api.openai.com/auth": {"chatgpt_account_id": "acct-h"}});
+    let id_token = format!(
+        "eyJhbGciOiJSUzI1NiJ9.{}.{ID_SIGNATURE}",
+        URL_SAFE_NO_PAD.encode(claims.to_string())
+    );
+    serde_json::from_value(serde_json::json!({
+        "id_token": id_token, "access_token": ACCESS, "refresh_token": REFRESH, "account_id": "acct-h",
+    }))
+    .unwrap()
+}
+
+fn drive_storage_homes(
+    home: &std::path::Path,
+    identity: &AgentIdentityAuthRecord,
+    out: &mut Rendered,
+) {
+    let keyring = Arc::new(SwitchableKeyring::default());
+    let full = AuthDotJson {
+        openai_api_key: Some(API_KEY.into()),
+        tokens: Some(tokens()),
+        agent_identity: Some(AgentIdentityInput::Record(identity.clone())),
+        ..AuthDotJson::default()
+    };
+    for mode in [
+        AuthCredentialsStoreMode::File,
+        AuthCredentialsStoreMode::Keyring,
+        AuthCredentialsStoreMode::Auto,
+        AuthCredentialsStoreMode::Ephemeral,
+    ] {
+        let options = StorageOptions::default().with_keyring_store(keyring.clone());
+        let storage = create_auth_storage(home, mode, options);
+        out.debug(&storage);
+        out.result(&storage.save(&full));
+        out.result(&storage.load());
+        out.result(&storage.load_located());
+        out.result(&storage.update(&mut |document| Ok(document)));
+        keyring.failing.store(true, Ordering::SeqCst);
+        out.result(&storage.save(&full));
+        out.result(&storage.load());
+        keyring.failing.store(false, Ordering::SeqCst);
+        out.result(&storage.delete());
+    }
+    // A corrupt file holding secrets: the error names the file, not them.
+    std::fs::write(
+        home.join("auth.json"),
+        format!("{{\"OPENAI_API_KEY\": \"{API_KEY}\", \"tokens\": \"{ACCESS}\"}}"),
+    )
+    .unwrap();
+    let file = create_auth_storage(
+        home,
+        AuthCredentialsStoreMode::File,
+        StorageOptions::default(),
+    );
+    out.result(&file.load());
+    out.result(&file.update(&mut |document| Ok(document)));
+    out.result(&file.save(&full));
+    out.result(&file.delete());
+}
+
+async fn drive_manager(home: &std::path::Path, jwt: &str, out: &mut Rendered) {
+    let env = MapEnv::new().with("CODEX_API_KEY", API_KEY);
+    let config = AuthConfig::new(home).with_env(Arc::new(env));
+    out.debug(&config);
+    let manager = AuthManager::load(config).await.unwrap();
+    out.debug(&manager.auth());
+
+    let env = MapEnv::new().with("CODEX_AGENT_IDENTITY", jwt);
+    out.debug(&env);
+    let manager = AuthManager::load(AuthConfig::new(home).with_env(Arc::new(env)))
+        .await
+        .unwrap();
+    out.debug(&manager.auth());
+    out.result(&manager.ensure_background_task_id(&Registrar).await);
+
+    let broken = MapEnv::new().with("CODEX_AGENT_IDENTITY", format!("{jwt}.{ACCESS}"));
+    out.result(
+        &AuthManager::load(AuthConfig::new(home).with_env(Arc::new(broken)))
+            .await
+            .map(|m| m.auth()),
+    );
+
+    let manager = AuthManager::load(AuthConfig::new(home).with_env(Arc::new(MapEnv::new())))
+        .await
+        .unwrap();
+    out.result(&manager.login_with_api_key(API_KEY.into()).await);
+    out.result(&manager.login_with_api_key(SecretString::from("  ")).await);
+    out.result(
+        &manager
+            .login_with_agent_identity(jwt.parse().unwrap())
+            .await,
+    );
+    out.result(&manager.ensure_background_task_id(&Registrar).await);
+    let broken_identity: AgentIdentityInput = format!("{jwt}x.{REFRESH}").parse().unwrap();
+    out.result(&manager.login_with_agent_identity(broken_identity).await);
+    out.result(&manager.save_tokens(tokens()).await);
+    out.debug(&manager.auth());
+    out.result(&manager.reload().await);
+    out.result(&manager.refresh_if_stale().await);
+    out.result(&manager.logout().await);
+    out.debug(&manager);
+}
+
+fn drive_cli(home: &std::path::Path, jwt: &str) -> String {
+    let mut output = String::new();
+    let mut step = |args: &[&str], stdin: &str| {
+        let mut command = agent_login(home);
+        command.arg("-v").args(args).env("RUST_LOG", "trace");
+        let result = run(command, stdin);
+        output.push_str(&String::from_utf8_lossy(&result.stdout));
+        output.push_str(&String::from_utf8_lossy(&result.stderr));
+    };
+    step(&["login", "--api-key-stdin"], API_KEY);
+    step(&["status", "--json"], "");
+    step(&["login", "--agent-identity-stdin"], jwt);
+    step(&["status"], "");
+    step(&["identity", "decode", "--json"], jwt);
+    step(&["logout", "--json"], "");
+    output
+}
+
+#[test]
+fn no_entry_point_shows_a_secret_in_debug_display_or_trace_output() {
+    let capture = Capture::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(capture.clone())
+        .with_ansi(false)
+        .finish();
+    tracing::subscriber::set_global_default(subscriber).unwrap();
+
+    let agent_key = AgentIdentityKey::generate("rt-hygiene");
+    let claims = AgentIdentityJwtClaims {
+        workspace_id: "ws-hygiene".into(),
+        agent_runtime_id: "rt-hygiene".into(),
+        agent_private_key: agent_key.private_key_pkcs8_base64(),
+        chatgpt_user_id: None,
+        registered_at: None,
+    };
+    let signer = JwtSigningKey::generate();
+    let jwt = mint_agent_identity_jwt(&claims, &signer).unwrap();
+    let identity = AgentIdentityAuthRecord::from_jwt(&jwt).unwrap();
+    let private_key = claims.agent_private_key.expose_secret().to_owned();
+    let signer_pem = signer.to_pkcs8_pem().expose_secret().to_owned();
+
+    let mut out = Rendered::default();
+    out.debug(&claims);
+    out.debug(&identity);
+    out.debug(&agent_key);
+    out.debug(&signer);
+    let home = tempfile::tempdir().unwrap();
+    drive_storage_homes(home.path(), &identity, &mut out);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(drive_manager(home.path(), &jwt, &mut out));
+    let cli_home = tempfile::tempdir().unwrap();
+    let cli_output = drive_cli(cli_home.path(), &jwt);
+
+    let traces = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        traces.contains("TRACE") || traces.contains("DEBUG"),
+        "tracing was captured"
+    );
+    assert!(
+        cli_output.contains("DEBUG") || cli_output.contains("TRACE"),
+        "the CLI ran verbosely"
+    );
+    let everything = format!("{}\n{traces}\n{cli_output}", out.0.join("\n"));
+    let payload = jwt.split('.').nth(1).unwrap();
+    let pem_body = signer_pem.lines().nth(1).unwrap();
+    for (name, secret) in [
+        ("API key", API_KEY),
+        ("access token", ACCESS),
+        ("refresh token", REFRESH),
+        ("id token signature", ID_SIGNATURE),
+        ("agent private key", private_key.as_str()),
+        ("agent identity JWT payload", payload),
+        ("signing key", pem_body),
+    ] {
+        assert!(!everything.contains(secret), "the {name} leaked");
+    }
+}
