@@ -254,13 +254,25 @@ fn normalize_registered_at(value: ClaimValue<'_>) -> Result<String, AgentIdentit
 }
 
 /// RFC 3339, UTC, whole seconds, `Z`.
+///
+/// Formatted by hand: the layout is fixed, and the general formatter costs
+/// more than the rest of a typical decode. An instant whose UTC year falls
+/// outside 0000-9999 (such as `9999-12-31T23:59:59-01:00`) is refused.
 pub(crate) fn format_utc_seconds(instant: OffsetDateTime) -> Result<String, AgentIdentityError> {
     let out_of_range = AgentIdentityError::InvalidRegisteredAt {
         reason: "the year is outside 0000-9999",
     };
-    let utc = instant
-        .to_offset(time::UtcOffset::UTC)
-        .replace_nanosecond(0)
-        .map_err(|_| out_of_range.clone())?;
-    utc.format(&Rfc3339).map_err(|_| out_of_range)
+    let Some(utc) = instant.checked_to_offset(time::UtcOffset::UTC) else {
+        return Err(out_of_range);
+    };
+    if !(0..=9999).contains(&utc.year()) {
+        return Err(out_of_range);
+    }
+    let (hour, minute, second) = utc.to_hms();
+    Ok(format!(
+        "{:04}-{:02}-{:02}T{hour:02}:{minute:02}:{second:02}Z",
+        utc.year(),
+        u8::from(utc.month()),
+        utc.day()
+    ))
 }

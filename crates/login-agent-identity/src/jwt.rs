@@ -13,6 +13,7 @@ use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, NO_P
 use ed25519_dalek::{Signer as _, SigningKey};
 use serde::de::IgnoredAny;
 use sha2::{Digest as _, Sha256};
+use zeroize::Zeroize as _;
 
 use crate::claims::{AgentIdentityJwtClaims, RawClaims, validate_claims};
 use crate::error::{AgentIdentityError, Segment};
@@ -59,14 +60,18 @@ pub(crate) struct Segments<'a> {
 }
 
 pub(crate) fn split_segments(token: &str) -> Result<Segments<'_>, AgentIdentityError> {
-    let mut parts = token.splitn(4, '.');
-    let (Some(header), Some(payload), Some(signature), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return Err(AgentIdentityError::SegmentCount {
-            found: token.split('.').count(),
-        });
+    // Counting the dots first and then cutting at the first and the last
+    // one gives the same three segments as `splitn`, faster.
+    let dots = count_dots(token.as_bytes());
+    let (Some(header_end), Some(signature_start)) = (token.find('.'), token.rfind('.')) else {
+        return Err(AgentIdentityError::SegmentCount { found: dots + 1 });
     };
+    if dots != 2 {
+        return Err(AgentIdentityError::SegmentCount { found: dots + 1 });
+    }
+    let header = &token[..header_end];
+    let payload = &token[header_end + 1..signature_start];
+    let signature = &token[signature_start + 1..];
     if signature.is_empty() {
         return Err(AgentIdentityError::MissingSignature);
     }
@@ -79,16 +84,67 @@ pub(crate) fn split_segments(token: &str) -> Result<Segments<'_>, AgentIdentityE
     Ok(Segments { header, payload })
 }
 
+/// The number of `.` bytes in `bytes`.
+///
+/// Counted per block into a `u8`, which the compiler turns into wide
+/// byte-wise compares (a `usize` counter per byte would not vectorize well).
+fn count_dots(bytes: &[u8]) -> usize {
+    bytes
+        .chunks(255)
+        .map(|block| {
+            let in_block = block
+                .iter()
+                .fold(0u8, |count, byte| count + u8::from(*byte == b'.'));
+            usize::from(in_block)
+        })
+        .sum()
+}
+
 /// Decodes one base64url segment and checks that it holds a JSON object.
 pub(crate) fn decode_object_segment(
     text: &str,
     segment: Segment,
 ) -> Result<Vec<u8>, AgentIdentityError> {
-    let bytes = BASE64URL_LENIENT
-        .decode(text)
-        .map_err(|_| AgentIdentityError::InvalidBase64(segment))?;
-    check_object_start(&bytes, segment)?;
-    Ok(bytes)
+    let mut bytes = WipedBytes(
+        BASE64URL_LENIENT
+            .decode(text)
+            .map_err(|_| AgentIdentityError::InvalidBase64(segment))?,
+    );
+    // Refused bytes are wiped too: they may be a payload's claims.
+    check_object_start(&bytes.0, segment)?;
+    Ok(std::mem::take(&mut bytes.0))
+}
+
+/// Headers up to this many decoded bytes are decoded on the stack.
+const INLINE_HEADER_LEN: usize = 384;
+
+/// Checks the header segment (rule 5): base64url of a well-formed JSON
+/// object. Same checks, in the same order, as [`decode_object_segment`]
+/// followed by a parse, without a heap buffer for the usual small header.
+fn check_header_segment(text: &str) -> Result<(), AgentIdentityError> {
+    let mut inline = [0u8; INLINE_HEADER_LEN];
+    let heap: Vec<u8>;
+    let bytes: &[u8] = if base64::decoded_len_estimate(text.len()) <= inline.len() {
+        // The buffer holds at least the decoded-length estimate, so this
+        // accepts and refuses exactly what `decode` does.
+        let len = BASE64URL_LENIENT
+            .decode_slice(text, &mut inline)
+            .map_err(|_| AgentIdentityError::InvalidBase64(Segment::Header))?;
+        &inline[..len]
+    } else {
+        heap = BASE64URL_LENIENT
+            .decode(text)
+            .map_err(|_| AgentIdentityError::InvalidBase64(Segment::Header))?;
+        &heap
+    };
+    check_object_start(bytes, Segment::Header)?;
+    serde_json::from_slice::<IgnoredAny>(bytes).map_err(|error| {
+        AgentIdentityError::InvalidJson {
+            segment: Segment::Header,
+            reason: describe_json_error(&error),
+        }
+    })?;
+    Ok(())
 }
 
 /// Names the JSON type by its first byte, so that "not an object" can be
@@ -176,22 +232,54 @@ pub(crate) fn describe_json_error(error: &serde_json::Error) -> String {
 /// ```
 pub fn decode_agent_identity_jwt(jwt: &str) -> Result<AgentIdentityJwtClaims, AgentIdentityError> {
     let token = trim_and_limit(jwt)?;
-    let segments = split_segments(token)?;
-    let header = decode_object_segment(segments.header, Segment::Header)?;
-    serde_json::from_slice::<IgnoredAny>(&header).map_err(|error| {
-        AgentIdentityError::InvalidJson {
-            segment: Segment::Header,
-            reason: describe_json_error(&error),
-        }
-    })?;
-    let payload =
-        zeroize::Zeroizing::new(decode_object_segment(segments.payload, Segment::Payload)?);
+    let payload = WipedBytes(decode_structure(token)?);
     let raw: RawClaims<'_> =
-        serde_json::from_slice(&payload).map_err(|error| AgentIdentityError::InvalidJson {
+        serde_json::from_slice(&payload.0).map_err(|error| AgentIdentityError::InvalidJson {
             segment: Segment::Payload,
             reason: describe_json_error(&error),
         })?;
     validate_claims(raw)
+}
+
+/// Applies rules 3-5 to a trimmed token and returns the decoded payload.
+///
+/// The usual, valid token takes a fast path: cut at the first and the last
+/// `.` and decode. If that succeeds the payload decoded as base64url, so it
+/// holds no `.` and the token has exactly three segments: the same segments,
+/// checks and bytes as the full path. On any failure the full path runs
+/// from the start, so errors are exactly the ones it reports, in its order
+/// (segment count first). The fast path only saves counting the dots.
+fn decode_structure(token: &str) -> Result<Vec<u8>, AgentIdentityError> {
+    if let (Some(header_end), Some(signature_start)) = (token.find('.'), token.rfind('.')) {
+        let header = &token[..header_end];
+        let signature = &token[signature_start + 1..];
+        if header_end < signature_start && !header.is_empty() && !signature.is_empty() {
+            let payload = &token[header_end + 1..signature_start];
+            if !payload.is_empty()
+                && check_header_segment(header).is_ok()
+                && let Ok(bytes) = decode_object_segment(payload, Segment::Payload)
+            {
+                return Ok(bytes);
+            }
+        }
+    }
+    let segments = split_segments(token)?;
+    check_header_segment(segments.header)?;
+    decode_object_segment(segments.payload, Segment::Payload)
+}
+
+/// A decoded payload, wiped (with its spare capacity) when dropped.
+///
+/// Does what `Zeroizing<Vec<u8>>` does, but with one bulk write per region:
+/// `zeroize` wipes a `Vec`'s elements one volatile byte at a time, which
+/// costs more than decoding a typical payload.
+struct WipedBytes(Vec<u8>);
+
+impl Drop for WipedBytes {
+    fn drop(&mut self) {
+        self.0.as_mut_slice().zeroize();
+        self.0.spare_capacity_mut().zeroize();
+    }
 }
 
 /// An Ed25519 key that signs agent identity JWTs, with its `kid`.

@@ -43,15 +43,26 @@ fn parse_pkcs8_ed25519(base64_der: &str) -> Result<Zeroizing<[u8; 32]>, AgentIde
     if base64_der.len() > MAX_KEY_BASE64_LEN {
         return Err(invalid("too long for an Ed25519 PKCS#8 key"));
     }
-    let der = Zeroizing::new(
-        STANDARD
-            .decode(base64_der.trim())
-            .map_err(|_| invalid("not standard base64"))?,
-    );
-    seed_from_pkcs8_der(&der)
+    // On the stack: decoding is a hot path of every startup. The buffer
+    // holds the decoded-length estimate of the longest accepted text, so it
+    // accepts and refuses exactly what a heap `decode` would.
+    let mut der = Zeroizing::new([0u8; MAX_KEY_BASE64_LEN / 4 * 3]);
+    let len = STANDARD
+        .decode_slice(base64_der.trim(), der.as_mut_slice())
+        .map_err(|_| invalid("not standard base64"))?;
+    seed_from_pkcs8_der(&der[..len])
 }
 
 fn seed_from_pkcs8_der(der: &[u8]) -> Result<Zeroizing<[u8; 32]>, AgentIdentityError> {
+    // The version 1 form has one fixed layout: the prefix pins every field
+    // but the seed, so the full parser would accept it as well.
+    if let Some(seed_bytes) = der.strip_prefix(&PKCS8_V1_PREFIX)
+        && seed_bytes.len() == 32
+    {
+        let mut seed = Zeroizing::new([0u8; 32]);
+        seed.copy_from_slice(seed_bytes);
+        return Ok(seed);
+    }
     let info =
         pkcs8::PrivateKeyInfo::try_from(der).map_err(|_| invalid("not a PKCS#8 private key"))?;
     if info.algorithm.oid != ED25519_OID {

@@ -1,5 +1,8 @@
 //! Integration tests of `login-agent-identity`, one binary (see ARCHITECTURE.md).
 
+// Test support code outside #[test] functions: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 mod decode_rules;
 mod key_material;

@@ -258,6 +258,17 @@ fn rule7_registered_at_of_another_shape_is_refused_by_name() {
 }
 
 #[test]
+fn rule7_registered_at_that_lands_past_year_9999_in_utc_is_refused_not_a_panic() {
+    let mut payload = minimal_payload();
+    payload["registered_at"] = json!("9999-12-31T23:59:59-01:00");
+    let error = error_of(&token_with_payload(&payload));
+    assert!(
+        matches!(error, AgentIdentityError::InvalidRegisteredAt { .. }),
+        "{error}"
+    );
+}
+
+#[test]
 fn rule8_background_task_id_claim_is_ignored() {
     let mut payload = minimal_payload();
     payload["background_task_id"] = json!("task-from-launcher");

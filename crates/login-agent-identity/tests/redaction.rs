@@ -27,7 +27,7 @@ fn record_claims_and_input_debug_redact_the_private_key() {
         format!("{:?}", record.to_claims()),
         format!("{:?}", AgentIdentityInput::Record(record.clone())),
         format!("{:?}", jwt.parse::<AgentIdentityInput>().unwrap()),
-        format!("{:?}", signer),
+        format!("{signer:?}"),
         format!("{:?}", AgentIdentityKey::from_record(&record).unwrap()),
     ];
     for text in &rendered {
