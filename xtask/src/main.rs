@@ -4,6 +4,7 @@
 //! with the exit code of the first command that fails. std only, so it
 //! builds in about a second. See [`USAGE`] for the commands.
 
+mod bench;
 mod cmd;
 mod fuzz;
 
@@ -29,7 +30,9 @@ Commands:
   fuzz <target> [--seconds N] cargo fuzz run <target> for N seconds (default 60)
   fuzz-smoke                  every fuzz target for 30 seconds
   ci                          fmt --check, clippy, test --slow
-  bench                       cargo bench --workspace
+  bench [--quick]             criterion suites (decode, storage, startup) and
+                              agent-login process timing; writes BENCHMARKS.md;
+                              --quick: 1 s warm-up, 2 s measurement per benchmark
   help                        this text
 
 Environment:
@@ -66,7 +69,9 @@ enum Task {
     },
     FuzzSmoke,
     Ci,
-    Bench,
+    Bench {
+        quick: bool,
+    },
 }
 
 fn main() {
@@ -117,7 +122,8 @@ fn parse(args: &[String]) -> Result<Task> {
         },
         ("fuzz-smoke", []) => Task::FuzzSmoke,
         ("ci", []) => Task::Ci,
-        ("bench", []) => Task::Bench,
+        ("bench", []) => Task::Bench { quick: false },
+        ("bench", ["--quick"]) => Task::Bench { quick: true },
         (
             "help" | "-h" | "--help" | "fmt" | "check" | "clippy" | "fix" | "test"
             | "test-in-session" | "fuzz" | "fuzz-smoke" | "ci" | "bench",
@@ -165,7 +171,7 @@ fn run(root: &Path, task: Task) -> Result {
         Task::Fuzz { target, seconds } => fuzz::fuzz(root, &target, seconds),
         Task::FuzzSmoke => fuzz::fuzz_smoke(root),
         Task::Ci => ci(root),
-        Task::Bench => bench(root),
+        Task::Bench { quick } => bench::bench(root, quick),
     }
 }
 
@@ -215,11 +221,6 @@ fn ci(root: &Path) -> Result {
     fmt(root, true)?;
     clippy(root)?;
     test(root, true)
-}
-
-/// `cargo xtask bench`. Extend here (e.g. report generation) later.
-fn bench(root: &Path) -> Result {
-    cargo(root).args(["bench", "--workspace"]).run()
 }
 
 /// `cargo xtask test`: the cargo test runs inside a private Secret Service
@@ -310,6 +311,14 @@ mod tests {
             Task::Test { slow: true }
         );
         assert_eq!(
+            parse_strs(&["bench"]).unwrap(),
+            Task::Bench { quick: false }
+        );
+        assert_eq!(
+            parse_strs(&["bench", "--quick"]).unwrap(),
+            Task::Bench { quick: true }
+        );
+        assert_eq!(
             parse_strs(&["fuzz", "parse"]).unwrap(),
             Task::Fuzz {
                 target: "parse".to_owned(),
@@ -331,6 +340,7 @@ mod tests {
             &["nope"][..],
             &["fmt", "--chek"],
             &["test", "--fast"],
+            &["bench", "--fast"],
             &["fuzz"],
             &["fuzz", "--seconds", "5"],
             &["fuzz", "t", "--seconds", "x"],
