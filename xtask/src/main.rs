@@ -22,7 +22,8 @@ Usage: cargo xtask <command> [options]
 Commands:
   fmt [--check]               cargo fmt --all (only check with --check)
   check                       cargo check --workspace --all-targets
-  clippy                      cargo clippy --workspace --all-targets -- -D warnings
+  clippy                      cargo clippy --workspace --all-targets -- -D warnings,
+                              then core-auth alone (without its http feature)
   fix                         cargo clippy --fix (dirty tree allowed), then fmt
   test [--slow]               all tests (unit, integration, doc) inside a private
                               Secret Service session; --slow also runs #[ignore]d
@@ -201,6 +202,19 @@ fn clippy(root: &Path) -> Result {
         .args([
             "clippy",
             "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ])
+        .run()?;
+    // In the workspace, login-cli turns core-auth's `http` feature on; check
+    // the crate alone too, as an embedder without HTTP builds it.
+    cargo(root)
+        .args([
+            "clippy",
+            "-p",
+            "core-auth",
             "--all-targets",
             "--",
             "-D",
