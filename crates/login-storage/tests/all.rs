@@ -8,6 +8,7 @@
 
 mod auto;
 mod bad_inputs;
+mod crash_safety;
 mod document;
 mod ephemeral;
 mod file;
