@@ -113,6 +113,33 @@ impl Cmd {
         self.check(status)
     }
 
+    /// Echoes and runs a `cargo test` command, passing its stdout through
+    /// line by line and adding its `test result:` lines to `tally`.
+    pub fn run_tallied(&self, tally: &mut TestTally) -> Result {
+        use std::io::{BufRead as _, BufReader, Write as _};
+        eprintln!("$ {self}");
+        let mut child = self
+            .command()
+            .stdout(Stdio::piped())
+            .spawn()
+            .map_err(|e| Error::Other(format!("cannot run `{self}`: {e}")))?;
+        if let Some(stdout) = child.stdout.take() {
+            let mut out = std::io::stdout().lock();
+            for line in BufReader::new(stdout)
+                .lines()
+                .map_while(std::io::Result::ok)
+            {
+                tally.add_line(&line);
+                // A closed stdout must not stop the tests: keep draining.
+                let _ = writeln!(out, "{line}");
+            }
+        }
+        let status = child
+            .wait()
+            .map_err(|e| Error::Other(format!("cannot wait for `{self}`: {e}")))?;
+        self.check(status)
+    }
+
     /// Echoes and runs the command, returning its stdout (stderr inherited).
     pub fn read_stdout(&self) -> Result<String> {
         eprintln!("$ {self}");
@@ -178,6 +205,42 @@ impl fmt::Display for Cmd {
     }
 }
 
+/// Test counts summed over `cargo test` runs, from libtest's
+/// `test result: ok. 3 passed; 0 failed; 1 ignored; ...` lines.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct TestTally {
+    /// Tests that passed.
+    pub passed: u64,
+    /// Tests that failed.
+    pub failed: u64,
+    /// Tests skipped as `#[ignore]`d.
+    pub ignored: u64,
+}
+
+impl TestTally {
+    /// Adds the counts of one line, if it is a libtest summary.
+    pub fn add_line(&mut self, line: &str) {
+        let Some(counts) = line.trim().strip_prefix("test result: ") else {
+            return;
+        };
+        for part in counts.split(';') {
+            let mut words = part.split_whitespace().rev();
+            let (Some(label), Some(number)) = (words.next(), words.next()) else {
+                continue;
+            };
+            let Ok(number) = number.parse::<u64>() else {
+                continue;
+            };
+            match label {
+                "passed" => self.passed += number,
+                "failed" => self.failed += number,
+                "ignored" => self.ignored += number,
+                _ => {}
+            }
+        }
+    }
+}
+
 /// Quotes `s` for display if a shell would need it.
 fn quote(s: &OsStr) -> String {
     let s = s.to_string_lossy();
@@ -217,6 +280,25 @@ mod tests {
         assert_eq!(
             cmd.to_string(),
             r"RUSTC_BOOTSTRAP=1 cargo fuzz run 'a b' -- -max_total_time=30 'it'\''s'"
+        );
+    }
+
+    #[test]
+    fn tally_sums_libtest_summaries_and_ignores_other_lines() {
+        let mut tally = TestTally::default();
+        tally.add_line("test result: ok. 76 passed; 0 failed; 2 ignored; 0 measured; 0 filtered out; finished in 3.50s");
+        tally.add_line(
+            "test result: FAILED. 3 passed; 1 failed; 0 ignored; 0 measured; 5 filtered out",
+        );
+        tally.add_line("test foo ... ok");
+        tally.add_line("running 12 tests");
+        assert_eq!(
+            tally,
+            TestTally {
+                passed: 79,
+                failed: 1,
+                ignored: 2
+            }
         );
     }
 

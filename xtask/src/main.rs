@@ -13,7 +13,7 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process;
 
-use cmd::{Cmd, Error, Result};
+use cmd::{Cmd, Error, Result, TestTally};
 
 /// Usage text for `cargo xtask help`.
 const USAGE: &str = "\
@@ -244,6 +244,10 @@ fn test(root: &Path, slow: bool) -> Result {
         .into_iter()
         .filter(|tool| !on_path(tool))
         .collect();
+    // Fuzzing first on CI, so the test totals close the output.
+    if is_ci() && fuzz::has_fuzz_dir(root) {
+        fuzz::fuzz_smoke(root)?;
+    }
     if missing.is_empty() {
         let xtask = env::current_exe()
             .map_err(|e| Error::Other(format!("cannot find the xtask executable: {e}")))?;
@@ -270,27 +274,40 @@ fn test(root: &Path, slow: bool) -> Result {
         );
         cargo_tests(root, slow)?;
     }
-
-    if is_ci() && fuzz::has_fuzz_dir(root) {
-        fuzz::fuzz_smoke(root)?;
-    }
     Ok(())
 }
 
-/// The cargo test runs proper (inside the Secret Service session if any).
+/// The cargo test runs proper (inside the Secret Service session if any),
+/// closed by one line with the totals of every run.
 fn cargo_tests(root: &Path, slow: bool) -> Result {
+    let mut tally = TestTally::default();
     cargo(root)
         .args(["test", "--workspace", "--all-targets"])
-        .run()?;
-    cargo(root).args(["test", "--workspace", "--doc"]).run()?;
+        .run_tallied(&mut tally)?;
+    cargo(root)
+        .args(["test", "--workspace", "--doc"])
+        .run_tallied(&mut tally)?;
     if slow {
         // `--tests` (lib, bins, integration tests), not the default target
         // set: with `-- --ignored` the default set would also try to compile
         // and run ```ignore doctests, which are not meant to build.
+        let mut slow_tally = TestTally::default();
         cargo(root)
             .args(["test", "--workspace", "--tests", "--", "--ignored"])
-            .run()?;
+            .run_tallied(&mut slow_tally)?;
+        // The ignored tests of the first runs have run now.
+        tally.passed += slow_tally.passed;
+        tally.failed += slow_tally.failed;
+        tally.ignored = tally
+            .ignored
+            .saturating_sub(slow_tally.passed + slow_tally.failed);
     }
+    let TestTally {
+        passed,
+        failed,
+        ignored,
+    } = tally;
+    println!("totals: {passed} passed, {failed} failed, {ignored} skipped");
     Ok(())
 }
 
