@@ -13,12 +13,9 @@
 use std::fmt;
 use std::time::Duration;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use login_agent_identity::SecretString;
 use login_storage::TokenData;
 use time::OffsetDateTime;
-use zeroize::Zeroizing;
 
 use crate::error::AuthError;
 
@@ -48,16 +45,7 @@ pub fn tokens_need_refresh(
 /// The `exp` claim of a JWT access token, if it is one and has it. The
 /// signature is not checked: the expiry only schedules a refresh.
 pub(crate) fn access_token_expiry(access_token: &SecretString) -> Option<OffsetDateTime> {
-    let mut segments = access_token.expose_secret().split('.');
-    let (Some(_), Some(payload), Some(_), None) = (
-        segments.next(),
-        segments.next(),
-        segments.next(),
-        segments.next(),
-    ) else {
-        return None;
-    };
-    let bytes = Zeroizing::new(URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')).ok()?);
+    let bytes = login_storage::unverified_jwt_payload(access_token.expose_secret()).ok()?;
     #[derive(serde::Deserialize)]
     struct Expiry {
         exp: Option<serde_json::Number>,

@@ -38,7 +38,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use auto::AutoAuthStorage;
-pub use document::{AuthDotJson, AuthMode, IdToken, IdTokenClaims, IdTokenError, TokenData};
+pub use document::{
+    AuthDotJson, AuthMode, IdToken, IdTokenClaims, IdTokenError, TokenData, unverified_jwt_payload,
+};
 pub use ephemeral::EphemeralAuthStorage;
 pub use error::{StorageError, describe_parse_error};
 pub use file::{AUTH_FILE_NAME, FileAuthStorage, MAX_AUTH_FILE_LEN};
