@@ -1,0 +1,118 @@
+//! Fuzzes `AgentIdentityInput`, what `auth.json`'s `agent_identity` or
+//! `CODEX_AGENT_IDENTITY` may hold: the object form or a JWT.
+//!
+//! Each input goes through both readers:
+//! - text (when the bytes are UTF-8): `str::parse::<AgentIdentityInput>()`
+//!   then `into_record()`;
+//! - serde: `serde_json::from_slice::<AgentIdentityInput>(bytes)` then
+//!   `into_record()`.
+//!
+//! Findings: any panic, and any broken invariant:
+//! - `Debug` of the input does not depend on its secret (key or token);
+//! - the JWT form gives exactly what `AgentIdentityAuthRecord::from_jwt`
+//!   gives, error included; the object form is already valid, so
+//!   `into_record()` returns it unchanged;
+//! - an object serde accepts, the text reader accepts too, with an equal
+//!   record (one rule set for both readers);
+//! - serializing the input and reading it back gives the same input;
+//! - every record checks out as in `login_fuzz::check_record` (no key in
+//!   `Debug`, JSON round trip, idempotent `validate()`).
+//!
+//! Work is bounded by the input size (libFuzzer's `-max_len`) and the
+//! crate's own 64 KiB limit.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use login_agent_identity::{
+    AgentIdentityAuthRecord, AgentIdentityError, AgentIdentityInput, MAX_AGENT_IDENTITY_LEN,
+};
+
+fuzz_target!(|data: &[u8]| {
+    if let Ok(text) = std::str::from_utf8(data) {
+        check_text(text);
+    }
+    check_serde(data);
+});
+
+fn check_text(text: &str) {
+    let Ok(input) = text.parse::<AgentIdentityInput>() else {
+        return;
+    };
+    login_fuzz::check_input_debug(&input);
+    let record = check_into_record(&input);
+    if let Some(Ok(record)) = &record {
+        login_fuzz::check_record(record);
+    }
+    // `FromStr` keeps a JWT as the trimmed text, so it decodes like the
+    // original text would.
+    if input.is_jwt() {
+        assert!(
+            record == Some(AgentIdentityAuthRecord::from_jwt(text)),
+            "text JWT: into_record() differs from from_jwt()"
+        );
+    }
+}
+
+fn check_serde(data: &[u8]) {
+    let Ok(input) = serde_json::from_slice::<AgentIdentityInput>(data) else {
+        return;
+    };
+    login_fuzz::check_input_debug(&input);
+    let record = check_into_record(&input);
+    if let Some(Ok(record)) = &record {
+        login_fuzz::check_record(record);
+    }
+
+    // The text reader agrees with serde on objects.
+    if let AgentIdentityInput::Record(record) = &input
+        && data.len() <= MAX_AGENT_IDENTITY_LEN
+    {
+        let text = std::str::from_utf8(data).expect("serde_json accepted non-UTF-8 bytes");
+        match text.parse::<AgentIdentityInput>() {
+            Ok(AgentIdentityInput::Record(parsed)) => {
+                login_fuzz::assert_records_eq(&parsed, record, "text vs serde object");
+            }
+            Ok(_) => panic!("an object serde reads as a record parses as a JWT"),
+            Err(error) => panic!("an object serde accepts, the text reader refuses: {error}"),
+        }
+    }
+
+    // Serialize and read back.
+    let json = serde_json::to_vec(&input).expect("AgentIdentityInput serializes");
+    let back: AgentIdentityInput =
+        serde_json::from_slice(&json).expect("serialized AgentIdentityInput reads back");
+    match (&input, &back) {
+        (AgentIdentityInput::Jwt(a), AgentIdentityInput::Jwt(b)) => {
+            assert!(a == b, "JWT string changed through serde");
+        }
+        (AgentIdentityInput::Record(a), AgentIdentityInput::Record(b)) => {
+            login_fuzz::assert_records_eq(a, b, "serde round trip of AgentIdentityInput");
+        }
+        _ => panic!("serde round trip changed the form of AgentIdentityInput"),
+    }
+}
+
+/// `into_record()` of `input`, checked against what the form promises;
+/// `None` for a form this target does not know.
+fn check_into_record(
+    input: &AgentIdentityInput,
+) -> Option<Result<AgentIdentityAuthRecord, AgentIdentityError>> {
+    let result = input.clone().into_record();
+    match input {
+        AgentIdentityInput::Jwt(jwt) => {
+            assert!(
+                result == AgentIdentityAuthRecord::from_jwt(jwt.expose_secret()),
+                "JWT: into_record() differs from from_jwt()"
+            );
+        }
+        AgentIdentityInput::Record(record) => match &result {
+            Ok(validated) => assert!(
+                validated == record,
+                "into_record() changed an object that already validated"
+            ),
+            Err(error) => panic!("into_record() refuses an object that validated: {error}"),
+        },
+        _ => return None,
+    }
+    Some(result)
+}

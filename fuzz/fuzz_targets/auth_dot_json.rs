@@ -1,0 +1,137 @@
+//! Fuzzes `AuthDotJson`, the `auth.json` document, as storage reads it:
+//! `serde_json::from_slice::<AuthDotJson>(bytes)`, then `resolved_mode()`,
+//! `agent_identity_record()` and `tokens.id_token.claims()`.
+//!
+//! Findings: any panic, and any broken invariant on a document that parsed:
+//! - `resolved_mode()` follows its documented order (`auth_mode`, API key,
+//!   tokens, agent identity);
+//! - `Debug` of the document does not depend on its secrets (API key, the
+//!   three tokens, the agent identity's key or JWT), and a decoded identity
+//!   record passes `login_fuzz::check_record`;
+//! - writing it back (`serde_json::to_vec`) fails only when the identity is
+//!   a JWT that does not decode; when it succeeds the written bytes parse
+//!   again, with the same `resolved_mode()`, the same fields, the identity
+//!   now in object form equal to the decoded record, and the unknown keys
+//!   in the same order.
+//!
+//! Work is bounded by the input size (libFuzzer's `-max_len`).
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use login_agent_identity::AgentIdentityInput;
+use login_storage::{AuthDotJson, AuthMode, IdToken};
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(doc) = serde_json::from_slice::<AuthDotJson>(data) else {
+        return;
+    };
+    let mode = doc.resolved_mode();
+    assert!(
+        mode == expected_mode(&doc),
+        "resolved_mode() broke its order"
+    );
+
+    let identity = doc.agent_identity_record();
+    if let Ok(Some(record)) = &identity {
+        login_fuzz::check_record(record);
+    }
+    assert_eq!(
+        identity.is_ok(),
+        doc.agent_identity
+            .as_ref()
+            .is_none_or(|input| input.clone().into_record().is_ok()),
+        "agent_identity_record() disagrees with into_record()"
+    );
+    if let Some(tokens) = &doc.tokens {
+        let _ = tokens.id_token.claims();
+    }
+    check_debug(&doc);
+
+    let json = match serde_json::to_vec(&doc) {
+        Ok(json) => json,
+        Err(_) => {
+            assert!(
+                matches!(doc.agent_identity, Some(AgentIdentityInput::Jwt(_))) && identity.is_err(),
+                "serializing failed without an undecodable JWT identity"
+            );
+            return;
+        }
+    };
+    let back: AuthDotJson =
+        serde_json::from_slice(&json).expect("a written auth.json parses again");
+    assert!(
+        back.resolved_mode() == mode,
+        "resolved_mode() changed through a write"
+    );
+    assert!(
+        back.auth_mode == doc.auth_mode,
+        "auth_mode changed through a write"
+    );
+    assert!(
+        back.openai_api_key == doc.openai_api_key,
+        "OPENAI_API_KEY changed through a write"
+    );
+    assert!(
+        back.last_refresh == doc.last_refresh,
+        "last_refresh changed through a write"
+    );
+    match (&back.tokens, &doc.tokens) {
+        (None, None) => {}
+        (Some(a), Some(b)) => assert!(
+            a.id_token == b.id_token
+                && a.access_token == b.access_token
+                && a.refresh_token == b.refresh_token
+                && a.account_id == b.account_id
+                && login_fuzz::maps_eq(&a.extra, &b.extra),
+            "tokens changed through a write"
+        ),
+        _ => panic!("tokens appeared or vanished through a write"),
+    }
+    match (&back.agent_identity, identity) {
+        (None, Ok(None)) => {}
+        (Some(AgentIdentityInput::Record(written)), Ok(Some(record))) => {
+            login_fuzz::assert_records_eq(written, &record, "agent_identity through a write");
+        }
+        _ => panic!("agent_identity changed form or vanished through a write"),
+    }
+    assert!(
+        login_fuzz::maps_eq(&back.extra, &doc.extra),
+        "unknown top-level keys changed through a write"
+    );
+});
+
+/// `resolved_mode()` as documented.
+fn expected_mode(doc: &AuthDotJson) -> Option<AuthMode> {
+    if let Some(mode) = &doc.auth_mode {
+        Some(mode.clone())
+    } else if doc.openai_api_key.is_some() {
+        Some(AuthMode::ApiKey)
+    } else if doc.tokens.is_some() {
+        Some(AuthMode::Chatgpt)
+    } else if doc.agent_identity.is_some() {
+        Some(AuthMode::AgentIdentity)
+    } else {
+        None
+    }
+}
+
+/// `Debug` of the document is the same with every secret replaced.
+fn check_debug(doc: &AuthDotJson) {
+    let mut masked = doc.clone();
+    if masked.openai_api_key.is_some() {
+        masked.openai_api_key = Some(login_fuzz::marker());
+    }
+    if let Some(tokens) = &mut masked.tokens {
+        tokens.id_token = IdToken::new(login_fuzz::marker());
+        tokens.access_token = login_fuzz::marker();
+        tokens.refresh_token = login_fuzz::marker();
+    }
+    if let Some(input) = &masked.agent_identity {
+        masked.agent_identity = login_fuzz::mask_input(input).or(masked.agent_identity.clone());
+    }
+    assert_eq!(
+        format!("{doc:?}"),
+        format!("{masked:?}"),
+        "Debug of AuthDotJson depends on a secret"
+    );
+}
