@@ -27,7 +27,7 @@ const PKCS8_V1_PREFIX: [u8; 16] = [
 
 /// Longest base64 text worth decoding: a version 2 key with attributes
 /// fits comfortably; anything longer is not an Ed25519 key.
-const MAX_KEY_BASE64_LEN: usize = 512;
+const MAX_KEY_BASE64_LEN: usize = 256;
 
 fn invalid(reason: &'static str) -> AgentIdentityError {
     AgentIdentityError::InvalidPrivateKey { reason }

@@ -87,4 +87,36 @@ proptest! {
         let jwt = mint_agent_identity_jwt(&claims, &JwtSigningKey::generate()).unwrap();
         prop_assert_eq!(AgentIdentityAuthRecord::from_jwt(&jwt).unwrap().to_claims(), claims);
     }
+
+    #[test]
+    fn registered_at_normalizes_like_the_general_rfc3339_parser(
+        year in 0u16..=9999, month in 0u8..=13, day in 0u8..=32,
+        hour in 0u8..=24, minute in 0u8..=60, second in 0u8..=61,
+        offset in prop_oneof![Just("Z".to_owned()), Just("z".to_owned()), "[+-][0-2][0-9]:[0-6][0-9]"],
+        separator in prop_oneof![Just('T'), Just('t')],
+    ) {
+        use time::format_description::well_known::Rfc3339;
+        let text = format!("{year:04}-{month:02}-{day:02}{separator}{hour:02}:{minute:02}:{second:02}{offset}");
+        let expected = time::OffsetDateTime::parse(&text, &Rfc3339).ok().and_then(|instant| {
+            let utc = instant.checked_to_offset(time::UtcOffset::UTC)?;
+            (0..=9999).contains(&utc.year()).then(|| utc.replace_nanosecond(0).unwrap().format(&Rfc3339).unwrap())
+        });
+        let mut payload = crate::common::minimal_payload();
+        payload["registered_at"] = serde_json::json!(text);
+        let decoded = AgentIdentityAuthRecord::from_jwt(&crate::common::token_with_payload(&payload));
+        prop_assert_eq!(decoded.ok().and_then(|record| record.registered_at), expected);
+    }
+
+    #[test]
+    fn registered_at_numeric_date_normalizes_like_the_time_crate(seconds in -100_000_000_000i64..300_000_000_000) {
+        use time::format_description::well_known::Rfc3339;
+        let expected = time::OffsetDateTime::from_unix_timestamp(seconds)
+            .ok()
+            .filter(|instant| (0..=9999).contains(&instant.year()))
+            .map(|instant| instant.format(&Rfc3339).unwrap());
+        let mut payload = crate::common::minimal_payload();
+        payload["registered_at"] = serde_json::json!(seconds);
+        let decoded = AgentIdentityAuthRecord::from_jwt(&crate::common::token_with_payload(&payload));
+        prop_assert_eq!(decoded.ok().and_then(|record| record.registered_at), expected);
+    }
 }
