@@ -349,25 +349,25 @@ pub(crate) fn format_unix_seconds(unix_seconds: i64) -> Result<String, AgentIden
         });
     }
     let mut text = String::with_capacity(20);
-    push_digits(&mut text, year, 4);
+    push_two_digits(&mut text, year / 100);
+    push_two_digits(&mut text, year % 100);
     text.push('-');
-    push_digits(&mut text, month, 2);
+    push_two_digits(&mut text, month);
     text.push('-');
-    push_digits(&mut text, day, 2);
+    push_two_digits(&mut text, day);
     text.push('T');
-    push_digits(&mut text, second_of_day / 3600, 2);
+    push_two_digits(&mut text, second_of_day / 3600);
     text.push(':');
-    push_digits(&mut text, second_of_day / 60 % 60, 2);
+    push_two_digits(&mut text, second_of_day / 60 % 60);
     text.push(':');
-    push_digits(&mut text, second_of_day % 60, 2);
+    push_two_digits(&mut text, second_of_day % 60);
     text.push('Z');
     Ok(text)
 }
 
-/// Appends the last `width` decimal digits of a non-negative `value`.
-fn push_digits(text: &mut String, value: i64, width: u32) {
-    for position in (0..width).rev() {
-        let digit = (value / 10_i64.pow(position)).rem_euclid(10);
-        text.extend(char::from_digit(digit as u32, 10));
-    }
+/// Appends `value` (0 to 99) as two decimal digits.
+fn push_two_digits(text: &mut String, value: i64) {
+    let value = value.clamp(0, 99) as u8;
+    text.push(char::from(b'0' + value / 10));
+    text.push(char::from(b'0' + value % 10));
 }
