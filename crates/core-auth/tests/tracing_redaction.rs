@@ -1,45 +1,13 @@
 //! All tracing output, at TRACE, across a whole life cycle, holds no secret.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use core_auth::{AuthManager, CODEX_AGENT_IDENTITY_VAR};
-use tracing_subscriber::fmt::MakeWriter;
 
+use crate::capture::Capture;
 use crate::support::{CountingRegistrar, TestEnv, config, identity, tokens};
-
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> MakeWriter<'a> for Capture {
-    type Writer = Capture;
-
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn trace_output_of_a_whole_life_cycle_contains_no_secret() {
-    let capture = Capture::default();
-    // Global: storage work runs on the blocking pool's threads.
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(capture.clone())
-        .with_ansi(false)
-        .finish();
-    tracing::subscriber::set_global_default(subscriber).unwrap();
+    let capture = Capture::install_global();
 
     let home = tempfile::tempdir().unwrap();
     let env = TestEnv::default();
@@ -83,7 +51,7 @@ async fn trace_output_of_a_whole_life_cycle_contains_no_secret() {
     #[cfg(not(feature = "http"))]
     let http_secrets: Vec<String> = Vec::new();
 
-    let output = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    let output = capture.text();
     assert!(
         output.contains("load") && output.contains("registration") && output.contains("logout"),
         "{output}"

@@ -4,6 +4,9 @@
 // Test support code outside #[test] functions: a failed unwrap is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+// Shared with core-auth's tests.
+#[path = "../../core-auth/tests/capture.rs"]
+mod capture;
 mod identity;
 // Shared with core-auth's tests, which use more of it.
 mod login_logout;

@@ -5,7 +5,6 @@
 
 use std::collections::HashMap;
 use std::fmt::Debug;
-use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -20,36 +19,14 @@ use login_storage::{
     AuthCredentialsStoreMode, AuthDotJson, KeyringError, KeyringStore, StorageOptions, TokenData,
     create_auth_storage,
 };
-use tracing_subscriber::fmt::MakeWriter;
 
+use crate::capture::Capture;
 use crate::support::{agent_login, run};
 
 const API_KEY: &str = "sk-HYGIENE-API-KEY-MARKER-0001";
 const ACCESS: &str = "HYGIENE-ACCESS-MARKER";
 const REFRESH: &str = "HYGIENE-REFRESH-MARKER";
 const ID_SIGNATURE: &str = "HYGIENE-ID-SIGNATURE-MARKER";
-
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> MakeWriter<'a> for Capture {
-    type Writer = Capture;
-
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
-}
 
 /// A keyring in memory that can be told to fail, so error paths run too.
 #[derive(Debug, Default)]
@@ -250,13 +227,7 @@ fn drive_cli(home: &std::path::Path, jwt: &str) -> String {
 
 #[test]
 fn no_entry_point_shows_a_secret_in_debug_display_or_trace_output() {
-    let capture = Capture::default();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(capture.clone())
-        .with_ansi(false)
-        .finish();
-    tracing::subscriber::set_global_default(subscriber).unwrap();
+    let capture = Capture::install_global();
 
     let agent_key = AgentIdentityKey::generate("rt-hygiene");
     let claims = AgentIdentityJwtClaims {
@@ -287,7 +258,7 @@ fn no_entry_point_shows_a_secret_in_debug_display_or_trace_output() {
     let cli_home = tempfile::tempdir().unwrap();
     let cli_output = drive_cli(cli_home.path(), &jwt);
 
-    let traces = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    let traces = capture.text();
     assert!(
         traces.contains("TRACE") || traces.contains("DEBUG"),
         "tracing was captured"
