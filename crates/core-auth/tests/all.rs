@@ -17,6 +17,9 @@ mod refresh;
 mod refresh_race;
 mod resolution;
 mod restrictions;
+// Shared with login-storage's tests.
+#[path = "../../login-storage/tests/secret_service_gate.rs"]
+mod secret_service_gate;
 mod support;
 mod task_id;
 mod tracing_redaction;

@@ -9,7 +9,8 @@ use login_storage::{
     EphemeralAuthStorage, FileAuthStorage, KEYRING_SERVICE, KeyringStore, keyring_account_for_home,
 };
 
-use crate::support::{MemoryKeyring, TestEnv, config, identity, real_secret_service, tokens};
+use crate::secret_service_gate::secret_service_available;
+use crate::support::{MemoryKeyring, TestEnv, config, identity, tokens};
 
 #[tokio::test]
 async fn reload_reports_a_login_by_another_process() {
@@ -152,7 +153,7 @@ async fn logout_from_the_keyring_home_removes_the_entry_and_a_leftover_file() {
 
 #[tokio::test]
 async fn logout_from_the_real_keyring_home_removes_the_entry() {
-    if !real_secret_service("logout_from_the_real_keyring_home_removes_the_entry") {
+    if !secret_service_available("logout_from_the_real_keyring_home_removes_the_entry") {
         return;
     }
     let home = tempfile::tempdir().unwrap();

@@ -146,17 +146,3 @@ impl KeyringStore for MemoryKeyring {
             .is_some())
     }
 }
-
-/// Whether the real Secret Service session of `cargo xtask test` is up;
-/// outside CI a missing one skips with a printed reason, under CI it fails.
-pub fn real_secret_service(test: &str) -> bool {
-    if std::env::var("LOGIN_TEST_SECRET_SERVICE").as_deref() == Ok("1") {
-        return true;
-    }
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "{test}: CI=true but no Secret Service session; run the tests with `cargo xtask test`"
-    );
-    eprintln!("skipping {test}: no Secret Service session (run `cargo xtask test` to start one)");
-    false
-}

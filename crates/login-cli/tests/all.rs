@@ -19,4 +19,7 @@ mod secret_hygiene;
 mod secret_leak;
 mod status;
 mod stores;
+// Shared with login-storage's tests.
+#[path = "../../login-storage/tests/secret_service_gate.rs"]
+mod secret_service_gate;
 mod support;

@@ -1,7 +1,8 @@
 //! Each store through the binary: file, ephemeral, keyring (real Secret
 //! Service), auto; and `CODEX_AUTH_STORE`.
 
-use crate::support::{agent_login, cli, code, json, real_secret_service, run, stderr};
+use crate::secret_service_gate::secret_service_available;
+use crate::support::{agent_login, cli, code, json, run, stderr};
 
 fn login_api_key(home: &std::path::Path, store: &str) -> std::process::Output {
     let mut command = agent_login(home);
@@ -52,8 +53,8 @@ fn store_comes_from_codex_auth_store_when_no_flag_is_given() {
 }
 
 #[test]
-fn keyring_store_round_trips_through_the_real_secret_service() {
-    if !real_secret_service("keyring_store_round_trips_through_the_real_secret_service") {
+fn keyring_store_round_trips_through_the_secret_service_available() {
+    if !secret_service_available("keyring_store_round_trips_through_the_real_secret_service") {
         return;
     }
     let home = tempfile::tempdir().unwrap();
@@ -76,7 +77,7 @@ fn keyring_store_round_trips_through_the_real_secret_service() {
 
 #[test]
 fn auto_store_uses_the_real_keyring_when_it_works() {
-    if !real_secret_service("auto_store_uses_the_real_keyring_when_it_works") {
+    if !secret_service_available("auto_store_uses_the_real_keyring_when_it_works") {
         return;
     }
     let home = tempfile::tempdir().unwrap();
