@@ -283,6 +283,27 @@ pub(crate) struct JsonBody {
     pub(crate) secrets: Vec<SecretString>,
 }
 
+impl JsonBody {
+    /// Serializes `body` for `service` at `url`; `secrets` are the values
+    /// in it that must never appear in an error or log line.
+    pub(crate) fn new(
+        service: &'static str,
+        url: &str,
+        body: &impl serde::Serialize,
+        secrets: Vec<SecretString>,
+    ) -> Result<Self, HttpError> {
+        let json = serde_json::to_string(body).map_err(|_| HttpError::Transport {
+            service,
+            url: url.to_owned(),
+            reason: "cannot serialize the request".to_owned(),
+        })?;
+        Ok(Self {
+            json: Zeroizing::new(json),
+            secrets,
+        })
+    }
+}
+
 /// A blocking JSON client with one agent (connection pool) per client.
 #[derive(Clone)]
 pub(crate) struct JsonClient {

@@ -2,7 +2,6 @@
 //! token endpoint.
 
 use login_agent_identity::SecretString;
-use zeroize::Zeroizing;
 
 use super::{HttpError, HttpOptions, JsonBody, JsonClient, normalize_url};
 use crate::config::EnvSource;
@@ -169,18 +168,10 @@ fn request_body(
         grant_type: &'static str,
         refresh_token: &'a str,
     }
-    let json = serde_json::to_string(&Body {
+    let body = Body {
         client_id,
         grant_type: "refresh_token",
         refresh_token: refresh_token.expose_secret(),
-    })
-    .map_err(|_| HttpError::Transport {
-        service: SERVICE,
-        url: url.to_owned(),
-        reason: "cannot serialize the request".to_owned(),
-    })?;
-    Ok(JsonBody {
-        json: Zeroizing::new(json),
-        secrets: vec![refresh_token.clone()],
-    })
+    };
+    JsonBody::new(SERVICE, url, &body, vec![refresh_token.clone()])
 }

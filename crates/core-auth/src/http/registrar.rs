@@ -184,19 +184,11 @@ fn signed_body(key: &AgentIdentityKey, url: &str) -> Result<JsonBody, HttpError>
         timestamp: &'a str,
         signature: &'a str,
     }
-    let json = serde_json::to_string(&Body {
+    let body = Body {
         timestamp: &timestamp,
         signature: signature.expose_secret(),
-    })
-    .map_err(|_| HttpError::Transport {
-        service: SERVICE,
-        url: url.to_owned(),
-        reason: "cannot serialize the request".to_owned(),
-    })?;
-    Ok(JsonBody {
-        json: Zeroizing::new(json),
-        secrets: vec![signature],
-    })
+    };
+    JsonBody::new(SERVICE, url, &body, vec![signature.clone()])
 }
 
 /// The task id a 2xx answer carries, in clear or sealed to `key`.
