@@ -190,20 +190,7 @@ impl AuthConfig {
                 .ok_or(AuthError::NoHomeDirectory)?
                 .join(".codex"),
         };
-        let store_mode = match env
-            .var(CODEX_AUTH_STORE_VAR)
-            .filter(|value| !value.trim().is_empty())
-        {
-            Some(value) => value
-                .parse()
-                .map_err(
-                    |error: login_storage::UnknownStoreMode| AuthError::InvalidEnvVar {
-                        variable: CODEX_AUTH_STORE_VAR,
-                        reason: error.to_string(),
-                    },
-                )?,
-            None => AuthCredentialsStoreMode::default(),
-        };
+        let store_mode = store_mode_from_env(&*env)?.unwrap_or_default();
         Ok(Self {
             store_mode,
             env,
@@ -273,4 +260,26 @@ impl AuthConfig {
         }
         self.env.var(name).filter(|value| !value.trim().is_empty())
     }
+}
+
+/// The store `CODEX_AUTH_STORE` names in `env`, or `None` when it is unset
+/// or blank; an unknown name is an error naming the variable.
+pub fn store_mode_from_env(
+    env: &dyn EnvSource,
+) -> Result<Option<AuthCredentialsStoreMode>, AuthError> {
+    let Some(value) = env
+        .var(CODEX_AUTH_STORE_VAR)
+        .filter(|value| !value.trim().is_empty())
+    else {
+        return Ok(None);
+    };
+    value
+        .parse()
+        .map(Some)
+        .map_err(
+            |error: login_storage::UnknownStoreMode| AuthError::InvalidEnvVar {
+                variable: CODEX_AUTH_STORE_VAR,
+                reason: error.to_string(),
+            },
+        )
 }

@@ -65,7 +65,7 @@ mod task;
 pub use auth::{AuthSource, CodexAuth};
 pub use config::{
     AuthConfig, CODEX_AGENT_IDENTITY_VAR, CODEX_API_KEY_VAR, CODEX_AUTH_STORE_VAR, CODEX_HOME_VAR,
-    EnvSource, ForcedLoginMethod, MapEnv, ProcessEnv,
+    EnvSource, ForcedLoginMethod, MapEnv, ProcessEnv, store_mode_from_env,
 };
 pub use error::{AuthError, RegistrarError};
 #[cfg(feature = "http")]

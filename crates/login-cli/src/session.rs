@@ -2,9 +2,8 @@
 
 use std::sync::Arc;
 
-use core_auth::{AuthConfig, AuthManager, CODEX_AUTH_STORE_VAR, ProcessEnv};
+use core_auth::{AuthConfig, AuthManager, ProcessEnv, store_mode_from_env};
 use login_agent_identity::AgentIdentityInput;
-use login_storage::UnknownStoreMode;
 
 use crate::cli::{Cli, LoginArgs};
 use crate::error::CliError;
@@ -23,12 +22,9 @@ pub fn config(cli: &Cli) -> Result<AuthConfig, CliError> {
     }
     // `from_env_source` read CODEX_AUTH_STORE already; `new` did not.
     if cli.codex_home.is_some()
-        && let Ok(value) = std::env::var(CODEX_AUTH_STORE_VAR)
-        && !value.trim().is_empty()
+        && let Some(store) = store_mode_from_env(&ProcessEnv)?
     {
-        config.store_mode = value.parse().map_err(|error: UnknownStoreMode| {
-            CliError::invalid(format!("{CODEX_AUTH_STORE_VAR}: {error}"))
-        })?;
+        config.store_mode = store;
     }
     Ok(config)
 }
