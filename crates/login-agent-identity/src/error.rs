@@ -183,6 +183,12 @@ pub enum AgentIdentityError {
         /// Why.
         reason: String,
     },
+    /// A timestamp cannot be used in an `AgentAssertion`.
+    #[error("the AgentAssertion timestamp is invalid: {reason}")]
+    InvalidTimestamp {
+        /// Why.
+        reason: &'static str,
+    },
     /// A signing key file or text is not a usable Ed25519 key.
     #[error("signing key is invalid: {reason}")]
     InvalidSigningKey {

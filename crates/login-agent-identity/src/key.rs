@@ -8,9 +8,10 @@
 use std::fmt;
 
 use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use ed25519_dalek::{Signer as _, SigningKey, VerifyingKey};
 use pkcs8::ObjectIdentifier;
+use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
 use crate::error::AgentIdentityError;
@@ -160,6 +161,70 @@ impl AgentIdentityKey {
         STANDARD.encode(self.signing_key.sign(message.as_bytes()).to_bytes())
     }
 
+    /// The `Authorization` header value that authenticates a request of
+    /// task `task_id` without tokens, stamped with the current time: see
+    /// [`agent_assertion_at`](Self::agent_assertion_at). Build a fresh one
+    /// per request; the timestamp is part of what the server checks.
+    pub fn agent_assertion(&self, task_id: &str) -> Result<SecretString, AgentIdentityError> {
+        self.agent_assertion_at(task_id, OffsetDateTime::now_utc())
+    }
+
+    /// The `Authorization` header value `AgentAssertion <token>` for task
+    /// `task_id` at `timestamp`.
+    ///
+    /// `<token>` is unpadded base64url of the compact JSON object
+    /// `{"agent_runtime_id","signature","task_id","timestamp"}` (keys in
+    /// that sorted order, no spaces), where `timestamp` is RFC 3339 UTC with
+    /// whole seconds and `Z` (sub-seconds are dropped, other offsets
+    /// converted) and `signature` is standard base64 of the Ed25519
+    /// signature over `"{agent_runtime_id}:{task_id}:{timestamp}"`.
+    ///
+    /// Fails only for a timestamp outside years 0 to 9999, which RFC 3339
+    /// cannot write.
+    ///
+    /// ```
+    /// use login_agent_identity::AgentIdentityKey;
+    /// use time::macros::datetime;
+    ///
+    /// let key = AgentIdentityKey::generate("rt-1");
+    /// let header = key.agent_assertion_at("task-1", datetime!(2026-04-17 12:00:00 UTC))?;
+    /// assert!(header.expose_secret().starts_with("AgentAssertion ey"));
+    /// assert_eq!(format!("{header:?}"), "<redacted>");
+    /// # Ok::<(), login_agent_identity::AgentIdentityError>(())
+    /// ```
+    pub fn agent_assertion_at(
+        &self,
+        task_id: &str,
+        timestamp: OffsetDateTime,
+    ) -> Result<SecretString, AgentIdentityError> {
+        /// Field order is the wire order: serde writes declaration order.
+        #[derive(serde::Serialize)]
+        struct Assertion<'a> {
+            agent_runtime_id: &'a str,
+            signature: &'a str,
+            task_id: &'a str,
+            timestamp: &'a str,
+        }
+        let timestamp = assertion_timestamp(timestamp)?;
+        let message = format!("{}:{task_id}:{timestamp}", self.agent_runtime_id);
+        let signature = STANDARD.encode(self.signing_key.sign(message.as_bytes()).to_bytes());
+        let json = Zeroizing::new(
+            serde_json::to_vec(&Assertion {
+                agent_runtime_id: &self.agent_runtime_id,
+                signature: &signature,
+                task_id,
+                timestamp: &timestamp,
+            })
+            .map_err(|_| AgentIdentityError::InvalidTimestamp {
+                reason: "the assertion could not be serialized",
+            })?,
+        );
+        Ok(SecretString::new(format!(
+            "AgentAssertion {}",
+            URL_SAFE_NO_PAD.encode(json.as_slice())
+        )))
+    }
+
     /// The private key as standard base64 of a version 1 PKCS#8 document,
     /// the form `agent_private_key` holds.
     pub fn private_key_pkcs8_base64(&self) -> SecretString {
@@ -181,6 +246,22 @@ impl fmt::Debug for AgentIdentityKey {
             .field("private_key", &crate::secret::REDACTED)
             .finish()
     }
+}
+
+/// `timestamp` in UTC as `YYYY-MM-DDTHH:MM:SSZ`, sub-seconds dropped.
+fn assertion_timestamp(timestamp: OffsetDateTime) -> Result<String, AgentIdentityError> {
+    const FORMAT: &[time::format_description::BorrowedFormatItem<'static>] =
+        time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
+    let utc = timestamp.to_offset(time::UtcOffset::UTC);
+    if !(0..=9999).contains(&utc.year()) {
+        return Err(AgentIdentityError::InvalidTimestamp {
+            reason: "the year must be between 0 and 9999",
+        });
+    }
+    utc.format(FORMAT)
+        .map_err(|_| AgentIdentityError::InvalidTimestamp {
+            reason: "it cannot be written as RFC 3339",
+        })
 }
 
 /// Parses an Ed25519 signing key given as PKCS#8: PEM text

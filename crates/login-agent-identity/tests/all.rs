@@ -3,6 +3,7 @@
 // Test support code outside #[test] functions: a failed unwrap is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod agent_assertion;
 mod common;
 mod decode_rules;
 mod key_material;
