@@ -11,16 +11,18 @@
 //! ```
 
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use core_auth::{AuthConfig, AuthManager, RegistrarError, TaskRegistrar};
 use login_agent_identity::{AgentIdentityAuthRecord, AgentIdentityKey};
 
 /// Registers tasks without a network: the id is derived from the signed
 /// registration message, so it is stable per runtime and timestamp.
+#[derive(Debug)]
 struct LocalRegistrar;
 
 impl TaskRegistrar for LocalRegistrar {
-    async fn register_task(
+    fn register_task(
         &self,
         key: &AgentIdentityKey,
         identity: &AgentIdentityAuthRecord,
@@ -36,7 +38,7 @@ impl TaskRegistrar for LocalRegistrar {
 }
 
 async fn run() -> Result<(), Box<dyn std::error::Error>> {
-    let config = AuthConfig::from_env()?;
+    let config = AuthConfig::from_env()?.with_task_registrar(Arc::new(LocalRegistrar));
     println!(
         "codex home: {} (store: {})",
         config.codex_home.display(),
@@ -52,8 +54,11 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         println!("workspace: {workspace}");
     }
     if auth.agent_identity().is_some() {
-        let task_id = manager.ensure_background_task_id(&LocalRegistrar).await?;
+        let task_id = manager.ensure_background_task_id().await?;
         println!("background task: {task_id}");
+        let headers = manager.request_headers().await?;
+        let names: Vec<&str> = headers.iter().map(|(name, _)| *name).collect();
+        println!("request headers: {names:?}");
     }
     println!("auth: {auth:?}");
     Ok(())

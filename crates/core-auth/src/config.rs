@@ -16,6 +16,7 @@ use login_storage::{
 
 use crate::error::AuthError;
 use crate::refresh::TokenRefresher;
+use crate::task::TaskRegistrar;
 
 /// `CODEX_HOME`: where `auth.json` lives.
 pub const CODEX_HOME_VAR: &str = "CODEX_HOME";
@@ -120,6 +121,12 @@ pub struct AuthConfig {
     /// (the mirrored CLI's endpoint, or `CODEX_REFRESH_TOKEN_URL_OVERRIDE`);
     /// without it, stale tokens cannot be refreshed.
     pub token_refresher: Option<Arc<dyn TokenRefresher>>,
+    /// What registers background tasks for an agent identity. `None`: with
+    /// the `http` feature, an `HttpTaskRegistrar` for
+    /// `CODEX_AGENT_IDENTITY_AUTHAPI_BASE_URL` (read from `env` when first
+    /// needed); without it, or without that variable, registering fails
+    /// with [`AuthError::NoTaskRegistrar`].
+    pub task_registrar: Option<Arc<dyn TaskRegistrar>>,
 }
 
 impl fmt::Debug for AuthConfig {
@@ -133,6 +140,7 @@ impl fmt::Debug for AuthConfig {
             .field("keyring_timeout", &self.keyring_timeout)
             .field("custom_storage", &self.storage.is_some())
             .field("token_refresher", &self.token_refresher)
+            .field("task_registrar", &self.task_registrar)
             .finish_non_exhaustive()
     }
 }
@@ -152,6 +160,7 @@ impl AuthConfig {
             storage: None,
             keyring_store: None,
             token_refresher: None,
+            task_registrar: None,
         }
     }
 
@@ -160,32 +169,32 @@ impl AuthConfig {
         Self::from_env_source(Arc::new(ProcessEnv))
     }
 
-    /// Reads `CODEX_HOME` (which, when set, must be an existing directory;
-    /// otherwise `~/.codex`, which need not exist yet) and `CODEX_AUTH_STORE`
+    /// Reads `CODEX_HOME` (default `~/.codex`) and `CODEX_AUTH_STORE`
     /// (default `file`) from `env`, and keeps `env` for startup resolution.
+    /// The home follows [`from_env_source_with_home`](Self::from_env_source_with_home)'s rule.
     pub fn from_env_source(env: Arc<dyn EnvSource>) -> Result<Self, AuthError> {
-        let codex_home = match env
-            .var(CODEX_HOME_VAR)
-            .filter(|value| !value.trim().is_empty())
-        {
-            Some(value) => {
-                let path = PathBuf::from(value);
-                match std::fs::metadata(&path) {
-                    Ok(metadata) if metadata.is_dir() => path,
-                    Ok(_) => {
-                        return Err(AuthError::InvalidCodexHome {
-                            path,
-                            reason: "is not a directory",
-                        });
-                    }
-                    Err(_) => {
-                        return Err(AuthError::InvalidCodexHome {
-                            path,
-                            reason: "does not exist",
-                        });
-                    }
-                }
-            }
+        Self::from_env_source_with_home(env, None)
+    }
+
+    /// Like [`from_env_source`](Self::from_env_source), with `codex_home`,
+    /// when given (a command-line flag, say), taking the place of
+    /// `CODEX_HOME`.
+    ///
+    /// One rule for every home, however it was named: a directory that
+    /// does not exist yet is an empty home (reading it finds nothing; it is
+    /// created 0700 when something is first written), while a path that
+    /// exists and is not a directory is an error. Credentials from the
+    /// environment never touch the home.
+    pub fn from_env_source_with_home(
+        env: Arc<dyn EnvSource>,
+        codex_home: Option<PathBuf>,
+    ) -> Result<Self, AuthError> {
+        let codex_home = match codex_home.or_else(|| {
+            env.var(CODEX_HOME_VAR)
+                .filter(|value| !value.trim().is_empty())
+                .map(PathBuf::from)
+        }) {
+            Some(path) => checked_codex_home(path)?,
             None => dirs::home_dir()
                 .ok_or(AuthError::NoHomeDirectory)?
                 .join(".codex"),
@@ -252,6 +261,12 @@ impl AuthConfig {
         self
     }
 
+    /// Registers background tasks with `registrar` instead of the default.
+    pub fn with_task_registrar(mut self, registrar: Arc<dyn TaskRegistrar>) -> Self {
+        self.task_registrar = Some(registrar);
+        self
+    }
+
     /// The value of an auth variable when environment auth is on and the
     /// value is not blank.
     pub(crate) fn auth_var(&self, name: &str) -> Option<String> {
@@ -259,6 +274,22 @@ impl AuthConfig {
             return None;
         }
         self.env.var(name).filter(|value| !value.trim().is_empty())
+    }
+}
+
+/// `path` when it is a directory or does not exist yet.
+fn checked_codex_home(path: PathBuf) -> Result<PathBuf, AuthError> {
+    match std::fs::metadata(&path) {
+        Ok(metadata) if metadata.is_dir() => Ok(path),
+        Ok(_) => Err(AuthError::InvalidCodexHome {
+            path,
+            reason: "is not a directory".to_owned(),
+        }),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(path),
+        Err(error) => Err(AuthError::InvalidCodexHome {
+            path,
+            reason: format!("cannot be inspected ({})", error.kind()),
+        }),
     }
 }
 

@@ -26,13 +26,14 @@ pub enum AuthError {
         /// Why (never the value).
         reason: String,
     },
-    /// `CODEX_HOME` does not name an existing directory.
-    #[error("environment variable CODEX_HOME names {}, which {reason}", path.display())]
+    /// The home (`CODEX_HOME` or one given explicitly) exists but is not a
+    /// directory. A home that does not exist yet is not an error.
+    #[error("the codex home (CODEX_HOME) {} {reason}", path.display())]
     InvalidCodexHome {
         /// The path it names.
         path: PathBuf,
-        /// "does not exist" or "is not a directory".
-        reason: &'static str,
+        /// "is not a directory", or why it cannot be inspected.
+        reason: String,
     },
     /// No home directory could be found for the default `~/.codex`.
     #[error("cannot find the home directory for the default CODEX_HOME (~/.codex); set CODEX_HOME")]
@@ -92,6 +93,23 @@ pub enum AuthError {
         required: &'static str,
         /// The method found.
         found: &'static str,
+    },
+    /// Request credentials were asked for, and nobody is logged in.
+    #[error("not logged in: no credentials to authenticate a request with")]
+    NotLoggedIn,
+    /// A task must be registered but no registrar is configured (set one
+    /// with `AuthConfig::with_task_registrar`, or, with the `http` feature,
+    /// set `CODEX_AGENT_IDENTITY_AUTHAPI_BASE_URL`).
+    #[error(
+        "a background task must be registered but no task registrar is configured (set CODEX_AGENT_IDENTITY_AUTHAPI_BASE_URL)"
+    )]
+    NoTaskRegistrar,
+    /// A request header would carry a control character (from a stored
+    /// workspace or task id, say); the value is not shown.
+    #[error("the {header} header value would contain a control character")]
+    InvalidHeaderValue {
+        /// The header's name.
+        header: &'static str,
     },
     /// An operation needs an agent identity and there is none.
     #[error("not authenticated with an agent identity")]

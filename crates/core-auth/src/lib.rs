@@ -74,7 +74,7 @@ pub use http::{
     DEFAULT_REFRESH_CLIENT_ID, DEFAULT_REFRESH_TOKEN_URL, HttpError, HttpOptions,
     HttpTaskRegistrar, HttpTokenRefresher, MAX_ERROR_BODY_CHARS, RefreshConfig,
 };
-pub use manager::AuthManager;
+pub use manager::{ACCOUNT_ID_HEADER, AUTHORIZATION_HEADER, AuthManager};
 pub use refresh::{
     ACCESS_TOKEN_EXPIRY_MARGIN, MAX_TOKEN_AGE, RefreshError, RefreshOutcome, RefreshTokenFailure,
     RefreshedTokens, TokenRefresher, UnauthorizedRecovery, tokens_need_refresh,

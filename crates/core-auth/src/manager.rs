@@ -6,19 +6,21 @@
 
 use std::sync::Arc;
 
-use login_agent_identity::{AgentIdentityInput, AgentIdentityKey, SecretString};
+use login_agent_identity::{AgentIdentityInput, SecretString};
 use login_storage::{AuthDotJson, AuthMode, TokenData};
-use tokio::sync::{Mutex, watch};
+use tokio::sync::watch;
 use tracing::Instrument as _;
 
-use crate::auth::{AuthSource, CodexAuth};
+use crate::auth::CodexAuth;
 use crate::config::{AuthConfig, ForcedLoginMethod};
 use crate::error::AuthError;
 use crate::homes::{Homes, identity_document, same_identity};
 use crate::resolve::{from_document, resolve};
-use crate::task::TaskRegistrar;
 
 mod refreshing;
+mod registering;
+
+pub use registering::{ACCOUNT_ID_HEADER, AUTHORIZATION_HEADER};
 
 /// Runs blocking storage work off the runtime's worker threads.
 async fn blocking<T, F>(work: F) -> Result<T, AuthError>
@@ -56,7 +58,7 @@ pub struct AuthManager {
     config: AuthConfig,
     homes: Arc<Homes>,
     state: watch::Sender<Option<CodexAuth>>,
-    registration: Mutex<()>,
+    registration: registering::RegistrationState,
     /// Token refresh in this process: one at a time, and the memo of the
     /// refresh token the server refused for good.
     refresh: refreshing::RefreshState,
@@ -87,7 +89,7 @@ impl AuthManager {
                 config,
                 homes,
                 state: watch::Sender::new(None),
-                registration: Mutex::new(()),
+                registration: registering::RegistrationState::default(),
                 refresh: refreshing::RefreshState::default(),
             });
             if let Some(auth) = auth {
@@ -115,7 +117,7 @@ impl AuthManager {
             config,
             homes,
             state: watch::Sender::new(None),
-            registration: Mutex::new(()),
+            registration: registering::RegistrationState::default(),
             refresh: refreshing::RefreshState::default(),
         })
     }
@@ -237,130 +239,6 @@ impl AuthManager {
         Ok(auth.unwrap_or(candidate))
     }
 
-    /// The cached background task id of the current agent identity, or a
-    /// new one from `registrar`, cached where the identity is kept.
-    ///
-    /// Concurrent callers share one registration (single flight). Before
-    /// registering, the stored document is re-read: another process may
-    /// have cached an id for the same identity, which is then adopted, so a
-    /// home never ends up with two. A failed registration caches nothing.
-    pub async fn ensure_background_task_id<R: TaskRegistrar + ?Sized>(
-        &self,
-        registrar: &R,
-    ) -> Result<String, AuthError> {
-        let auth = self.auth().ok_or(AuthError::NoAgentIdentity)?;
-        let span =
-            tracing::info_span!("registration", source = %auth.source(), mode = %auth.mode());
-        async move {
-            if let Some(id) = cached_task_id(&self.auth()) {
-                return Ok(id);
-            }
-            let _flight = self.registration.lock().await;
-            if let Some(id) = cached_task_id(&self.auth()) {
-                tracing::debug!("task id cached by a concurrent caller");
-                return Ok(id);
-            }
-            let auth = self.auth().ok_or(AuthError::NoAgentIdentity)?;
-            let record = auth
-                .agent_identity()
-                .cloned()
-                .ok_or(AuthError::NoAgentIdentity)?;
-            if let Some(id) = self.stored_task_id(&auth).await? {
-                tracing::debug!("task id cached by another process adopted");
-                return Ok(id);
-            }
-            let key =
-                AgentIdentityKey::from_record(&record).map_err(AuthError::InvalidAgentIdentity)?;
-            let task_id = registrar
-                .register_task(&key, &record)
-                .await
-                .map_err(AuthError::Registration)?;
-            tracing::info!("background task registered");
-            self.cache_task_id(&auth, task_id).await
-        }
-        .instrument(span)
-        .await
-    }
-
-    /// An id another process stored for the current identity, if any; it
-    /// also becomes the current auth's.
-    async fn stored_task_id(&self, auth: &CodexAuth) -> Result<Option<String>, AuthError> {
-        if !matches!(
-            auth.source(),
-            AuthSource::File | AuthSource::Keyring | AuthSource::Custom
-        ) {
-            return Ok(None);
-        }
-        let Some(record) = auth.agent_identity().cloned() else {
-            return Ok(None);
-        };
-        let homes = self.homes.clone();
-        let source = auth.source();
-        let stored = blocking(move || {
-            let Some(home) = homes.home_of(source) else {
-                return Ok(None);
-            };
-            let Some(document) = home.load()? else {
-                return Ok(None);
-            };
-            Ok(document.agent_identity_record().ok().flatten())
-        })
-        .await?;
-        let Some(stored) = stored.filter(|stored| same_identity(stored, &record)) else {
-            return Ok(None);
-        };
-        let Some(id) = stored.background_task_id.clone() else {
-            return Ok(None);
-        };
-        self.adopt(auth, stored);
-        Ok(Some(id))
-    }
-
-    /// Writes `task_id` into the identity where it is kept (a locked
-    /// read-modify-write that keeps every other field), or adopts the id
-    /// found there if another writer got there first.
-    async fn cache_task_id(&self, auth: &CodexAuth, task_id: String) -> Result<String, AuthError> {
-        let record = auth
-            .agent_identity()
-            .cloned()
-            .ok_or(AuthError::NoAgentIdentity)?;
-        let homes = self.homes.clone();
-        let source = auth.source();
-        let cached = blocking(move || {
-            let Some(home) = homes.home_of(source) else {
-                return Err(AuthError::NoAgentIdentity);
-            };
-            let mut outcome = Err(AuthError::IdentityChanged);
-            home.update(&mut |current| {
-                let Some(mut document) = current else {
-                    return Ok(None);
-                };
-                let Some(mut stored) = document.agent_identity_record().ok().flatten() else {
-                    return Ok(None);
-                };
-                if !same_identity(&stored, &record) {
-                    return Ok(None);
-                }
-                if stored.background_task_id.is_some() {
-                    outcome = Ok(stored);
-                    return Ok(None);
-                }
-                stored.background_task_id = Some(task_id.clone());
-                document.agent_identity = Some(AgentIdentityInput::Record(stored.clone()));
-                outcome = Ok(stored);
-                Ok(Some(document))
-            })?;
-            outcome
-        })
-        .await?;
-        let id = cached
-            .background_task_id
-            .clone()
-            .ok_or(AuthError::IdentityChanged)?;
-        self.adopt(auth, cached);
-        Ok(id)
-    }
-
     /// Makes `record` (carrying a task id) the current identity, if the
     /// current auth is still `auth`'s identity.
     fn adopt(&self, auth: &CodexAuth, record: login_agent_identity::AgentIdentityAuthRecord) {
@@ -394,10 +272,6 @@ impl AuthManager {
         self.logout().await?;
         Err(violation)
     }
-}
-
-fn cached_task_id(auth: &Option<CodexAuth>) -> Option<String> {
-    auth.as_ref()?.agent_identity()?.background_task_id.clone()
 }
 
 fn record_auth(auth: &CodexAuth) {

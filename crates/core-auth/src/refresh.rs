@@ -228,6 +228,12 @@ pub enum UnauthorizedRecovery {
     Reloaded,
     /// The tokens were refreshed; retry with the new auth.
     Refreshed,
+    /// The agent identity's cached background task id was rejected and is
+    /// forgotten (in memory, and where the identity is kept if it was still
+    /// stored there); the next
+    /// [`request_headers`](crate::AuthManager::request_headers) registers a
+    /// new task.
+    TaskIdDropped,
     /// Nothing more can be done; the request stays unauthorized. The error
     /// says why (for a dead refresh token: log in again).
     GaveUp(AuthError),

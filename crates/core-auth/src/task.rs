@@ -1,7 +1,7 @@
 //! [`TaskRegistrar`]: how the runtime registers a background task for its
 //! agent identity. The manager caches the id it returns.
 
-use std::future::Future;
+use std::fmt;
 
 use login_agent_identity::{AgentIdentityAuthRecord, AgentIdentityKey};
 
@@ -9,17 +9,22 @@ use crate::error::RegistrarError;
 
 /// Registers a task for an agent and returns its id.
 ///
-/// Implement it with `async fn`; the future must be `Send` so the manager
-/// can be used from any tokio task.
+/// Blocking, like [`TokenRefresher`](crate::TokenRefresher): the manager
+/// calls it on tokio's blocking pool while it holds the home's registration
+/// lock, so that of several runtimes sharing a home exactly one registers.
+/// Set it with [`AuthConfig::with_task_registrar`](crate::AuthConfig::with_task_registrar);
+/// it should give up within a bounded time (the HTTP registrar has a
+/// timeout).
 ///
 /// ```
 /// use core_auth::{RegistrarError, TaskRegistrar};
 /// use login_agent_identity::{AgentIdentityAuthRecord, AgentIdentityKey};
 ///
+/// #[derive(Debug)]
 /// struct Fixed;
 ///
 /// impl TaskRegistrar for Fixed {
-///     async fn register_task(
+///     fn register_task(
 ///         &self,
 ///         key: &AgentIdentityKey,
 ///         _identity: &AgentIdentityAuthRecord,
@@ -29,11 +34,11 @@ use crate::error::RegistrarError;
 ///     }
 /// }
 /// ```
-pub trait TaskRegistrar: Send + Sync {
+pub trait TaskRegistrar: Send + Sync + fmt::Debug {
     /// Registers a task for the agent that `key` signs for.
     fn register_task(
         &self,
         key: &AgentIdentityKey,
         identity: &AgentIdentityAuthRecord,
-    ) -> impl Future<Output = Result<String, RegistrarError>> + Send;
+    ) -> Result<String, RegistrarError>;
 }

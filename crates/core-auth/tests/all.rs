@@ -15,6 +15,8 @@ mod manager;
 mod refresh;
 #[cfg(feature = "http")]
 mod refresh_race;
+#[cfg(feature = "http")]
+mod request_headers;
 mod resolution;
 mod restrictions;
 // Shared with login-storage's tests.

@@ -13,6 +13,7 @@
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
@@ -52,13 +53,13 @@ struct PidRegistrar {
 }
 
 impl TaskRegistrar for PidRegistrar {
-    async fn register_task(
+    fn register_task(
         &self,
         _key: &AgentIdentityKey,
         identity: &AgentIdentityAuthRecord,
     ) -> Result<String, RegistrarError> {
         let n = self.calls.fetch_add(1, Ordering::SeqCst) + 1;
-        tokio::time::sleep(Duration::from_millis(5)).await;
+        std::thread::sleep(Duration::from_millis(5));
         Ok(format!(
             "task-{}-pid{}-{n}",
             identity.agent_runtime_id,
@@ -125,12 +126,14 @@ fn registration_worker() {
         .build()
         .unwrap();
     let report = runtime.block_on(async {
-        let manager = AuthManager::load(config(&home, &TestEnv::default()))
-            .await
-            .unwrap();
+        let registrar = Arc::new(PidRegistrar::default());
+        let manager = AuthManager::load(
+            config(&home, &TestEnv::default()).with_task_registrar(registrar.clone()),
+        )
+        .await
+        .unwrap();
         ready_then_wait_for_go(&dir, index);
-        let registrar = PidRegistrar::default();
-        let ensured = manager.ensure_background_task_id(&registrar).await.unwrap();
+        let ensured = manager.ensure_background_task_id().await.unwrap();
         manager.reload().await.unwrap();
         let auth = manager.auth().expect("still logged in after reload");
         let held = auth

@@ -35,10 +35,11 @@ impl AuthStorageBackend for VaultStorage {
 }
 
 /// A registrar that signs like the real service expects.
+#[derive(Debug)]
 struct SigningRegistrar;
 
 impl TaskRegistrar for SigningRegistrar {
-    async fn register_task(
+    fn register_task(
         &self,
         key: &AgentIdentityKey,
         identity: &AgentIdentityAuthRecord,
@@ -62,17 +63,15 @@ async fn custom_storage_home_and_registrar_drive_a_manager() {
     let home = tempfile::tempdir().unwrap();
     let config = AuthConfig::new(home.path())
         .with_env(Arc::new(MapEnv::new()))
-        .with_storage(vault.clone());
+        .with_storage(vault.clone())
+        .with_task_registrar(Arc::new(SigningRegistrar));
 
     let manager = AuthManager::load(config).await.unwrap();
     let auth = manager.auth().unwrap();
     assert_eq!(auth.source(), AuthSource::Custom);
     assert_eq!(auth.workspace_id(), Some("ws-vault"));
 
-    let id = manager
-        .ensure_background_task_id(&SigningRegistrar)
-        .await
-        .unwrap();
+    let id = manager.ensure_background_task_id().await.unwrap();
     assert_eq!(id, "task-for-rt-vault-88");
     let stored = vault
         .load()

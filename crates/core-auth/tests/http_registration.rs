@@ -2,6 +2,7 @@
 //! missing ids, 4xx, 5xx then success, timeouts, refused connections, the
 //! signature, the base URL, and no secret in any error.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -344,16 +345,18 @@ async fn manager_caches_the_task_id_the_http_registrar_returns() {
     let (jwt, record) = identity("ws", "rt-manager");
     let document = serde_json::json!({ "agent_identity": jwt });
     std::fs::write(home.path().join("auth.json"), document.to_string()).unwrap();
-    let manager = AuthManager::load(config(home.path(), &TestEnv::default()))
-        .await
-        .unwrap();
     let registrar = registrar_for(&server);
+    let manager = AuthManager::load(
+        config(home.path(), &TestEnv::default()).with_task_registrar(Arc::new(registrar.clone())),
+    )
+    .await
+    .unwrap();
     assert_eq!(
-        manager.ensure_background_task_id(&registrar).await.unwrap(),
+        manager.ensure_background_task_id().await.unwrap(),
         "task-cached"
     );
     assert_eq!(
-        manager.ensure_background_task_id(&registrar).await.unwrap(),
+        manager.ensure_background_task_id().await.unwrap(),
         "task-cached"
     );
     assert_eq!(server.request_count(), 1, "the cached id is reused");
@@ -367,9 +370,11 @@ async fn manager_caches_the_task_id_the_http_registrar_returns() {
 
     // Through the trait too, as any registrar.
     let key = AgentIdentityKey::from_record(&record).unwrap();
-    let id = TaskRegistrar::register_task(&registrar, &key, &record)
-        .await
-        .unwrap();
+    let id = tokio::task::spawn_blocking(move || {
+        TaskRegistrar::register_task(&registrar, &key, &record).unwrap()
+    })
+    .await
+    .unwrap();
     assert_eq!(id, "task-cached");
 }
 
@@ -383,13 +388,13 @@ async fn registration_failure_through_the_manager_names_the_status_but_no_secret
         serde_json::json!({ "agent_identity": jwt }).to_string(),
     )
     .unwrap();
-    let manager = AuthManager::load(config(home.path(), &TestEnv::default()))
-        .await
-        .unwrap();
-    let error = manager
-        .ensure_background_task_id(&registrar_for(&server))
-        .await
-        .unwrap_err();
+    let manager = AuthManager::load(
+        config(home.path(), &TestEnv::default())
+            .with_task_registrar(Arc::new(registrar_for(&server))),
+    )
+    .await
+    .unwrap();
+    let error = manager.ensure_background_task_id().await.unwrap_err();
     let key = AgentIdentityKey::from_record(&record).unwrap();
     let signature = check_signed_request(&server.requests()[0], &key);
     let text = format!("{error} {error:?}");

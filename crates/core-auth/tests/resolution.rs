@@ -2,7 +2,10 @@
 
 use std::sync::Arc;
 
-use core_auth::{AuthConfig, AuthError, AuthManager, AuthSource, CODEX_HOME_VAR, MapEnv};
+use core_auth::{
+    AuthConfig, AuthError, AuthManager, AuthSource, CODEX_AGENT_IDENTITY_VAR, CODEX_HOME_VAR,
+    MapEnv,
+};
 use login_agent_identity::AgentIdentityInput;
 use login_storage::{
     AuthCredentialsStoreMode, AuthDotJson, AuthMode, AuthStorageBackend, EphemeralAuthStorage,
@@ -265,25 +268,75 @@ async fn openai_api_key_variable_is_not_a_startup_source() {
 }
 
 #[test]
-fn config_from_env_requires_codex_home_to_be_an_existing_directory() {
+fn config_from_env_takes_a_missing_codex_home_as_an_empty_home_and_creates_nothing() {
     let home = tempfile::tempdir().unwrap();
-    let missing = home.path().join("missing");
+    let missing = home.path().join("not-created-yet");
     let env = MapEnv::new().with(CODEX_HOME_VAR, missing.to_string_lossy());
-    let message = AuthConfig::from_env_source(Arc::new(env))
-        .unwrap_err()
-        .to_string();
-    assert!(
-        message.contains("CODEX_HOME")
-            && message.contains("missing")
-            && message.contains("does not exist")
-    );
+    let config = AuthConfig::from_env_source(Arc::new(env)).unwrap();
+    assert_eq!(config.codex_home, missing);
+    assert!(!missing.exists());
+}
+
+#[test]
+fn config_refuses_a_codex_home_that_is_a_file_from_the_environment_or_given() {
+    let home = tempfile::tempdir().unwrap();
     let file = home.path().join("file");
     std::fs::write(&file, "").unwrap();
     let env = MapEnv::new().with(CODEX_HOME_VAR, file.to_string_lossy());
     let message = AuthConfig::from_env_source(Arc::new(env))
         .unwrap_err()
         .to_string();
+    assert!(message.contains("CODEX_HOME"), "{message}");
     assert!(message.contains("is not a directory"), "{message}");
+    let given = AuthConfig::from_env_source_with_home(Arc::new(MapEnv::new()), Some(file.clone()))
+        .unwrap_err()
+        .to_string();
+    assert!(given.contains("is not a directory"), "{given}");
+}
+
+#[test]
+fn config_with_a_given_home_follows_the_same_rule_and_takes_precedence() {
+    let home = tempfile::tempdir().unwrap();
+    let missing = home.path().join("given-missing");
+    let env = MapEnv::new().with(CODEX_HOME_VAR, home.path().to_string_lossy());
+    let config =
+        AuthConfig::from_env_source_with_home(Arc::new(env), Some(missing.clone())).unwrap();
+    assert_eq!(config.codex_home, missing);
+    assert!(!missing.exists());
+}
+
+#[tokio::test]
+async fn missing_home_loads_as_logged_out_and_environment_identity_never_creates_it() {
+    let parent = tempfile::tempdir().unwrap();
+    let missing = parent.path().join("not-created-yet");
+    let env = TestEnv::default();
+    let manager = AuthManager::load(config(&missing, &env)).await.unwrap();
+    assert!(manager.auth().is_none());
+    assert!(!missing.exists(), "reading must not create the home");
+
+    env.set(CODEX_AGENT_IDENTITY_VAR, &identity("ws-env", "rt-env").0);
+    let manager = AuthManager::load(config(&missing, &env)).await.unwrap();
+    assert!(manager.auth().is_some());
+    assert!(
+        !missing.exists(),
+        "an environment identity never touches the home"
+    );
+    manager.logout().await.unwrap();
+    assert!(
+        !missing.exists(),
+        "a logout with nothing stored creates nothing"
+    );
+
+    manager
+        .login_with_api_key("sk-first-write".into())
+        .await
+        .unwrap();
+    let mode = std::fs::metadata(&missing).unwrap().permissions();
+    assert_eq!(
+        std::os::unix::fs::PermissionsExt::mode(&mode) & 0o777,
+        0o700,
+        "created 0700 on the first write"
+    );
 }
 
 #[test]

@@ -74,11 +74,14 @@ impl EnvSource for TestEnv {
 }
 
 /// A config for `home` reading only `env`, with an in-memory keyring so
-/// logout never touches the OS keyring of the machine running the tests.
+/// logout never touches the OS keyring of the machine running the tests,
+/// and a [`CountingRegistrar`] of its own (tests that count registrations
+/// set theirs with `with_task_registrar`).
 pub fn config(home: &Path, env: &TestEnv) -> AuthConfig {
     AuthConfig::new(home)
         .with_env(Arc::new(env.clone()))
         .with_keyring_store(Arc::new(MemoryKeyring::default()))
+        .with_task_registrar(Arc::new(CountingRegistrar::default()))
 }
 
 /// Counts registrations; each takes a little time so concurrent callers
@@ -89,14 +92,14 @@ pub struct CountingRegistrar {
 }
 
 impl TaskRegistrar for CountingRegistrar {
-    async fn register_task(
+    fn register_task(
         &self,
         key: &AgentIdentityKey,
         identity: &AgentIdentityAuthRecord,
     ) -> Result<String, RegistrarError> {
         let n = self.calls.fetch_add(1, Ordering::SeqCst) + 1;
         assert_eq!(key.agent_runtime_id(), identity.agent_runtime_id);
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        std::thread::sleep(Duration::from_millis(20));
         Ok(format!("task-{}-{n}", identity.agent_runtime_id))
     }
 }
@@ -106,7 +109,7 @@ impl TaskRegistrar for CountingRegistrar {
 pub struct FailingRegistrar;
 
 impl TaskRegistrar for FailingRegistrar {
-    async fn register_task(
+    fn register_task(
         &self,
         _: &AgentIdentityKey,
         _: &AgentIdentityAuthRecord,

@@ -17,18 +17,17 @@ fn write_jwt_identity(home: &std::path::Path, jwt: &str) {
 async fn fifty_concurrent_callers_share_one_registration() {
     let home = tempfile::tempdir().unwrap();
     write_jwt_identity(home.path(), &identity("ws", "rt-50").0);
-    let manager = AuthManager::load(config(home.path(), &TestEnv::default()))
-        .await
-        .unwrap();
     let registrar = Arc::new(CountingRegistrar::default());
+    let manager = AuthManager::load(
+        config(home.path(), &TestEnv::default()).with_task_registrar(registrar.clone()),
+    )
+    .await
+    .unwrap();
     let mut callers = Vec::new();
     for _ in 0..50 {
-        let (manager, registrar) = (manager.clone(), registrar.clone());
+        let manager = manager.clone();
         callers.push(tokio::spawn(async move {
-            manager
-                .ensure_background_task_id(&*registrar)
-                .await
-                .unwrap()
+            manager.ensure_background_task_id().await.unwrap()
         }));
     }
     let mut ids = Vec::new();
@@ -43,11 +42,13 @@ async fn fifty_concurrent_callers_share_one_registration() {
 async fn cached_task_id_persists_across_a_restart_for_a_file_identity() {
     let home = tempfile::tempdir().unwrap();
     write_jwt_identity(home.path(), &identity("ws", "rt-persist").0);
-    let registrar = CountingRegistrar::default();
-    let first = AuthManager::load(config(home.path(), &TestEnv::default()))
-        .await
-        .unwrap();
-    let id = first.ensure_background_task_id(&registrar).await.unwrap();
+    let registrar = Arc::new(CountingRegistrar::default());
+    let first = AuthManager::load(
+        config(home.path(), &TestEnv::default()).with_task_registrar(registrar.clone()),
+    )
+    .await
+    .unwrap();
+    let id = first.ensure_background_task_id().await.unwrap();
     assert_eq!(
         first
             .auth()
@@ -72,16 +73,12 @@ async fn cached_task_id_persists_across_a_restart_for_a_file_identity() {
         "unknown keys survive"
     );
 
-    let restarted = AuthManager::load(config(home.path(), &TestEnv::default()))
-        .await
-        .unwrap();
-    assert_eq!(
-        restarted
-            .ensure_background_task_id(&registrar)
-            .await
-            .unwrap(),
-        id
-    );
+    let restarted = AuthManager::load(
+        config(home.path(), &TestEnv::default()).with_task_registrar(registrar.clone()),
+    )
+    .await
+    .unwrap();
+    assert_eq!(restarted.ensure_background_task_id().await.unwrap(), id);
     assert_eq!(registrar.calls.load(Ordering::SeqCst), 1);
 }
 
@@ -89,15 +86,19 @@ async fn cached_task_id_persists_across_a_restart_for_a_file_identity() {
 async fn task_id_cached_by_another_process_is_adopted_instead_of_registering_again() {
     let home = tempfile::tempdir().unwrap();
     write_jwt_identity(home.path(), &identity("ws", "rt-adopt").0);
-    let a = AuthManager::load(config(home.path(), &TestEnv::default()))
-        .await
-        .unwrap();
-    let b = AuthManager::load(config(home.path(), &TestEnv::default()))
-        .await
-        .unwrap();
-    let registrar = CountingRegistrar::default();
-    let id_a = a.ensure_background_task_id(&registrar).await.unwrap();
-    let id_b = b.ensure_background_task_id(&registrar).await.unwrap();
+    let registrar = Arc::new(CountingRegistrar::default());
+    let a = AuthManager::load(
+        config(home.path(), &TestEnv::default()).with_task_registrar(registrar.clone()),
+    )
+    .await
+    .unwrap();
+    let b = AuthManager::load(
+        config(home.path(), &TestEnv::default()).with_task_registrar(registrar.clone()),
+    )
+    .await
+    .unwrap();
+    let id_a = a.ensure_background_task_id().await.unwrap();
+    let id_b = b.ensure_background_task_id().await.unwrap();
     assert_eq!(id_a, id_b);
     assert_eq!(registrar.calls.load(Ordering::SeqCst), 1);
 }
@@ -107,12 +108,15 @@ async fn env_identity_caches_its_task_id_in_memory_only() {
     let home = tempfile::tempdir().unwrap();
     let env = TestEnv::default();
     env.set(CODEX_AGENT_IDENTITY_VAR, &identity("ws", "rt-env").0);
-    let registrar = CountingRegistrar::default();
-    let manager = AuthManager::load(config(home.path(), &env)).await.unwrap();
-    let id = manager.ensure_background_task_id(&registrar).await.unwrap();
+    let registrar = Arc::new(CountingRegistrar::default());
+    let manager =
+        AuthManager::load(config(home.path(), &env).with_task_registrar(registrar.clone()))
+            .await
+            .unwrap();
+    let id = manager.ensure_background_task_id().await.unwrap();
     assert!(manager.reload().await.is_ok());
     assert_eq!(
-        manager.ensure_background_task_id(&registrar).await.unwrap(),
+        manager.ensure_background_task_id().await.unwrap(),
         id,
         "kept across reload"
     );
@@ -129,9 +133,12 @@ async fn stale_task_id_is_dropped_when_the_identity_changes() {
     let home = tempfile::tempdir().unwrap();
     let env = TestEnv::default();
     env.set(CODEX_AGENT_IDENTITY_VAR, &identity("ws", "rt-old").0);
-    let registrar = CountingRegistrar::default();
-    let manager = AuthManager::load(config(home.path(), &env)).await.unwrap();
-    let old = manager.ensure_background_task_id(&registrar).await.unwrap();
+    let registrar = Arc::new(CountingRegistrar::default());
+    let manager =
+        AuthManager::load(config(home.path(), &env).with_task_registrar(registrar.clone()))
+            .await
+            .unwrap();
+    let old = manager.ensure_background_task_id().await.unwrap();
 
     env.set(CODEX_AGENT_IDENTITY_VAR, &identity("ws", "rt-new").0);
     assert!(manager.reload().await.unwrap());
@@ -144,7 +151,7 @@ async fn stale_task_id_is_dropped_when_the_identity_changes() {
             .background_task_id,
         None
     );
-    let new = manager.ensure_background_task_id(&registrar).await.unwrap();
+    let new = manager.ensure_background_task_id().await.unwrap();
     assert_ne!(new, old);
     assert!(new.starts_with("task-rt-new"), "{new}");
 }
@@ -153,17 +160,19 @@ async fn stale_task_id_is_dropped_when_the_identity_changes() {
 async fn stale_task_id_in_the_file_is_not_reused_after_a_new_login() {
     let home = tempfile::tempdir().unwrap();
     write_jwt_identity(home.path(), &identity("ws", "rt-a").0);
-    let registrar = CountingRegistrar::default();
-    let manager = AuthManager::load(config(home.path(), &TestEnv::default()))
-        .await
-        .unwrap();
-    let old = manager.ensure_background_task_id(&registrar).await.unwrap();
+    let registrar = Arc::new(CountingRegistrar::default());
+    let manager = AuthManager::load(
+        config(home.path(), &TestEnv::default()).with_task_registrar(registrar.clone()),
+    )
+    .await
+    .unwrap();
+    let old = manager.ensure_background_task_id().await.unwrap();
     let (jwt, _) = identity("ws", "rt-b");
     manager
         .login_with_agent_identity(jwt.parse().unwrap())
         .await
         .unwrap();
-    let new = manager.ensure_background_task_id(&registrar).await.unwrap();
+    let new = manager.ensure_background_task_id().await.unwrap();
     assert_ne!(old, new);
     let stored = FileAuthStorage::new(home.path()).load().unwrap().unwrap();
     assert_eq!(
@@ -181,13 +190,12 @@ async fn failed_registration_caches_nothing() {
     let home = tempfile::tempdir().unwrap();
     write_jwt_identity(home.path(), &identity("ws", "rt-fail").0);
     let before = std::fs::read(home.path().join("auth.json")).unwrap();
-    let manager = AuthManager::load(config(home.path(), &TestEnv::default()))
-        .await
-        .unwrap();
-    let error = manager
-        .ensure_background_task_id(&FailingRegistrar)
-        .await
-        .unwrap_err();
+    let manager = AuthManager::load(
+        config(home.path(), &TestEnv::default()).with_task_registrar(Arc::new(FailingRegistrar)),
+    )
+    .await
+    .unwrap();
+    let error = manager.ensure_background_task_id().await.unwrap_err();
     assert!(matches!(error, AuthError::Registration(_)));
     assert!(
         error
@@ -212,16 +220,16 @@ async fn failed_registration_caches_nothing() {
 #[tokio::test]
 async fn task_id_needs_an_agent_identity() {
     let home = tempfile::tempdir().unwrap();
-    let manager = AuthManager::load(config(home.path(), &TestEnv::default()))
-        .await
-        .unwrap();
+    let manager = AuthManager::load(
+        config(home.path(), &TestEnv::default())
+            .with_task_registrar(Arc::new(CountingRegistrar::default())),
+    )
+    .await
+    .unwrap();
     manager
         .login_with_api_key("sk-no-identity".into())
         .await
         .unwrap();
-    let error = manager
-        .ensure_background_task_id(&CountingRegistrar::default())
-        .await
-        .unwrap_err();
+    let error = manager.ensure_background_task_id().await.unwrap_err();
     assert!(matches!(error, AuthError::NoAgentIdentity));
 }

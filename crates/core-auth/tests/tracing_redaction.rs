@@ -3,7 +3,7 @@
 use core_auth::{AuthManager, CODEX_AGENT_IDENTITY_VAR};
 
 use crate::capture::Capture;
-use crate::support::{CountingRegistrar, TestEnv, config, identity, tokens};
+use crate::support::{TestEnv, config, identity, tokens};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn trace_output_of_a_whole_life_cycle_contains_no_secret() {
@@ -14,10 +14,7 @@ async fn trace_output_of_a_whole_life_cycle_contains_no_secret() {
     let (env_jwt, env_record) = identity("ws", "rt-trace-env");
     env.set(CODEX_AGENT_IDENTITY_VAR, &env_jwt);
     let manager = AuthManager::load(config(home.path(), &env)).await.unwrap();
-    manager
-        .ensure_background_task_id(&CountingRegistrar::default())
-        .await
-        .unwrap();
+    manager.ensure_background_task_id().await.unwrap();
     tracing::debug!(auth = ?manager.auth(), "auth after env start");
 
     let quiet_env = TestEnv::default();
@@ -34,10 +31,7 @@ async fn trace_output_of_a_whole_life_cycle_contains_no_secret() {
         .login_with_agent_identity(file_jwt.parse().unwrap())
         .await
         .unwrap();
-    manager
-        .ensure_background_task_id(&CountingRegistrar::default())
-        .await
-        .unwrap();
+    manager.ensure_background_task_id().await.unwrap();
     manager.save_tokens(tokens("acct")).await.unwrap();
     tracing::debug!(auth = ?manager.auth(), "auth after tokens");
     manager.reload().await.unwrap();

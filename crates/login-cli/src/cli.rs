@@ -50,6 +50,12 @@ pub enum Command {
         after_help = "Examples:\n  agent-login login --api-key-stdin < key.txt\n  agent-login login --agent-identity-file identity.jwt"
     )]
     Login(LoginArgs),
+    /// Print the headers that authenticate a model request now (prints secrets on purpose)
+    #[command(
+        long_about = "Print the headers that authenticate a model request for the current auth, one `Name: value` line each, for scripts and `curl -H`.\n\nLike `gh auth token`, this prints secrets on purpose: an API key, an access token or an AgentAssertion. Do not run it where the output is logged or shared.\n\nFor an agent identity it registers the background task when none is cached yet, with the auth API from --auth-api-base-url or CODEX_AGENT_IDENTITY_AUTHAPI_BASE_URL. Exits 1 when nobody is logged in.",
+        after_help = "Examples:\n  agent-login header\n  agent-login header --json\n  curl -H \"$(agent-login header | head -n 1)\" https://api.example/v1/models"
+    )]
+    Header(HeaderArgs),
     /// Remove stored credentials from every home
     #[command(after_help = "Example:\n  agent-login logout --json")]
     Logout,
@@ -67,6 +73,15 @@ pub struct StatusArgs {
     pub register_task: bool,
     /// The auth API for --register-task [default: $CODEX_AGENT_IDENTITY_AUTHAPI_BASE_URL]
     #[arg(long, value_name = "URL", requires = "register_task")]
+    pub auth_api_base_url: Option<String>,
+}
+
+/// Arguments of `header`.
+#[derive(Debug, Args)]
+pub struct HeaderArgs {
+    /// The auth API that registers a background task for an agent identity
+    /// [default: $CODEX_AGENT_IDENTITY_AUTHAPI_BASE_URL]
+    #[arg(long, value_name = "URL")]
     pub auth_api_base_url: Option<String>,
 }
 

@@ -24,6 +24,8 @@ pub enum ErrorKind {
     Keyring,
     /// Task registration failed.
     Registration,
+    /// Refreshing ChatGPT tokens failed.
+    Refresh,
 }
 
 impl ErrorKind {
@@ -35,6 +37,7 @@ impl ErrorKind {
             ErrorKind::Storage => "storage",
             ErrorKind::Keyring => "keyring",
             ErrorKind::Registration => "registration",
+            ErrorKind::Refresh => "refresh",
         }
     }
 
@@ -42,7 +45,10 @@ impl ErrorKind {
     pub fn exit_code(self) -> u8 {
         match self {
             ErrorKind::InvalidInput | ErrorKind::CorruptAuth | ErrorKind::Restriction => 2,
-            ErrorKind::Storage | ErrorKind::Keyring | ErrorKind::Registration => 3,
+            ErrorKind::Storage
+            | ErrorKind::Keyring
+            | ErrorKind::Registration
+            | ErrorKind::Refresh => 3,
         }
     }
 }
@@ -109,6 +115,7 @@ impl From<AuthError> for CliError {
                 ErrorKind::Restriction
             }
             AuthError::Registration(_) | AuthError::Http(_) => ErrorKind::Registration,
+            AuthError::Refresh(_) => ErrorKind::Refresh,
             AuthError::Join(_) => ErrorKind::Storage,
             _ => ErrorKind::InvalidInput,
         };

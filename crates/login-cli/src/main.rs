@@ -8,6 +8,7 @@
 
 mod cli;
 mod error;
+mod header;
 mod identity;
 mod input;
 mod session;
@@ -20,7 +21,7 @@ use clap::Parser as _;
 use crate::cli::{Cli, Command, IdentityCommand};
 use crate::error::CliError;
 
-/// Exit code of `status` when nobody is logged in.
+/// Exit code of `status` and `header` when nobody is logged in.
 const NOT_LOGGED_IN: u8 = 1;
 
 fn init_tracing(verbose: u8) {
@@ -45,7 +46,17 @@ fn init_tracing(verbose: u8) {
 async fn run(cli: Cli) -> Result<ExitCode, CliError> {
     match &cli.command {
         Command::Status(args) => {
-            let logged_in = status::run(session::config(&cli)?, cli.json, args).await?;
+            let config = session::config_with_registrar(&cli, args.auth_api_base_url.as_deref())?;
+            let logged_in = status::run(config, cli.json, args).await?;
+            Ok(if logged_in {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(NOT_LOGGED_IN)
+            })
+        }
+        Command::Header(args) => {
+            let config = session::config_with_registrar(&cli, args.auth_api_base_url.as_deref())?;
+            let logged_in = header::run(config, cli.json).await?;
             Ok(if logged_in {
                 ExitCode::SUCCESS
             } else {

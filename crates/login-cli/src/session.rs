@@ -2,31 +2,36 @@
 
 use std::sync::Arc;
 
-use core_auth::{AuthConfig, AuthManager, ProcessEnv, store_mode_from_env};
+use core_auth::{AuthConfig, AuthManager, HttpTaskRegistrar, ProcessEnv};
 use login_agent_identity::AgentIdentityInput;
 
 use crate::cli::{Cli, LoginArgs};
 use crate::error::CliError;
 use crate::input;
 
-/// `--codex-home` over `CODEX_HOME` over `~/.codex`; `--store` over
+/// `--codex-home` over `CODEX_HOME` over `~/.codex` (one rule for all: a
+/// home that does not exist yet is empty); `--store` over
 /// `CODEX_AUTH_STORE` over `file`.
 pub fn config(cli: &Cli) -> Result<AuthConfig, CliError> {
-    let mut config = match &cli.codex_home {
-        Some(home) => AuthConfig::new(home),
-        None => AuthConfig::from_env_source(Arc::new(ProcessEnv))?,
-    };
+    let mut config =
+        AuthConfig::from_env_source_with_home(Arc::new(ProcessEnv), cli.codex_home.clone())?;
     if let Some(store) = cli.store {
-        config.store_mode = store;
-        return Ok(config);
-    }
-    // `from_env_source` read CODEX_AUTH_STORE already; `new` did not.
-    if cli.codex_home.is_some()
-        && let Some(store) = store_mode_from_env(&ProcessEnv)?
-    {
         config.store_mode = store;
     }
     Ok(config)
+}
+
+/// `config` registering background tasks with the auth API at `base_url`
+/// when one is given (`CODEX_AGENT_IDENTITY_AUTHAPI_BASE_URL` still
+/// overrides it); without one, the manager's default reads that variable.
+pub fn config_with_registrar(cli: &Cli, base_url: Option<&str>) -> Result<AuthConfig, CliError> {
+    let config = config(cli)?;
+    let Some(base_url) = base_url else {
+        return Ok(config);
+    };
+    let registrar = HttpTaskRegistrar::from_env(&*config.env, Some(base_url))
+        .map_err(|error| CliError::invalid(error.to_string()))?;
+    Ok(config.with_task_registrar(Arc::new(registrar)))
 }
 
 /// A manager for writing: environment auth plays no part in what is stored.

@@ -1,6 +1,6 @@
 //! `agent-login status`: what a runtime starting now would see.
 
-use core_auth::{AuthConfig, AuthManager, CodexAuth, HttpTaskRegistrar};
+use core_auth::{AuthConfig, AuthManager, CodexAuth};
 use login_agent_identity::{AgentIdentityAuthRecord, AgentIdentityKey};
 use login_storage::AUTH_FILE_NAME;
 use serde_json::{Value, json};
@@ -102,7 +102,7 @@ fn print_human(auth: Option<&CodexAuth>, config: &AuthConfig) {
 
 /// Registers a background task for the current agent identity, unless one
 /// is cached already.
-async fn register_task(manager: &AuthManager, args: &StatusArgs) -> Result<(), CliError> {
+async fn register_task(manager: &AuthManager) -> Result<(), CliError> {
     let has_identity = manager
         .auth()
         .is_some_and(|auth| auth.agent_identity().is_some());
@@ -111,10 +111,7 @@ async fn register_task(manager: &AuthManager, args: &StatusArgs) -> Result<(), C
             "--register-task needs an agent identity, and there is none",
         ));
     }
-    let registrar =
-        HttpTaskRegistrar::from_env(&*manager.config().env, args.auth_api_base_url.as_deref())
-            .map_err(|error| CliError::invalid(error.to_string()))?;
-    manager.ensure_background_task_id(&registrar).await?;
+    manager.ensure_background_task_id().await?;
     Ok(())
 }
 
@@ -126,7 +123,7 @@ pub async fn run(
 ) -> Result<bool, CliError> {
     let manager = AuthManager::load(config.clone()).await?;
     if args.register_task {
-        register_task(&manager, args).await?;
+        register_task(&manager).await?;
     }
     let auth = manager.auth();
     if json_output {

@@ -3,6 +3,7 @@
 
 use std::process::Command;
 
+use crate::loopback::{LoopbackServer, Reply};
 use crate::support::{binary, cli, code, stdout};
 
 const README: &str = include_str!("../../../README.md");
@@ -31,9 +32,14 @@ fn readme_main_job_reports_where_it_looked_and_exits_1_on_a_fresh_machine() {
 }
 
 #[test]
-fn readme_walkthrough_runs_as_written() {
+fn readme_walkthrough_runs_as_written_from_a_codex_home_that_does_not_exist() {
     let script = block_after("## Walkthrough");
     let dir = tempfile::tempdir().unwrap();
+    let codex_home = dir.path().join("not-created-yet");
+    let auth_api = LoopbackServer::always(
+        4,
+        Reply::json(200, serde_json::json!({ "task_id": "task-readme" })),
+    );
     let bin_dir = binary().parent().unwrap().to_path_buf();
     let path = format!(
         "{}:{}",
@@ -47,7 +53,8 @@ fn readme_walkthrough_runs_as_written() {
         .arg(&script)
         .current_dir(dir.path())
         .env("PATH", path)
-        .env("CODEX_HOME", dir.path())
+        .env("CODEX_HOME", &codex_home)
+        .env("CODEX_AGENT_IDENTITY_AUTHAPI_BASE_URL", auth_api.url())
         .env_remove("CODEX_API_KEY")
         .env_remove("CODEX_AGENT_IDENTITY")
         .env_remove("CODEX_AUTH_STORE")
@@ -61,6 +68,15 @@ fn readme_walkthrough_runs_as_written() {
     );
     assert!(text.contains("env:CODEX_AGENT_IDENTITY"), "{text}");
     assert!(text.contains("\"source\":\"file\""), "{text}");
+    assert!(
+        text.contains("\"Authorization\":\"AgentAssertion "),
+        "{text}"
+    );
+    assert!(
+        text.contains("\"ChatGPT-Account-ID\":\"ws-demo\""),
+        "{text}"
+    );
+    assert_eq!(auth_api.request_count(), 1, "one registration");
     assert!(text.contains("Logged out"), "{text}");
-    assert!(!dir.path().join("auth.json").exists());
+    assert!(!codex_home.join("auth.json").exists());
 }

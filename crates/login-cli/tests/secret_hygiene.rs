@@ -75,10 +75,11 @@ impl KeyringStore for SwitchableKeyring {
     }
 }
 
+#[derive(Debug)]
 struct Registrar;
 
 impl TaskRegistrar for Registrar {
-    async fn register_task(
+    fn register_task(
         &self,
         key: &AgentIdentityKey,
         _: &AgentIdentityAuthRecord,
@@ -173,11 +174,16 @@ async fn drive_manager(home: &std::path::Path, jwt: &str, out: &mut Rendered) {
 
     let env = MapEnv::new().with("CODEX_AGENT_IDENTITY", jwt);
     out.debug(&env);
-    let manager = AuthManager::load(AuthConfig::new(home).with_env(Arc::new(env)))
-        .await
-        .unwrap();
+    let manager = AuthManager::load(
+        AuthConfig::new(home)
+            .with_env(Arc::new(env))
+            .with_task_registrar(Arc::new(Registrar)),
+    )
+    .await
+    .unwrap();
     out.debug(&manager.auth());
-    out.result(&manager.ensure_background_task_id(&Registrar).await);
+    out.result(&manager.ensure_background_task_id().await);
+    out.result(&manager.request_headers().await);
 
     let broken = MapEnv::new().with("CODEX_AGENT_IDENTITY", format!("{jwt}.{ACCESS}"));
     out.result(
@@ -186,17 +192,23 @@ async fn drive_manager(home: &std::path::Path, jwt: &str, out: &mut Rendered) {
             .map(|m| m.auth()),
     );
 
-    let manager = AuthManager::load(AuthConfig::new(home).with_env(Arc::new(MapEnv::new())))
-        .await
-        .unwrap();
+    let manager = AuthManager::load(
+        AuthConfig::new(home)
+            .with_env(Arc::new(MapEnv::new()))
+            .with_task_registrar(Arc::new(Registrar)),
+    )
+    .await
+    .unwrap();
     out.result(&manager.login_with_api_key(API_KEY.into()).await);
+    out.result(&manager.request_headers().await);
     out.result(&manager.login_with_api_key(SecretString::from("  ")).await);
     out.result(
         &manager
             .login_with_agent_identity(jwt.parse().unwrap())
             .await,
     );
-    out.result(&manager.ensure_background_task_id(&Registrar).await);
+    out.result(&manager.ensure_background_task_id().await);
+    out.result(&manager.request_headers().await);
     let broken_identity: AgentIdentityInput = format!("{jwt}x.{REFRESH}").parse().unwrap();
     out.result(&manager.login_with_agent_identity(broken_identity).await);
     out.result(&manager.save_tokens(tokens()).await);

@@ -164,15 +164,60 @@ fn status_with_corrupt_auth_json_exits_2_naming_file_line_and_column() {
 }
 
 #[test]
-fn status_with_invalid_codex_home_exits_2_naming_the_variable() {
+fn status_with_a_codex_home_that_is_a_file_exits_2_from_the_variable_or_the_flag() {
     let home = tempfile::tempdir().unwrap();
+    let file = home.path().join("a-file");
+    std::fs::write(&file, "").unwrap();
     let mut command = agent_login(home.path());
-    command
-        .env("CODEX_HOME", home.path().join("missing"))
-        .args(["status"]);
+    command.env("CODEX_HOME", &file).args(["status"]);
     let output = run(command, "");
     assert_eq!(code(&output), 2);
-    assert!(stderr(&output).contains("CODEX_HOME"));
+    assert!(
+        stderr(&output).contains("CODEX_HOME"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(stderr(&output).contains("is not a directory"));
+
+    let output = cli(
+        home.path(),
+        &["status", "--codex-home", file.to_str().unwrap()],
+    );
+    assert_eq!(code(&output), 2);
+    assert!(stderr(&output).contains("is not a directory"));
+}
+
+#[test]
+fn status_with_a_missing_codex_home_is_logged_out_from_the_variable_or_the_flag() {
+    let parent = tempfile::tempdir().unwrap();
+    let missing = parent.path().join("not-created-yet");
+    let mut command = agent_login(&missing);
+    command.args(["status"]);
+    let output = run(command, "");
+    assert_eq!(code(&output), 1, "{}", stderr(&output));
+    assert!(stdout(&output).contains("Not logged in"));
+
+    let output = cli(
+        parent.path(),
+        &["status", "--codex-home", missing.to_str().unwrap()],
+    );
+    assert_eq!(code(&output), 1, "{}", stderr(&output));
+    assert!(!missing.exists(), "reading never creates the home");
+}
+
+#[test]
+fn env_identity_with_a_missing_codex_home_starts_and_never_creates_it() {
+    let parent = tempfile::tempdir().unwrap();
+    let missing = parent.path().join("not-created-yet");
+    let minted = mint(parent.path(), "ws-env", "rt-env");
+    let mut command = agent_login(&missing);
+    command
+        .env("CODEX_AGENT_IDENTITY", minted["jwt"].as_str().unwrap())
+        .args(["status"]);
+    let output = run(command, "");
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    assert!(stdout(&output).contains("env:CODEX_AGENT_IDENTITY"));
+    assert!(!missing.exists());
 }
 
 #[test]

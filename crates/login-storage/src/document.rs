@@ -96,12 +96,13 @@ pub struct AuthDotJson {
         with = "time::serde::rfc3339::option"
     )]
     pub last_refresh: Option<OffsetDateTime>,
-    /// The agent identity: the object or a JWT string when read; always
-    /// written in object form, so a `background_task_id` cached later persists.
+    /// The agent identity: the object or a JWT string, written back in the
+    /// form it was read. Caching a `background_task_id` stores the object
+    /// form (a JWT cannot carry it).
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        serialize_with = "identity_as_object"
+        serialize_with = "identity_as_read"
     )]
     pub agent_identity: Option<AgentIdentityInput>,
     /// Top-level keys this version does not know, in their original order.
@@ -109,19 +110,19 @@ pub struct AuthDotJson {
     pub extra: Map<String, Value>,
 }
 
-fn identity_as_object<S: Serializer>(
+/// Writes the identity in the form it was read: a JWT stays a string (a
+/// launcher or an older writer may expect it), an object stays an object.
+/// A JWT that no longer decodes is refused, so a document that could not
+/// be read back is never written.
+fn identity_as_read<S: Serializer>(
     identity: &Option<AgentIdentityInput>,
     serializer: S,
 ) -> Result<S::Ok, S::Error> {
     use serde::ser::Error as _;
-    match identity {
-        Some(AgentIdentityInput::Jwt(jwt)) => {
-            AgentIdentityAuthRecord::from_jwt(jwt.expose_secret())
-                .map_err(S::Error::custom)?
-                .serialize(serializer)
-        }
-        other => other.serialize(serializer),
+    if let Some(AgentIdentityInput::Jwt(jwt)) = identity {
+        AgentIdentityAuthRecord::from_jwt(jwt.expose_secret()).map_err(S::Error::custom)?;
     }
+    identity.serialize(serializer)
 }
 
 impl AuthDotJson {
@@ -143,12 +144,24 @@ impl AuthDotJson {
         }
     }
 
-    /// How this document authenticates: `auth_mode` if set; else API key if
-    /// `OPENAI_API_KEY` is set; else ChatGPT if `tokens` is set; else agent
-    /// identity if `agent_identity` is set (the tokenless case); else `None`.
+    /// How this document authenticates.
+    ///
+    /// A document holding an `agent_identity` and neither tokens nor an API
+    /// key is tokenless: agent identity, whether `auth_mode` says
+    /// `"chatgpt"` (the shape a tokenless ChatGPT-mode runtime writes),
+    /// `"agentIdentity"` or nothing. Otherwise `auth_mode` if set; else API
+    /// key if `OPENAI_API_KEY` is set; else ChatGPT if `tokens` is set; else
+    /// `None`. An `"apikey"` or unknown mode is taken as declared, so a
+    /// missing key or an unknown mode is reported, not guessed around.
     pub fn resolved_mode(&self) -> Option<AuthMode> {
-        if let Some(mode) = &self.auth_mode {
-            return Some(mode.clone());
+        let tokenless =
+            self.agent_identity.is_some() && self.tokens.is_none() && self.openai_api_key.is_none();
+        match &self.auth_mode {
+            None | Some(AuthMode::Chatgpt | AuthMode::AgentIdentity) if tokenless => {
+                return Some(AuthMode::AgentIdentity);
+            }
+            Some(mode) => return Some(mode.clone()),
+            None => {}
         }
         if self.openai_api_key.is_some() {
             return Some(AuthMode::ApiKey);

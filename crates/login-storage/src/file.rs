@@ -37,6 +37,9 @@ pub const MAX_AUTH_FILE_LEN: u64 = 1024 * 1024;
 /// The lock file beside `auth.json`, shared by the file and keyring homes.
 pub(crate) const LOCK_FILE_NAME: &str = "auth.json.lock";
 
+/// The lock file held while a background task is registered.
+const REGISTRATION_LOCK_FILE_NAME: &str = "auth.json.register.lock";
+
 /// Between the destination's name and the writer's pid in a temporary file's
 /// name: `.auth.json.tmp-<pid>-<random>`.
 const TEMP_MARKER: &str = ".tmp-";
@@ -74,18 +77,48 @@ impl HomeLock {
     }
 
     fn lock(codex_home: &Path) -> Result<Self, StorageError> {
-        let path = codex_home.join(LOCK_FILE_NAME);
-        let mut options = OpenOptions::new();
-        options.read(true).write(true).create(true).truncate(false);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let file = options
-            .open(&path)
-            .map_err(|error| StorageError::io("open", &path, error))?;
-        file.lock()
-            .map_err(|error| StorageError::io("lock", &path, error))?;
-        Ok(Self { _file: file })
+        lock_exclusive(&codex_home.join(LOCK_FILE_NAME)).map(|file| Self { _file: file })
     }
+}
+
+/// An exclusive, cross-process lock on `$CODEX_HOME/auth.json.register.lock`,
+/// held while a background task is registered for the agent identity kept
+/// in that home, and released when dropped.
+///
+/// A holder re-reads the stored task id, registers only when there is none,
+/// and caches the new id before releasing it, so runtimes starting together
+/// on one home register once. It is a file of its own, not the
+/// `auth.json.lock` every write takes: registration waits for the network,
+/// and ordinary updates (a token refresh, a login) must not wait behind it.
+/// Caching the id takes `auth.json.lock` while this one is held; nothing
+/// takes them in the other order.
+#[derive(Debug)]
+pub struct RegistrationLock {
+    // Closing the file releases the lock.
+    _file: File,
+}
+
+impl RegistrationLock {
+    /// Creates `codex_home` (0700) when missing and waits for the lock.
+    pub fn acquire(codex_home: &Path) -> Result<Self, StorageError> {
+        create_home_dir(codex_home)?;
+        lock_exclusive(&codex_home.join(REGISTRATION_LOCK_FILE_NAME))
+            .map(|file| Self { _file: file })
+    }
+}
+
+/// Opens (creating 0600) and exclusively locks `path`, waiting for it.
+fn lock_exclusive(path: &Path) -> Result<File, StorageError> {
+    let mut options = OpenOptions::new();
+    options.read(true).write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let file = options
+        .open(path)
+        .map_err(|error| StorageError::io("open", path, error))?;
+    file.lock()
+        .map_err(|error| StorageError::io("lock", path, error))?;
+    Ok(file)
 }
 
 /// `$CODEX_HOME/auth.json`.

@@ -43,7 +43,7 @@ pub use document::{
 };
 pub use ephemeral::EphemeralAuthStorage;
 pub use error::{StorageError, describe_parse_error};
-pub use file::{AUTH_FILE_NAME, FileAuthStorage, MAX_AUTH_FILE_LEN};
+pub use file::{AUTH_FILE_NAME, FileAuthStorage, MAX_AUTH_FILE_LEN, RegistrationLock};
 pub use keyring_store::{
     DefaultKeyringStore, KEYRING_SERVICE, KeyringAuthStorage, KeyringError, KeyringStore,
     WINDOWS_MAX_VALUE_LEN, keyring_account_for_home,

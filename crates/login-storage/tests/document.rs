@@ -147,6 +147,62 @@ fn resolved_mode_prefers_auth_mode_then_api_key_then_tokens_then_identity() {
 }
 
 #[test]
+fn identity_without_tokens_or_key_is_tokenless_whatever_auth_mode_says() {
+    let jwt = support::identity_jwt(&support::identity_claims());
+    for declared in [json!("chatgpt"), json!("agentIdentity"), Value::Null] {
+        let mut text = json!({"agent_identity": jwt});
+        if !declared.is_null() {
+            text["auth_mode"] = declared.clone();
+        }
+        let document: AuthDotJson = serde_json::from_value(text).unwrap();
+        assert_eq!(
+            document.resolved_mode(),
+            Some(AuthMode::AgentIdentity),
+            "auth_mode {declared}"
+        );
+    }
+}
+
+#[test]
+fn declared_api_key_or_unknown_mode_is_kept_even_beside_a_lone_identity() {
+    let jwt = support::identity_jwt(&support::identity_claims());
+    for (declared, expected) in [
+        ("apikey", AuthMode::ApiKey),
+        ("future-mode", AuthMode::Unknown("future-mode".into())),
+    ] {
+        let document: AuthDotJson =
+            serde_json::from_value(json!({"auth_mode": declared, "agent_identity": jwt})).unwrap();
+        assert_eq!(document.resolved_mode(), Some(expected), "{declared}");
+    }
+}
+
+#[test]
+fn rewrite_keeps_the_auth_mode_value_and_the_identity_form_as_read() {
+    let home = support::home();
+    let jwt = support::identity_jwt(&support::identity_claims());
+    let original = json!({"auth_mode": "chatgpt", "OPENAI_API_KEY": null, "agent_identity": jwt});
+    home.write_auth_file(original.to_string().as_bytes());
+    let storage = FileAuthStorage::new(&home.path);
+
+    storage
+        .update(&mut |current| {
+            let mut document = current.unwrap();
+            document.extra.insert("touched".into(), json!(true));
+            Ok(Some(document))
+        })
+        .unwrap();
+
+    let written: Value = serde_json::from_slice(&home.read_auth_file()).unwrap();
+    assert_eq!(written["auth_mode"], json!("chatgpt"));
+    assert_eq!(
+        written["agent_identity"],
+        json!(jwt),
+        "a JWT stays a string"
+    );
+    assert_eq!(written["touched"], json!(true));
+}
+
+#[test]
 fn debug_of_document_and_tokens_redacts_api_key_tokens_and_private_key() {
     let document = support::full_document();
     let private_key = match &document.agent_identity {

@@ -81,7 +81,7 @@ fn jwt_identity_loads_as_a_record_and_loading_never_rewrites_the_file() {
 }
 
 #[test]
-fn jwt_identity_is_saved_in_object_form_so_a_background_task_id_persists() {
+fn jwt_identity_keeps_its_form_on_rewrite_and_a_cached_task_id_stores_the_object() {
     let home = support::home();
     let jwt = support::identity_jwt(&support::identity_claims());
     home.write_auth_file(
@@ -91,12 +91,11 @@ fn jwt_identity_is_saved_in_object_form_so_a_background_task_id_persists() {
     );
     let storage = FileAuthStorage::new(&home.path);
 
-    // Saved unchanged: the JWT becomes the object form.
+    // Saved unchanged: the JWT stays a JWT string.
     let loaded = storage.load().unwrap().unwrap();
     storage.save(&loaded).unwrap();
     let written: Value = serde_json::from_slice(&home.read_auth_file()).unwrap();
-    assert!(written["agent_identity"].is_object(), "{written}");
-    assert_eq!(written["agent_identity"]["agent_runtime_id"], json!("rt-1"));
+    assert_eq!(written["agent_identity"], json!(jwt), "{written}");
 
     // A task id cached later survives the next load.
     storage
@@ -108,6 +107,9 @@ fn jwt_identity_is_saved_in_object_form_so_a_background_task_id_persists() {
             Ok(Some(document))
         })
         .unwrap();
+    let written: Value = serde_json::from_slice(&home.read_auth_file()).unwrap();
+    assert!(written["agent_identity"].is_object(), "{written}");
+    assert_eq!(written["agent_identity"]["agent_runtime_id"], json!("rt-1"));
     let reloaded = storage.load().unwrap().unwrap();
     let record = reloaded.agent_identity_record().unwrap().unwrap();
     assert_eq!(record.background_task_id.as_deref(), Some("task-42"));

@@ -37,18 +37,20 @@ const SERVICE: &str = "task registration";
 /// 3 attempts in all by default, each with a freshly signed timestamp.
 /// Errors never contain the signature or the private key.
 ///
-/// The request is blocking I/O: [`TaskRegistrar::register_task`] runs it on
-/// tokio's blocking pool, so it must be called inside a tokio runtime.
+/// The request is blocking I/O; the manager runs it on tokio's blocking
+/// pool. Without a configured registrar, a manager built with the `http`
+/// feature uses one for `CODEX_AGENT_IDENTITY_AUTHAPI_BASE_URL`.
 ///
 /// ```no_run
 /// use std::sync::Arc;
 /// use core_auth::{AuthConfig, AuthManager, HttpTaskRegistrar, ProcessEnv};
 ///
 /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-/// let manager = AuthManager::load(AuthConfig::from_env()?).await?;
 /// // The configured base URL, unless CODEX_AGENT_IDENTITY_AUTHAPI_BASE_URL overrides it.
 /// let registrar = HttpTaskRegistrar::from_env(&ProcessEnv, Some("https://auth.example.com/api"))?;
-/// let task_id = manager.ensure_background_task_id(&registrar).await?;
+/// let config = AuthConfig::from_env()?.with_task_registrar(Arc::new(registrar));
+/// let manager = AuthManager::load(config).await?;
+/// let task_id = manager.ensure_background_task_id().await?;
 /// println!("background task {task_id}");
 /// # Ok(())
 /// # }
@@ -158,12 +160,12 @@ impl HttpTaskRegistrar {
 }
 
 impl TaskRegistrar for HttpTaskRegistrar {
-    async fn register_task(
+    fn register_task(
         &self,
         key: &AgentIdentityKey,
         _identity: &AgentIdentityAuthRecord,
     ) -> Result<String, RegistrarError> {
-        self.register(key).await.map_err(RegistrarError::from)
+        self.register_blocking(key).map_err(RegistrarError::from)
     }
 }
 

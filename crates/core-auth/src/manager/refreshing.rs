@@ -111,10 +111,13 @@ impl AuthManager {
     }
 
     /// After the model service answered HTTP 401: reloads from storage
-    /// (another process may have logged in or refreshed), else refreshes
-    /// the tokens whatever their expiry, else gives up; reports the step
-    /// taken. Retry the request after [`UnauthorizedRecovery::Reloaded`] or
-    /// [`UnauthorizedRecovery::Refreshed`].
+    /// (another process may have logged in or refreshed); then, for ChatGPT
+    /// tokens, refreshes them whatever their expiry, and for a tokenless
+    /// agent identity drops the rejected background task id (see
+    /// [`UnauthorizedRecovery::TaskIdDropped`]); else gives up. Reports the
+    /// step taken. Retry the request (with fresh
+    /// [`request_headers`](Self::request_headers)) after any step but
+    /// [`UnauthorizedRecovery::GaveUp`].
     pub async fn recover_unauthorized(&self) -> UnauthorizedRecovery {
         let span = tracing::info_span!(
             "recover_unauthorized",
@@ -130,6 +133,18 @@ impl AuthManager {
             if after.is_some() && !same_credentials(before.as_ref(), after.as_ref()) {
                 tracing::info!("storage held other credentials");
                 return UnauthorizedRecovery::Reloaded;
+            }
+            if let Some(auth) = after
+                .as_ref()
+                .filter(|auth| auth.tokens().is_none() && auth.agent_identity().is_some())
+            {
+                // Tokenless: the request carried an AgentAssertion for the
+                // cached task, which the service no longer knows.
+                let rejected = before
+                    .as_ref()
+                    .and_then(CodexAuth::agent_identity)
+                    .and_then(|record| record.background_task_id.clone());
+                return self.drop_rejected_task_id(auth, rejected).await;
             }
             let Some(auth) = after.filter(|auth| auth.tokens().is_some()) else {
                 return UnauthorizedRecovery::GaveUp(AuthError::NotRefreshable);

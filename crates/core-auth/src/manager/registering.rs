@@ -1,0 +1,343 @@
+//! Background tasks and request credentials for [`AuthManager`]:
+//! [`AuthManager::ensure_background_task_id`],
+//! [`AuthManager::request_headers`], and forgetting a task id the model
+//! service rejected.
+//!
+//! Coordination, in this order:
+//! 1. in this process, one registration at a time (`RegistrationState::flight`);
+//!    a caller that waited finds the id cached and does nothing;
+//! 2. across processes sharing a persistent home (file, keyring, auto, or
+//!    the embedder's), registration runs under
+//!    [`RegistrationLock`] (`$CODEX_HOME/auth.json.register.lock`): under it
+//!    the stored identity is re-read, a task id another runtime cached is
+//!    adopted, and only otherwise is the registrar called; the new id is
+//!    cached (under the ordinary `auth.json.lock`) before the registration
+//!    lock is released. So runtimes starting together on one home register
+//!    once. The registration lock is a separate file so that ordinary
+//!    updates never wait behind a network call.
+//! 3. an identity from `CODEX_AGENT_IDENTITY` or in the ephemeral store
+//!    lives in this process's memory: its task id is cached there, per
+//!    process, since there is no shared place to keep it.
+
+use std::sync::Arc;
+
+use login_agent_identity::{
+    AgentIdentityAuthRecord, AgentIdentityInput, AgentIdentityKey, SecretString,
+};
+use login_storage::{AuthStorageBackend, RegistrationLock};
+use tracing::Instrument as _;
+
+use super::{AuthManager, blocking};
+use crate::auth::{AuthSource, CodexAuth};
+use crate::error::AuthError;
+use crate::homes::same_identity;
+use crate::refresh::UnauthorizedRecovery;
+use crate::task::TaskRegistrar;
+
+/// `Authorization`: the bearer token or the `AgentAssertion`.
+pub const AUTHORIZATION_HEADER: &str = "Authorization";
+/// `ChatGPT-Account-ID`: the ChatGPT account (workspace) a request is for.
+pub const ACCOUNT_ID_HEADER: &str = "ChatGPT-Account-ID";
+
+/// The registration state of one manager.
+#[derive(Debug, Default)]
+pub(super) struct RegistrationState {
+    flight: tokio::sync::Mutex<()>,
+    #[cfg(feature = "http")]
+    default_registrar: std::sync::OnceLock<Arc<dyn TaskRegistrar>>,
+}
+
+impl AuthManager {
+    /// The headers a model request needs for the current auth, as
+    /// (name, value) pairs; values are secrets.
+    ///
+    /// - API key: `Authorization: Bearer <key>`.
+    /// - ChatGPT tokens: refreshed first when stale (the single-redemption
+    ///   refresh of [`refresh_if_stale`](Self::refresh_if_stale)), then
+    ///   `Authorization: Bearer <access token>` and, when the account is
+    ///   known, `ChatGPT-Account-ID`.
+    /// - Agent identity: the background task id is ensured (registered once,
+    ///   see [`ensure_background_task_id`](Self::ensure_background_task_id)),
+    ///   then `Authorization: AgentAssertion <token>` (a fresh timestamp on
+    ///   every call) and `ChatGPT-Account-ID: <workspace id>`.
+    ///
+    /// Errors: [`AuthError::NotLoggedIn`], a refresh or registration
+    /// failure, or [`AuthError::InvalidHeaderValue`] when a value would
+    /// carry a control character (never sent, never shown).
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use core_auth::{AuthConfig, AuthManager, MapEnv, CODEX_API_KEY_VAR};
+    ///
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let env = MapEnv::new().with(CODEX_API_KEY_VAR, "sk-example");
+    /// let config = AuthConfig::new("/nonexistent/codex-home").with_env(Arc::new(env));
+    /// let manager = AuthManager::load(config).await?;
+    /// let headers = manager.request_headers().await?;
+    /// assert_eq!(headers[0].0, "Authorization");
+    /// assert_eq!(headers[0].1.expose_secret(), "Bearer sk-example");
+    /// # Ok::<(), core_auth::AuthError>(())
+    /// # }).unwrap();
+    /// ```
+    pub async fn request_headers(&self) -> Result<Vec<(&'static str, SecretString)>, AuthError> {
+        let auth = self.auth().ok_or(AuthError::NotLoggedIn)?;
+        let headers = if let Some(key) = auth.api_key() {
+            vec![(
+                AUTHORIZATION_HEADER,
+                format!("Bearer {}", key.expose_secret()).into(),
+            )]
+        } else if auth.tokens().is_some() {
+            self.refresh_if_stale().await?;
+            let auth = self.auth().ok_or(AuthError::NotLoggedIn)?;
+            let tokens = auth.tokens().ok_or(AuthError::NotLoggedIn)?;
+            let mut headers = vec![(
+                AUTHORIZATION_HEADER,
+                format!("Bearer {}", tokens.access_token.expose_secret()).into(),
+            )];
+            let account = tokens.account_id.as_deref().or_else(|| auth.workspace_id());
+            if let Some(account) = account {
+                headers.push((ACCOUNT_ID_HEADER, account.into()));
+            }
+            headers
+        } else {
+            let record = self.ensure_task().await?;
+            let task_id = record
+                .background_task_id
+                .as_deref()
+                .ok_or(AuthError::IdentityChanged)?;
+            let key =
+                AgentIdentityKey::from_record(&record).map_err(AuthError::InvalidAgentIdentity)?;
+            let assertion = key
+                .agent_assertion(task_id)
+                .map_err(AuthError::InvalidAgentIdentity)?;
+            vec![
+                (AUTHORIZATION_HEADER, assertion),
+                (ACCOUNT_ID_HEADER, record.workspace_id.as_str().into()),
+            ]
+        };
+        for (header, value) in &headers {
+            if value.expose_secret().chars().any(char::is_control) {
+                return Err(AuthError::InvalidHeaderValue { header });
+            }
+        }
+        Ok(headers)
+    }
+
+    /// The cached background task id of the current agent identity, or a
+    /// new one from the configured [`TaskRegistrar`], cached where the
+    /// identity is kept.
+    ///
+    /// Concurrent callers share one registration, and so do runtimes
+    /// sharing a persistent home: under the home's registration lock the
+    /// stored identity is re-read, and an id another process cached is
+    /// adopted instead of registering again (see the module docs of
+    /// `manager::registering`). An identity from `CODEX_AGENT_IDENTITY` caches
+    /// its id in this process's memory only. A failed registration caches
+    /// nothing.
+    pub async fn ensure_background_task_id(&self) -> Result<String, AuthError> {
+        let record = self.ensure_task().await?;
+        record.background_task_id.ok_or(AuthError::IdentityChanged)
+    }
+
+    /// The current identity, carrying a background task id.
+    async fn ensure_task(&self) -> Result<AgentIdentityAuthRecord, AuthError> {
+        let auth = self.auth().ok_or(AuthError::NoAgentIdentity)?;
+        let span =
+            tracing::info_span!("registration", source = %auth.source(), mode = %auth.mode());
+        async move {
+            if let Some(record) = identity_with_task(self.auth()) {
+                return Ok(record);
+            }
+            let _flight = self.registration.flight.lock().await;
+            if let Some(record) = identity_with_task(self.auth()) {
+                tracing::debug!("task id cached by a concurrent caller");
+                return Ok(record);
+            }
+            let auth = self.auth().ok_or(AuthError::NoAgentIdentity)?;
+            let record = auth
+                .agent_identity()
+                .cloned()
+                .ok_or(AuthError::NoAgentIdentity)?;
+            let registrar = self.registrar()?;
+            let homes = self.homes.clone();
+            let codex_home = self.config.codex_home.clone();
+            let source = auth.source();
+            let registered = blocking(move || {
+                let home = homes.home_of(source).ok_or(AuthError::NoAgentIdentity)?;
+                let _lock = match source {
+                    AuthSource::Env(_) | AuthSource::Ephemeral => None,
+                    _ => Some(RegistrationLock::acquire(&codex_home)?),
+                };
+                register_locked(home, &record, &*registrar)
+            })
+            .await?;
+            self.adopt(&auth, registered.clone());
+            Ok(registered)
+        }
+        .instrument(span)
+        .await
+    }
+
+    /// After the model service answered 401 to an `AgentAssertion`: forgets
+    /// `rejected` (the task id the request carried) in memory and where the
+    /// identity is kept, if it is still the one stored there. Returns
+    /// `Reloaded` when another runtime has cached a different id meanwhile.
+    pub(super) async fn drop_rejected_task_id(
+        &self,
+        auth: &CodexAuth,
+        rejected: Option<String>,
+    ) -> UnauthorizedRecovery {
+        let Some(rejected) = rejected else {
+            return UnauthorizedRecovery::GaveUp(AuthError::NotRefreshable);
+        };
+        let Some(record) = auth.agent_identity().cloned() else {
+            return UnauthorizedRecovery::GaveUp(AuthError::NoAgentIdentity);
+        };
+        if record
+            .background_task_id
+            .as_ref()
+            .is_some_and(|held| *held != rejected)
+        {
+            tracing::info!("another runtime cached a new task id; retry with it");
+            return UnauthorizedRecovery::Reloaded;
+        }
+        let homes = self.homes.clone();
+        let source = auth.source();
+        let held = record.clone();
+        let cleared = blocking(move || {
+            let home = homes.home_of(source).ok_or(AuthError::NoAgentIdentity)?;
+            let mut stored_other = None;
+            home.update(&mut |current| {
+                let Some(mut document) = current else {
+                    return Ok(None);
+                };
+                let Some(mut stored) = document.agent_identity_record().ok().flatten() else {
+                    return Ok(None);
+                };
+                if !same_identity(&stored, &held) {
+                    return Ok(None);
+                }
+                if stored.background_task_id.as_deref() != Some(rejected.as_str()) {
+                    stored_other = stored.background_task_id.clone();
+                    return Ok(None);
+                }
+                stored.background_task_id = None;
+                document.agent_identity = Some(AgentIdentityInput::Record(stored));
+                Ok(Some(document))
+            })?;
+            Ok(stored_other)
+        })
+        .await;
+        match cleared {
+            Err(error) => UnauthorizedRecovery::GaveUp(error),
+            Ok(Some(_)) => {
+                self.reload_quietly().await;
+                UnauthorizedRecovery::Reloaded
+            }
+            Ok(None) => {
+                let mut forgotten = record;
+                forgotten.background_task_id = None;
+                self.adopt(auth, forgotten);
+                tracing::info!("rejected task id dropped; the next request registers a new task");
+                UnauthorizedRecovery::TaskIdDropped
+            }
+        }
+    }
+
+    async fn reload_quietly(&self) {
+        if let Err(error) = self.reload().await {
+            tracing::warn!(%error, "reload after a task id change failed");
+        }
+    }
+
+    /// The configured registrar, else (with `http`) the default one.
+    fn registrar(&self) -> Result<Arc<dyn TaskRegistrar>, AuthError> {
+        if let Some(registrar) = &self.config.task_registrar {
+            return Ok(registrar.clone());
+        }
+        #[cfg(feature = "http")]
+        {
+            if let Some(registrar) = self.registration.default_registrar.get() {
+                return Ok(registrar.clone());
+            }
+            let registrar: Arc<dyn TaskRegistrar> =
+                match crate::http::HttpTaskRegistrar::from_env(&*self.config.env, None) {
+                    Ok(registrar) => Arc::new(registrar),
+                    Err(crate::http::HttpError::MissingUrl { .. }) => {
+                        return Err(AuthError::NoTaskRegistrar);
+                    }
+                    Err(error) => return Err(error.into()),
+                };
+            Ok(self
+                .registration
+                .default_registrar
+                .get_or_init(|| registrar)
+                .clone())
+        }
+        #[cfg(not(feature = "http"))]
+        Err(AuthError::NoTaskRegistrar)
+    }
+}
+
+/// The current identity when it carries a task id.
+fn identity_with_task(auth: Option<CodexAuth>) -> Option<AgentIdentityAuthRecord> {
+    auth?
+        .agent_identity()
+        .filter(|record| record.background_task_id.is_some())
+        .cloned()
+}
+
+/// With the registration lock held (or in a home private to this process):
+/// adopts a task id already stored for `record`, else registers and caches
+/// one. Returns the stored identity, carrying the id.
+fn register_locked(
+    home: &dyn AuthStorageBackend,
+    record: &AgentIdentityAuthRecord,
+    registrar: &dyn TaskRegistrar,
+) -> Result<AgentIdentityAuthRecord, AuthError> {
+    let stored = home
+        .load()?
+        .and_then(|document| document.agent_identity_record().ok().flatten())
+        .filter(|stored| same_identity(stored, record));
+    if let Some(stored) = stored.filter(|stored| stored.background_task_id.is_some()) {
+        tracing::debug!("task id cached by another runtime adopted");
+        return Ok(stored);
+    }
+    let key = AgentIdentityKey::from_record(record).map_err(AuthError::InvalidAgentIdentity)?;
+    let task_id = registrar
+        .register_task(&key, record)
+        .map_err(AuthError::Registration)?;
+    tracing::info!("background task registered");
+    cache_task_id(home, record, task_id)
+}
+
+/// Writes `task_id` into the stored identity (a locked read-modify-write
+/// that keeps every other field, and stores the object form), or adopts the
+/// id found there if another writer got there first.
+fn cache_task_id(
+    home: &dyn AuthStorageBackend,
+    record: &AgentIdentityAuthRecord,
+    task_id: String,
+) -> Result<AgentIdentityAuthRecord, AuthError> {
+    let mut outcome = Err(AuthError::IdentityChanged);
+    home.update(&mut |current| {
+        let Some(mut document) = current else {
+            return Ok(None);
+        };
+        let Some(mut stored) = document.agent_identity_record().ok().flatten() else {
+            return Ok(None);
+        };
+        if !same_identity(&stored, record) {
+            return Ok(None);
+        }
+        if stored.background_task_id.is_some() {
+            outcome = Ok(stored);
+            return Ok(None);
+        }
+        stored.background_task_id = Some(task_id.clone());
+        document.agent_identity = Some(AgentIdentityInput::Record(stored.clone()));
+        outcome = Ok(stored);
+        Ok(Some(document))
+    })?;
+    outcome
+}
