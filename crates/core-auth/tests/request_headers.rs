@@ -142,7 +142,7 @@ async fn chatgpt_auth_refreshes_stale_tokens_before_building_the_header() {
         ),
     );
     let refresher =
-        HttpTokenRefresher::new(RefreshConfig::new(&server.url(), "client-test")).unwrap();
+        HttpTokenRefresher::new(RefreshConfig::new(server.url(), "client-test")).unwrap();
     let manager = AuthManager::load(
         config(home.path(), &TestEnv::default()).with_token_refresher(Arc::new(refresher)),
     )
