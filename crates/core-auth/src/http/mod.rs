@@ -366,12 +366,33 @@ impl JsonClient {
         retry_server_errors: bool,
         make_body: &mut dyn FnMut() -> Result<JsonBody, HttpError>,
     ) -> Result<Reply, HttpError> {
+        self.with_retries(url, retry_server_errors, &mut |attempt| {
+            let body = make_body().map_err(Failure::Final)?;
+            let response = self
+                .agent
+                .post(url)
+                .header("content-type", "application/json")
+                .header("accept", "application/json")
+                .send(body.json.as_bytes());
+            self.read_reply(url, response, MAX_RESPONSE_BYTES, attempt, body.secrets)
+        })
+    }
+
+    /// Runs `attempt` (given its number, from 1) until an answer ends the
+    /// attempts: refused connections and, when `retry_server_errors`, 5xx
+    /// answers are retried, at most [`HttpOptions::max_attempts`] times in
+    /// all, with backoff.
+    fn with_retries(
+        &self,
+        url: &str,
+        retry_server_errors: bool,
+        attempt_once: &mut dyn FnMut(u32) -> Result<Reply, Failure>,
+    ) -> Result<Reply, HttpError> {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let body = make_body()?;
             let last = attempt >= self.options.max_attempts;
-            match self.attempt(url, body, attempt) {
+            match attempt_once(attempt) {
                 Ok(reply) if retry_server_errors && reply.status >= 500 && !last => {
                     tracing::warn!(
                         service = self.service,
@@ -399,13 +420,15 @@ impl JsonClient {
         }
     }
 
-    fn attempt(&self, url: &str, body: JsonBody, attempt: u32) -> Result<Reply, Failure> {
-        let response = self
-            .agent
-            .post(url)
-            .header("content-type", "application/json")
-            .header("accept", "application/json")
-            .send(body.json.as_bytes());
+    /// The status and at most `limit` bytes of body of `response`.
+    fn read_reply(
+        &self,
+        url: &str,
+        response: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
+        limit: u64,
+        attempt: u32,
+        secrets: Vec<SecretString>,
+    ) -> Result<Reply, Failure> {
         let mut response = match response {
             Ok(response) => response,
             Err(error) => return Err(self.classify(url, error)),
@@ -414,7 +437,7 @@ impl JsonClient {
         let text = response
             .body_mut()
             .with_config()
-            .limit(MAX_RESPONSE_BYTES)
+            .limit(limit)
             .read_to_string();
         let text = match text {
             Ok(text) => Zeroizing::new(text),
@@ -422,9 +445,7 @@ impl JsonClient {
                 return Err(Failure::Final(HttpError::InvalidResponse {
                     service: self.service,
                     url: url.to_owned(),
-                    reason: format!(
-                        "HTTP {status} with a body larger than {MAX_RESPONSE_BYTES} bytes"
-                    ),
+                    reason: format!("HTTP {status} with a body larger than {limit} bytes"),
                 }));
             }
             Err(error) => return Err(self.classify(url, error)),
@@ -434,7 +455,7 @@ impl JsonClient {
             status,
             attempts: attempt,
             body: text,
-            secrets: body.secrets,
+            secrets,
         })
     }
 
