@@ -1,5 +1,6 @@
-//! HTTP clients (feature `http`): [`HttpTaskRegistrar`] and
-//! [`HttpTokenRefresher`], on a blocking `ureq` agent with rustls.
+//! HTTP clients (feature `http`): [`HttpTaskRegistrar`],
+//! [`HttpTokenRefresher`] and [`fetch_jwk_set`], on a blocking `ureq` agent
+//! with rustls.
 //!
 //! Shared rules, enforced here once:
 //! - one request takes at most [`HttpOptions::timeout`] (30 s by default);
@@ -14,6 +15,7 @@
 //! - environment proxies (`HTTPS_PROXY`, ...) apply, except to loopback
 //!   hosts.
 
+mod jwks;
 mod refresher;
 mod registrar;
 
@@ -23,6 +25,7 @@ use std::time::Duration;
 use login_agent_identity::SecretString;
 use zeroize::Zeroizing;
 
+pub use jwks::{MAX_JWKS_BYTES, fetch_jwk_set};
 pub use refresher::{
     CODEX_REFRESH_TOKEN_URL_OVERRIDE_VAR, DEFAULT_REFRESH_CLIENT_ID, DEFAULT_REFRESH_TOKEN_URL,
     HttpTokenRefresher, RefreshConfig,
@@ -64,6 +67,21 @@ pub enum HttpError {
         origin: &'static str,
         /// What is wrong with it.
         reason: &'static str,
+    },
+    /// A URL asks for plain `http` to a host that is not loopback, where
+    /// anyone on the path could read or change the answer. Refused before
+    /// any connection.
+    #[error(
+        "the {service} URL from {origin} uses plain http to {host}, which is not a loopback host; \
+         use https (plain http is allowed only to 127.0.0.0/8, ::1 and localhost)"
+    )]
+    InsecureUrl {
+        /// The service.
+        service: &'static str,
+        /// Where the URL came from.
+        origin: &'static str,
+        /// The host it names.
+        host: String,
     },
     /// The server could not be reached.
     #[error("{service}: cannot connect to {url} ({attempts} attempt(s)): {reason}")]
@@ -375,6 +393,17 @@ impl JsonClient {
                 .header("accept", "application/json")
                 .send(body.json.as_bytes());
             self.read_reply(url, response, MAX_RESPONSE_BYTES, attempt, body.secrets)
+        })
+    }
+
+    /// GETs `url` with `accept`, reading at most `limit` bytes of body (a
+    /// longer body is an error, never cut short). A GET changes nothing on
+    /// the server, so refused connections and 5xx answers are both retried.
+    /// Returns the first answer that ends the attempts, whatever its status.
+    pub(crate) fn get(&self, url: &str, accept: &str, limit: u64) -> Result<Reply, HttpError> {
+        self.with_retries(url, true, &mut |attempt| {
+            let response = self.agent.get(url).header("accept", accept).call();
+            self.read_reply(url, response, limit, attempt, Vec::new())
         })
     }
 
