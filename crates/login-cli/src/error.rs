@@ -2,10 +2,10 @@
 //! the exit code for its kind.
 //!
 //! Exit codes: 2 for invalid input or usage and for a corrupt `auth.json`,
-//! 3 for a storage, keyring or registration failure. Messages come from the
+//! 3 for a storage, keyring, registration or network failure. Messages come from the
 //! libraries' typed errors, which never contain a secret.
 
-use core_auth::AuthError;
+use core_auth::{AuthError, HttpError};
 use login_agent_identity::AgentIdentityError;
 use login_storage::StorageError;
 
@@ -24,6 +24,9 @@ pub enum ErrorKind {
     Keyring,
     /// Task registration failed.
     Registration,
+    /// A fetch (the JWK set of `--jwks-url`) failed: no connection, a
+    /// timeout, an unsuccessful status or an unusable answer.
+    Network,
 }
 
 impl ErrorKind {
@@ -35,6 +38,7 @@ impl ErrorKind {
             ErrorKind::Storage => "storage",
             ErrorKind::Keyring => "keyring",
             ErrorKind::Registration => "registration",
+            ErrorKind::Network => "network",
         }
     }
 
@@ -42,7 +46,10 @@ impl ErrorKind {
     pub fn exit_code(self) -> u8 {
         match self {
             ErrorKind::InvalidInput | ErrorKind::CorruptAuth | ErrorKind::Restriction => 2,
-            ErrorKind::Storage | ErrorKind::Keyring | ErrorKind::Registration => 3,
+            ErrorKind::Storage
+            | ErrorKind::Keyring
+            | ErrorKind::Registration
+            | ErrorKind::Network => 3,
         }
     }
 }
@@ -74,6 +81,23 @@ impl CliError {
 impl From<AgentIdentityError> for CliError {
     fn from(error: AgentIdentityError) -> Self {
         Self::invalid(error.to_string())
+    }
+}
+
+/// A URL the user gave that cannot be used is invalid input; anything that
+/// happened once the request was under way is a network failure.
+impl From<HttpError> for CliError {
+    fn from(error: HttpError) -> Self {
+        let kind = match &error {
+            HttpError::MissingUrl { .. }
+            | HttpError::InvalidUrl { .. }
+            | HttpError::InsecureUrl { .. } => ErrorKind::InvalidInput,
+            _ => ErrorKind::Network,
+        };
+        Self {
+            kind,
+            message: error.to_string(),
+        }
     }
 }
 
