@@ -21,8 +21,10 @@
 //! # Features
 //! - `http` (off by default): `HttpTaskRegistrar` (a [`TaskRegistrar`]
 //!   for the auth API) and `HttpTokenRefresher` (the default
-//!   [`TokenRefresher`]), on a blocking `ureq` client with rustls. Without
-//!   it, an embedder brings its own registrar and refresher.
+//!   [`TokenRefresher`]), on a blocking `ureq` client with rustls, and
+//!   `fetch_jwk_set` (a JWK set over https, or http to loopback, to verify
+//!   agent identity JWTs with). Without it, an embedder brings its own
+//!   registrar and refresher.
 //!
 //! ```
 //! use std::sync::Arc;
@@ -72,7 +74,8 @@ pub use error::{AuthError, RegistrarError};
 pub use http::{
     CODEX_AGENT_IDENTITY_AUTHAPI_BASE_URL_VAR, CODEX_REFRESH_TOKEN_URL_OVERRIDE_VAR,
     DEFAULT_REFRESH_CLIENT_ID, DEFAULT_REFRESH_TOKEN_URL, HttpError, HttpOptions,
-    HttpTaskRegistrar, HttpTokenRefresher, MAX_ERROR_BODY_CHARS, RefreshConfig,
+    HttpTaskRegistrar, HttpTokenRefresher, MAX_ERROR_BODY_CHARS, MAX_JWKS_BYTES, RefreshConfig,
+    fetch_jwk_set,
 };
 pub use manager::{ACCOUNT_ID_HEADER, AUTHORIZATION_HEADER, AuthManager};
 pub use refresh::{

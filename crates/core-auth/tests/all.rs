@@ -9,6 +9,8 @@ mod extensibility;
 #[cfg(feature = "http")]
 mod http_registration;
 #[cfg(feature = "http")]
+mod jwks;
+#[cfg(feature = "http")]
 mod loopback;
 mod manager;
 #[cfg(feature = "http")]

@@ -105,7 +105,7 @@ pub struct LoginArgs {
 pub enum IdentityCommand {
     /// Decode (or verify) an agent identity; the private key is never shown
     #[command(
-        after_help = "Examples:\n  agent-login identity decode identity.jwt\n  agent-login identity decode --jwks jwks.json < identity.jwt"
+        after_help = "Examples:\n  agent-login identity decode identity.jwt\n  agent-login identity decode --jwks jwks.json < identity.jwt\n  agent-login identity decode --jwks-url https://auth.example/.well-known/jwks.json --issuer https://auth.example < identity.jwt"
     )]
     Decode(DecodeArgs),
     /// Generate agent key material and print a signed agent identity JWT
@@ -117,6 +117,7 @@ pub enum IdentityCommand {
 
 /// Arguments of `identity decode`.
 #[derive(Debug, Args)]
+#[command(group(ArgGroup::new("key_set").args(["jwks", "jwks_url"])))]
 pub struct DecodeArgs {
     /// The JWT or JSON object to decode; `-` or nothing reads stdin
     #[arg(value_name = "FILE|-")]
@@ -124,11 +125,15 @@ pub struct DecodeArgs {
     /// Verify the signature with this JWK set instead of only decoding
     #[arg(long, value_name = "FILE")]
     pub jwks: Option<PathBuf>,
-    /// With --jwks: the required `iss`
-    #[arg(long, requires = "jwks")]
+    /// Verify the signature with the JWK set at this URL (https, or http to
+    /// a loopback host only) instead of only decoding
+    #[arg(long, value_name = "URL")]
+    pub jwks_url: Option<String>,
+    /// With --jwks or --jwks-url: the required `iss`
+    #[arg(long, requires = "key_set")]
     pub issuer: Option<String>,
-    /// With --jwks: the required `aud`
-    #[arg(long, requires = "jwks")]
+    /// With --jwks or --jwks-url: the required `aud`
+    #[arg(long, requires = "key_set")]
     pub audience: Option<String>,
 }
 

@@ -2,10 +2,10 @@
 //! the exit code for its kind.
 //!
 //! Exit codes: 2 for invalid input or usage and for a corrupt `auth.json`,
-//! 3 for a storage, keyring or registration failure. Messages come from the
+//! 3 for a storage, keyring, registration or network failure. Messages come from the
 //! libraries' typed errors, which never contain a secret.
 
-use core_auth::AuthError;
+use core_auth::{AuthError, HttpError};
 use login_agent_identity::AgentIdentityError;
 use login_storage::StorageError;
 
@@ -26,6 +26,9 @@ pub enum ErrorKind {
     Registration,
     /// Refreshing ChatGPT tokens failed.
     Refresh,
+    /// A fetch (the JWK set of `--jwks-url`) failed: no connection, a
+    /// timeout, an unsuccessful status or an unusable answer.
+    Network,
 }
 
 impl ErrorKind {
@@ -38,6 +41,7 @@ impl ErrorKind {
             ErrorKind::Keyring => "keyring",
             ErrorKind::Registration => "registration",
             ErrorKind::Refresh => "refresh",
+            ErrorKind::Network => "network",
         }
     }
 
@@ -48,7 +52,8 @@ impl ErrorKind {
             ErrorKind::Storage
             | ErrorKind::Keyring
             | ErrorKind::Registration
-            | ErrorKind::Refresh => 3,
+            | ErrorKind::Refresh
+            | ErrorKind::Network => 3,
         }
     }
 }
@@ -80,6 +85,23 @@ impl CliError {
 impl From<AgentIdentityError> for CliError {
     fn from(error: AgentIdentityError) -> Self {
         Self::invalid(error.to_string())
+    }
+}
+
+/// A URL the user gave that cannot be used is invalid input; anything that
+/// happened once the request was under way is a network failure.
+impl From<HttpError> for CliError {
+    fn from(error: HttpError) -> Self {
+        let kind = match &error {
+            HttpError::MissingUrl { .. }
+            | HttpError::InvalidUrl { .. }
+            | HttpError::InsecureUrl { .. } => ErrorKind::InvalidInput,
+            _ => ErrorKind::Network,
+        };
+        Self {
+            kind,
+            message: error.to_string(),
+        }
     }
 }
 

@@ -1,5 +1,6 @@
 //! `agent-login identity decode|mint`.
 
+use core_auth::{HttpOptions, fetch_jwk_set};
 use login_agent_identity::{
     AgentIdentityAuthRecord, AgentIdentityInput, AgentIdentityJwtClaims, AgentIdentityKey, JwkSet,
     JwtSigningKey, REDACTED, VerifyOptions, mint_agent_identity_jwt, verify_agent_identity_jwt,
@@ -21,34 +22,53 @@ fn record_json(record: &AgentIdentityAuthRecord, verified: bool) -> Result<Value
     Ok(value)
 }
 
+/// The JWK set `--jwks FILE` or `--jwks-url URL` names, if either.
+fn key_set(args: &DecodeArgs) -> Result<Option<JwkSet>, CliError> {
+    if let Some(path) = &args.jwks {
+        let jwks_text = std::fs::read_to_string(path).map_err(|error| {
+            CliError::invalid(format!("cannot read {}: {error}", path.display()))
+        })?;
+        let jwks = serde_json::from_str(&jwks_text).map_err(|error| {
+            CliError::invalid(format!("{} is not a JWK set: {error}", path.display()))
+        })?;
+        return Ok(Some(jwks));
+    }
+    match &args.jwks_url {
+        Some(url) => Ok(Some(fetch_jwk_set(url, HttpOptions::default())?)),
+        None => Ok(None),
+    }
+}
+
 /// Runs `identity decode`.
 pub fn decode(args: &DecodeArgs, json_output: bool) -> Result<(), CliError> {
     let text = input::read_file_or_stdin(args.input.as_deref())?;
-    let (record, verified) = match &args.jwks {
+    let flag = match (&args.jwks, &args.jwks_url) {
+        (Some(_), _) => Some("--jwks"),
+        (None, Some(_)) => Some("--jwks-url"),
+        (None, None) => None,
+    };
+    if let Some(flag) = flag
+        && text.expose_secret().trim_start().starts_with('{')
+    {
+        // Checked before any fetch: there is nothing to verify.
+        return Err(CliError::invalid(format!(
+            "{flag} verifies a JWT; an identity object carries no signature"
+        )));
+    }
+    let (record, verified) = match key_set(args)? {
         None => (
             text.expose_secret()
                 .parse::<AgentIdentityInput>()?
                 .into_record()?,
             false,
         ),
-        Some(path) => {
-            let jwks_text = std::fs::read_to_string(path).map_err(|error| {
-                CliError::invalid(format!("cannot read {}: {error}", path.display()))
-            })?;
-            let jwks: JwkSet = serde_json::from_str(&jwks_text).map_err(|error| {
-                CliError::invalid(format!("{} is not a JWK set: {error}", path.display()))
-            })?;
+        Some(jwks) => {
             let mut options = VerifyOptions::default();
             if let Some(issuer) = &args.issuer {
                 options = options.with_issuer(issuer);
             }
             if let Some(audience) = &args.audience {
                 options = options.with_audience(audience);
-            }
-            if text.expose_secret().trim_start().starts_with('{') {
-                return Err(CliError::invalid(
-                    "--jwks verifies a JWT; an identity object carries no signature",
-                ));
             }
             let claims = verify_agent_identity_jwt(text.expose_secret(), &jwks, &options)?;
             (AgentIdentityAuthRecord::from(claims), true)

@@ -3,8 +3,8 @@
 //! A thin layer over `core-auth`: parse the command line, build an
 //! `AuthConfig`, call the library, print the result (human or `--json`),
 //! and exit with 0 (success), 1 (`status`: not logged in), 2 (invalid input,
-//! usage, corrupt `auth.json`) or 3 (storage, keyring or registration
-//! failure).
+//! usage, corrupt `auth.json`) or 3 (storage, keyring, registration or
+//! network failure).
 
 mod cli;
 mod error;

@@ -1,5 +1,7 @@
-//! `identity mint` and `identity decode`, with and without verification.
+//! `identity mint` and `identity decode`, with and without verification
+//! (a JWK set file, or one served on loopback for `--jwks-url`).
 
+use crate::loopback::{LoopbackServer, Reply};
 use crate::support::{agent_login, cli, code, json, mint, run, stderr, stdout};
 
 #[test]
@@ -179,4 +181,119 @@ fn decode_of_invalid_input_exits_2_without_echoing_it() {
     assert_eq!(code(&output), 2);
     assert!(stderr(&output).contains("segment"));
     assert!(!stderr(&output).contains("c2VjcmV0LXBheWxvYWQ"));
+}
+
+/// `identity decode --jwks-url URL --json` (plus `extra`) with `jwt` on stdin.
+fn decode_with_jwks_url(
+    home: &std::path::Path,
+    url: &str,
+    extra: &[&str],
+    jwt: &str,
+) -> std::process::Output {
+    let mut command = agent_login(home);
+    command.args(["identity", "decode", "--jwks-url", url, "--json"]);
+    command.args(extra);
+    run(command, jwt)
+}
+
+#[test]
+fn identity_decode_with_jwks_url_verifies_with_the_served_key_set() {
+    let home = tempfile::tempdir().unwrap();
+    let minted = mint(home.path(), "ws-url", "rt-url");
+    let server = LoopbackServer::always(
+        2,
+        Reply::json(
+            200,
+            serde_json::json!({ "keys": [minted["signing_public_jwk"]] }),
+        ),
+    );
+    let url = format!("{}/.well-known/jwks.json", server.url());
+    let output = decode_with_jwks_url(home.path(), &url, &[], minted["jwt"].as_str().unwrap());
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let decoded = json(&output);
+    assert_eq!(decoded["verified"], true);
+    assert_eq!(decoded["workspace_id"], "ws-url");
+    assert_eq!(decoded["public_key"], minted["public_key"]);
+    assert_eq!(decoded["agent_private_key"], "<redacted>");
+    assert_eq!(server.requests()[0].path, "/.well-known/jwks.json");
+}
+
+#[test]
+fn identity_decode_issuer_and_audience_need_jwks_or_jwks_url() {
+    let home = tempfile::tempdir().unwrap();
+    let minted = mint(home.path(), "ws", "rt");
+    let jwt = minted["jwt"].as_str().unwrap();
+    // Empty stdin: clap exits before reading it, so writing a JWT could
+    // meet a closed pipe.
+    let output = cli(
+        home.path(),
+        &["identity", "decode", "--issuer", "https://issuer.example"],
+    );
+    assert_eq!(code(&output), 2);
+    assert!(stderr(&output).contains("--jwks"), "{}", stderr(&output));
+    // With --jwks-url the flags are accepted and the fetch happens (here a
+    // 404, so the exit code is the fetch's, not a usage error's).
+    let server = LoopbackServer::always(2, Reply::text(404, "not found"));
+    let output = decode_with_jwks_url(
+        home.path(),
+        &server.url(),
+        &["--issuer", "https://issuer.example", "--audience", "agents"],
+        jwt,
+    );
+    assert_eq!(code(&output), 3, "{}", stderr(&output));
+    assert_eq!(server.request_count(), 1);
+}
+
+#[test]
+fn identity_decode_with_a_404_jwks_url_exits_3_naming_the_url() {
+    let home = tempfile::tempdir().unwrap();
+    let minted = mint(home.path(), "ws", "rt");
+    let server = LoopbackServer::always(4, Reply::text(404, "not found"));
+    let url = format!("{}/missing/jwks.json", server.url());
+    let output = decode_with_jwks_url(home.path(), &url, &[], minted["jwt"].as_str().unwrap());
+    assert_eq!(code(&output), 3, "{}", stderr(&output));
+    let error = &json(&output)["error"];
+    assert_eq!(error["kind"], "network");
+    let message = error["message"].as_str().unwrap();
+    assert!(message.contains(&url), "{message}");
+    assert!(message.contains("404"), "{message}");
+    assert!(stderr(&output).contains(&url));
+}
+
+#[test]
+fn identity_decode_refuses_plain_http_jwks_url_to_a_remote_host_with_exit_2() {
+    // Refused before any connection: nothing is contacted.
+    let home = tempfile::tempdir().unwrap();
+    let minted = mint(home.path(), "ws", "rt");
+    let output = decode_with_jwks_url(
+        home.path(),
+        "http://example.com/.well-known/jwks.json",
+        &[],
+        minted["jwt"].as_str().unwrap(),
+    );
+    assert_eq!(code(&output), 2, "{}", stderr(&output));
+    assert_eq!(json(&output)["error"]["kind"], "invalid_input");
+    assert!(stderr(&output).contains("https"));
+}
+
+#[test]
+fn identity_decode_takes_jwks_or_jwks_url_not_both() {
+    let home = tempfile::tempdir().unwrap();
+    let output = cli(
+        home.path(),
+        &[
+            "identity",
+            "decode",
+            "--jwks",
+            "jwks.json",
+            "--jwks-url",
+            "https://auth.example/jwks.json",
+        ],
+    );
+    assert_eq!(code(&output), 2);
+    assert!(
+        stderr(&output).contains("cannot be used with"),
+        "{}",
+        stderr(&output)
+    );
 }

@@ -1,5 +1,6 @@
-//! HTTP clients (feature `http`): [`HttpTaskRegistrar`] and
-//! [`HttpTokenRefresher`], on a blocking `ureq` agent with rustls.
+//! HTTP clients (feature `http`): [`HttpTaskRegistrar`],
+//! [`HttpTokenRefresher`] and [`fetch_jwk_set`], on a blocking `ureq` agent
+//! with rustls.
 //!
 //! Shared rules, enforced here once:
 //! - one request takes at most [`HttpOptions::timeout`] (30 s by default);
@@ -14,6 +15,7 @@
 //! - environment proxies (`HTTPS_PROXY`, ...) apply, except to loopback
 //!   hosts.
 
+mod jwks;
 mod refresher;
 mod registrar;
 
@@ -23,6 +25,7 @@ use std::time::Duration;
 use login_agent_identity::SecretString;
 use zeroize::Zeroizing;
 
+pub use jwks::{MAX_JWKS_BYTES, fetch_jwk_set};
 pub use refresher::{
     CODEX_REFRESH_TOKEN_URL_OVERRIDE_VAR, DEFAULT_REFRESH_CLIENT_ID, DEFAULT_REFRESH_TOKEN_URL,
     HttpTokenRefresher, RefreshConfig,
@@ -64,6 +67,21 @@ pub enum HttpError {
         origin: &'static str,
         /// What is wrong with it.
         reason: &'static str,
+    },
+    /// A URL asks for plain `http` to a host that is not loopback, where
+    /// anyone on the path could read or change the answer. Refused before
+    /// any connection.
+    #[error(
+        "the {service} URL from {origin} uses plain http to {host}, which is not a loopback host; \
+         use https (plain http is allowed only to 127.0.0.0/8, ::1 and localhost)"
+    )]
+    InsecureUrl {
+        /// The service.
+        service: &'static str,
+        /// Where the URL came from.
+        origin: &'static str,
+        /// The host it names.
+        host: String,
     },
     /// The server could not be reached.
     #[error("{service}: cannot connect to {url} ({attempts} attempt(s)): {reason}")]
@@ -366,12 +384,44 @@ impl JsonClient {
         retry_server_errors: bool,
         make_body: &mut dyn FnMut() -> Result<JsonBody, HttpError>,
     ) -> Result<Reply, HttpError> {
+        self.with_retries(url, retry_server_errors, &mut |attempt| {
+            let body = make_body().map_err(Failure::Final)?;
+            let response = self
+                .agent
+                .post(url)
+                .header("content-type", "application/json")
+                .header("accept", "application/json")
+                .send(body.json.as_bytes());
+            self.read_reply(url, response, MAX_RESPONSE_BYTES, attempt, body.secrets)
+        })
+    }
+
+    /// GETs `url` with `accept`, reading at most `limit` bytes of body (a
+    /// longer body is an error, never cut short). A GET changes nothing on
+    /// the server, so refused connections and 5xx answers are both retried.
+    /// Returns the first answer that ends the attempts, whatever its status.
+    pub(crate) fn get(&self, url: &str, accept: &str, limit: u64) -> Result<Reply, HttpError> {
+        self.with_retries(url, true, &mut |attempt| {
+            let response = self.agent.get(url).header("accept", accept).call();
+            self.read_reply(url, response, limit, attempt, Vec::new())
+        })
+    }
+
+    /// Runs `attempt` (given its number, from 1) until an answer ends the
+    /// attempts: refused connections and, when `retry_server_errors`, 5xx
+    /// answers are retried, at most [`HttpOptions::max_attempts`] times in
+    /// all, with backoff.
+    fn with_retries(
+        &self,
+        url: &str,
+        retry_server_errors: bool,
+        attempt_once: &mut dyn FnMut(u32) -> Result<Reply, Failure>,
+    ) -> Result<Reply, HttpError> {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let body = make_body()?;
             let last = attempt >= self.options.max_attempts;
-            match self.attempt(url, body, attempt) {
+            match attempt_once(attempt) {
                 Ok(reply) if retry_server_errors && reply.status >= 500 && !last => {
                     tracing::warn!(
                         service = self.service,
@@ -399,13 +449,15 @@ impl JsonClient {
         }
     }
 
-    fn attempt(&self, url: &str, body: JsonBody, attempt: u32) -> Result<Reply, Failure> {
-        let response = self
-            .agent
-            .post(url)
-            .header("content-type", "application/json")
-            .header("accept", "application/json")
-            .send(body.json.as_bytes());
+    /// The status and at most `limit` bytes of body of `response`.
+    fn read_reply(
+        &self,
+        url: &str,
+        response: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
+        limit: u64,
+        attempt: u32,
+        secrets: Vec<SecretString>,
+    ) -> Result<Reply, Failure> {
         let mut response = match response {
             Ok(response) => response,
             Err(error) => return Err(self.classify(url, error)),
@@ -414,7 +466,7 @@ impl JsonClient {
         let text = response
             .body_mut()
             .with_config()
-            .limit(MAX_RESPONSE_BYTES)
+            .limit(limit)
             .read_to_string();
         let text = match text {
             Ok(text) => Zeroizing::new(text),
@@ -422,9 +474,7 @@ impl JsonClient {
                 return Err(Failure::Final(HttpError::InvalidResponse {
                     service: self.service,
                     url: url.to_owned(),
-                    reason: format!(
-                        "HTTP {status} with a body larger than {MAX_RESPONSE_BYTES} bytes"
-                    ),
+                    reason: format!("HTTP {status} with a body larger than {limit} bytes"),
                 }));
             }
             Err(error) => return Err(self.classify(url, error)),
@@ -434,7 +484,7 @@ impl JsonClient {
             status,
             attempts: attempt,
             body: text,
-            secrets: body.secrets,
+            secrets,
         })
     }
 
