@@ -7,6 +7,7 @@
 // Shared with core-auth's tests.
 #[path = "../../core-auth/tests/capture.rs"]
 mod capture;
+mod header;
 mod identity;
 // Shared with core-auth's tests, which use more of it.
 mod login_logout;

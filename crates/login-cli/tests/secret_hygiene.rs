@@ -230,11 +230,25 @@ fn drive_cli(home: &std::path::Path, jwt: &str) -> String {
     };
     step(&["login", "--api-key-stdin"], API_KEY);
     step(&["status", "--json"], "");
+    let header_log = verbose_stderr_of_header(home);
     step(&["login", "--agent-identity-stdin"], jwt);
     step(&["status"], "");
     step(&["identity", "decode", "--json"], jwt);
     step(&["logout", "--json"], "");
-    output
+    output + &header_log
+}
+
+/// `header` prints the credential on stdout on purpose; its logs on stderr
+/// must still hold none.
+fn verbose_stderr_of_header(home: &std::path::Path) -> String {
+    let mut command = agent_login(home);
+    command.args(["-v", "header"]).env("RUST_LOG", "trace");
+    let result = run(command, "");
+    assert!(
+        String::from_utf8_lossy(&result.stdout).contains(API_KEY),
+        "header printed the key it was asked for"
+    );
+    String::from_utf8_lossy(&result.stderr).into_owned()
 }
 
 #[test]
