@@ -10,9 +10,12 @@
 //! 5. otherwise nobody is logged in (`auth()` is `None`); a corrupt
 //!    `auth.json` is an error, never "logged out".
 //!
-//! The manager then serves [`AuthManager::auth`] without I/O, reloads,
-//! logs in and out, enforces workspace and login-method restrictions,
-//! caches the background task id of an agent identity
+//! The manager then serves [`AuthManager::auth`] without I/O, builds the
+//! headers a model request carries for any mode
+//! ([`AuthManager::request_headers`]: a bearer token, or a tokenless
+//! `AgentAssertion`), reloads, logs in and out, enforces workspace and
+//! login-method restrictions, caches the background task id of an agent
+//! identity, registering once per home across processes
 //! ([`AuthManager::ensure_background_task_id`]), and refreshes ChatGPT
 //! tokens ([`AuthManager::refresh_if_stale`],
 //! [`AuthManager::recover_unauthorized`]) so that of several processes
