@@ -116,16 +116,12 @@ pub struct AuthConfig {
     pub storage: Option<Arc<dyn AuthStorageBackend>>,
     /// A keyring implementation used instead of the OS keyring.
     pub keyring_store: Option<Arc<dyn KeyringStore>>,
-    /// What redeems ChatGPT refresh tokens. `None`: with the `http`
-    /// feature, an `HttpTokenRefresher` for `RefreshConfig::from_env(env)`
-    /// (the mirrored CLI's endpoint, or `CODEX_REFRESH_TOKEN_URL_OVERRIDE`);
-    /// without it, stale tokens cannot be refreshed.
+    /// What redeems ChatGPT refresh tokens (`auth-http` provides one).
+    /// `None`: stale tokens cannot be refreshed.
     pub token_refresher: Option<Arc<dyn TokenRefresher>>,
-    /// What registers background tasks for an agent identity. `None`: with
-    /// the `http` feature, an `HttpTaskRegistrar` for
-    /// `CODEX_AGENT_IDENTITY_AUTHAPI_BASE_URL` (read from `env` when first
-    /// needed); without it, or without that variable, registering fails
-    /// with [`AuthError::NoTaskRegistrar`].
+    /// What registers background tasks for an agent identity (`auth-http`
+    /// provides one). `None`: registering fails with
+    /// [`AuthError::NoTaskRegistrar`].
     pub task_registrar: Option<Arc<dyn TaskRegistrar>>,
 }
 

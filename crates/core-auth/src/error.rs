@@ -98,8 +98,8 @@ pub enum AuthError {
     #[error("not logged in: no credentials to authenticate a request with")]
     NotLoggedIn,
     /// A task must be registered but no registrar is configured (set one
-    /// with `AuthConfig::with_task_registrar`, or, with the `http` feature,
-    /// set `CODEX_AGENT_IDENTITY_AUTHAPI_BASE_URL`).
+    /// with `AuthConfig::with_task_registrar`; `auth-http` sets one up when
+    /// `CODEX_AGENT_IDENTITY_AUTHAPI_BASE_URL` is set).
     #[error(
         "a background task must be registered but no task registrar is configured (set CODEX_AGENT_IDENTITY_AUTHAPI_BASE_URL)"
     )]
@@ -132,17 +132,10 @@ pub enum AuthError {
     /// identity, or not logged in).
     #[error("the current auth has no ChatGPT refresh token to refresh")]
     NotRefreshable,
-    /// Tokens are stale but no refresher is configured (build with the
-    /// `http` feature, or set one with `AuthConfig::with_token_refresher`).
-    #[error(
-        "ChatGPT tokens need a refresh but no token refresher is configured (enable core-auth's `http` feature or set one)"
-    )]
+    /// Tokens are stale but no refresher is configured (set one with
+    /// `AuthConfig::with_token_refresher`, such as `auth-http`'s).
+    #[error("ChatGPT tokens need a refresh but no token refresher is configured")]
     NoTokenRefresher,
-    /// An HTTP client is misconfigured (for instance an invalid URL in an
-    /// override variable).
-    #[cfg(feature = "http")]
-    #[error(transparent)]
-    Http(#[from] crate::http::HttpError),
     /// A storage home failed.
     #[error(transparent)]
     Storage(#[from] StorageError),

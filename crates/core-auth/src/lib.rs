@@ -21,13 +21,15 @@
 //! [`AuthManager::recover_unauthorized`]) so that of several processes
 //! sharing one home exactly one redeems a rotating refresh token.
 //!
-//! # Features
-//! - `http` (off by default): `HttpTaskRegistrar` (a [`TaskRegistrar`]
-//!   for the auth API) and `HttpTokenRefresher` (the default
-//!   [`TokenRefresher`]), on a blocking `ureq` client with rustls, and
-//!   `fetch_jwk_set` (a JWK set over https, or http to loopback, to verify
-//!   agent identity JWTs with). Without it, an embedder brings its own
-//!   registrar and refresher.
+//! # Plug-ins
+//! Network access is not this crate's: task registration and token refresh
+//! go through the [`TaskRegistrar`] and [`TokenRefresher`] set in
+//! [`AuthConfig`]. The `auth-http` crate implements both over HTTP (and
+//! `auth_http::with_http_clients` sets them up from the environment);
+//! an embedder may bring its own. Without a refresher, stale ChatGPT
+//! tokens cannot be refreshed ([`AuthError::NoTokenRefresher`]); without a
+//! registrar, an agent identity cannot register a background task
+//! ([`AuthError::NoTaskRegistrar`]).
 //!
 //! ```
 //! use std::sync::Arc;
@@ -60,8 +62,6 @@ mod auth;
 mod config;
 mod error;
 mod homes;
-#[cfg(feature = "http")]
-mod http;
 mod manager;
 mod refresh;
 mod resolve;
@@ -73,13 +73,6 @@ pub use config::{
     EnvSource, ForcedLoginMethod, MapEnv, ProcessEnv, store_mode_from_env,
 };
 pub use error::{AuthError, RegistrarError};
-#[cfg(feature = "http")]
-pub use http::{
-    CODEX_AGENT_IDENTITY_AUTHAPI_BASE_URL_VAR, CODEX_REFRESH_TOKEN_URL_OVERRIDE_VAR,
-    DEFAULT_REFRESH_CLIENT_ID, DEFAULT_REFRESH_TOKEN_URL, HttpError, HttpOptions,
-    HttpTaskRegistrar, HttpTokenRefresher, MAX_ERROR_BODY_CHARS, MAX_JWKS_BYTES, RefreshConfig,
-    fetch_jwk_set,
-};
 pub use manager::{ACCOUNT_ID_HEADER, AUTHORIZATION_HEADER, AuthManager};
 pub use refresh::{
     ACCESS_TOKEN_EXPIRY_MARGIN, MAX_TOKEN_AGE, RefreshError, RefreshOutcome, RefreshTokenFailure,

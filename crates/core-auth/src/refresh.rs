@@ -6,9 +6,9 @@
 //! of several processes sharing one home exactly one redeems a rotating
 //! refresh token and the others adopt what it stored.
 //!
-//! With the `http` feature, `HttpTokenRefresher` is the default refresher;
-//! without it, an embedder supplies one with
-//! [`AuthConfig::with_token_refresher`](crate::AuthConfig::with_token_refresher).
+//! The refresher is set with
+//! [`AuthConfig::with_token_refresher`](crate::AuthConfig::with_token_refresher);
+//! `auth-http`'s `HttpTokenRefresher` speaks the mirrored CLI's protocol.
 
 use std::fmt;
 use std::time::Duration;

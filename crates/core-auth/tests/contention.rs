@@ -22,7 +22,7 @@ use login_agent_identity::{AgentIdentityAuthRecord, AgentIdentityKey};
 use login_storage::{AuthStorageBackend as _, FileAuthStorage};
 use serde_json::json;
 
-use crate::support::{TestEnv, config, identity};
+use test_support::{TestEnv, config, identity};
 
 const UPDATERS: usize = 8;
 const UPDATES_PER_PROCESS: usize = 250;

@@ -56,7 +56,7 @@ impl TaskRegistrar for SigningRegistrar {
 #[tokio::test]
 async fn custom_storage_home_and_registrar_drive_a_manager() {
     let vault = Arc::new(VaultStorage::default());
-    let (_, record) = crate::support::identity("ws-vault", "rt-vault");
+    let (_, record) = test_support::identity("ws-vault", "rt-vault");
     vault
         .save(&AuthDotJson::with_agent_identity(record))
         .unwrap();

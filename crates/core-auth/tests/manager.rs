@@ -9,8 +9,8 @@ use login_storage::{
     EphemeralAuthStorage, FileAuthStorage, KEYRING_SERVICE, KeyringStore, keyring_account_for_home,
 };
 
-use crate::secret_service_gate::secret_service_available;
-use crate::support::{MemoryKeyring, TestEnv, config, identity, tokens};
+use test_support::secret_service_available;
+use test_support::{MemoryKeyring, TestEnv, config, identity, tokens};
 
 #[tokio::test]
 async fn reload_reports_a_login_by_another_process() {

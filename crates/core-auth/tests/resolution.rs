@@ -12,7 +12,7 @@ use login_storage::{
     FileAuthStorage,
 };
 
-use crate::support::{TestEnv, config, identity, tokens};
+use test_support::{TestEnv, config, identity, tokens};
 
 fn write_file(home: &std::path::Path, document: &AuthDotJson) {
     FileAuthStorage::new(home).save(document).unwrap();

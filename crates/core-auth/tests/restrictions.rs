@@ -4,7 +4,7 @@ use core_auth::{AuthError, AuthManager, ForcedLoginMethod};
 use login_agent_identity::AgentIdentityInput;
 use login_storage::{AuthDotJson, AuthStorageBackend, FileAuthStorage};
 
-use crate::support::{TestEnv, config, identity, tokens};
+use test_support::{TestEnv, config, identity, tokens};
 
 fn store_identity(home: &std::path::Path, workspace: &str) {
     let (_, record) = identity(workspace, "rt");

@@ -6,7 +6,7 @@ use std::sync::atomic::Ordering;
 use core_auth::{AuthError, AuthManager, CODEX_AGENT_IDENTITY_VAR};
 use login_storage::{AuthStorageBackend, FileAuthStorage};
 
-use crate::support::{CountingRegistrar, FailingRegistrar, TestEnv, config, identity};
+use test_support::{CountingRegistrar, FailingRegistrar, TestEnv, config, identity};
 
 fn write_jwt_identity(home: &std::path::Path, jwt: &str) {
     let document = serde_json::json!({"agent_identity": jwt, "future_top_level": {"kept": true}});

@@ -5,7 +5,8 @@
 //! 3 for a storage, keyring, registration or network failure. Messages come from the
 //! libraries' typed errors, which never contain a secret.
 
-use core_auth::{AuthError, HttpError};
+use auth_http::HttpError;
+use core_auth::AuthError;
 use login_agent_identity::AgentIdentityError;
 use login_storage::StorageError;
 
@@ -136,7 +137,7 @@ impl From<AuthError> for CliError {
             AuthError::WorkspaceRestriction { .. } | AuthError::LoginMethodRestriction { .. } => {
                 ErrorKind::Restriction
             }
-            AuthError::Registration(_) | AuthError::Http(_) => ErrorKind::Registration,
+            AuthError::Registration(_) => ErrorKind::Registration,
             AuthError::Refresh(_) => ErrorKind::Refresh,
             AuthError::Join(_) => ErrorKind::Storage,
             _ => ErrorKind::InvalidInput,

@@ -1,6 +1,6 @@
 //! `agent-login identity decode|mint`.
 
-use core_auth::{HttpOptions, fetch_jwk_set};
+use auth_http::{HttpOptions, fetch_jwk_set};
 use login_agent_identity::{
     AgentIdentityAuthRecord, AgentIdentityInput, AgentIdentityJwtClaims, AgentIdentityKey, JwkSet,
     JwtSigningKey, REDACTED, VerifyOptions, mint_agent_identity_jwt, verify_agent_identity_jwt,

@@ -2,7 +2,8 @@
 
 use std::sync::Arc;
 
-use core_auth::{AuthConfig, AuthManager, HttpTaskRegistrar, ProcessEnv};
+use auth_http::HttpTaskRegistrar;
+use core_auth::{AuthConfig, AuthManager, ProcessEnv};
 use login_agent_identity::AgentIdentityInput;
 
 use crate::cli::{Cli, LoginArgs};
@@ -11,27 +12,29 @@ use crate::input;
 
 /// `--codex-home` over `CODEX_HOME` over `~/.codex` (one rule for all: a
 /// home that does not exist yet is empty); `--store` over
-/// `CODEX_AUTH_STORE` over `file`.
+/// `CODEX_AUTH_STORE` over `file`; the HTTP token refresher and, when
+/// `CODEX_AGENT_IDENTITY_AUTHAPI_BASE_URL` is set, task registrar.
 pub fn config(cli: &Cli) -> Result<AuthConfig, CliError> {
     let mut config =
         AuthConfig::from_env_source_with_home(Arc::new(ProcessEnv), cli.codex_home.clone())?;
     if let Some(store) = cli.store {
         config.store_mode = store;
     }
-    Ok(config)
+    Ok(auth_http::with_http_clients(config)?)
 }
 
 /// `config` registering background tasks with the auth API at `base_url`
 /// when one is given (`CODEX_AGENT_IDENTITY_AUTHAPI_BASE_URL` still
 /// overrides it); without one, the manager's default reads that variable.
 pub fn config_with_registrar(cli: &Cli, base_url: Option<&str>) -> Result<AuthConfig, CliError> {
-    let config = config(cli)?;
+    let mut config = config(cli)?;
     let Some(base_url) = base_url else {
         return Ok(config);
     };
     let registrar = HttpTaskRegistrar::from_env(&*config.env, Some(base_url))
         .map_err(|error| CliError::invalid(error.to_string()))?;
-    Ok(config.with_task_registrar(Arc::new(registrar)))
+    config.task_registrar = Some(Arc::new(registrar));
+    Ok(config)
 }
 
 /// A manager for writing: environment auth plays no part in what is stored.

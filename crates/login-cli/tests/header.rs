@@ -4,8 +4,8 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-use crate::loopback::{LoopbackServer, Reply, access_token, unix_now};
 use crate::support::{agent_login, cli, code, json, mint, run, stderr, stdout};
+use test_support::loopback::{LoopbackServer, Reply, access_token, unix_now};
 
 const API_KEY: &str = "sk-header-test-0001";
 

@@ -1,8 +1,8 @@
 //! `identity mint` and `identity decode`, with and without verification
 //! (a JWK set file, or one served on loopback for `--jwks-url`).
 
-use crate::loopback::{LoopbackServer, Reply};
 use crate::support::{agent_login, cli, code, json, mint, run, stderr, stdout};
+use test_support::loopback::{LoopbackServer, Reply};
 
 #[test]
 fn mint_prints_a_jwt_that_decode_reads_with_the_same_public_key() {

@@ -3,8 +3,8 @@
 
 use std::process::Command;
 
-use crate::loopback::{LoopbackServer, Reply};
 use crate::support::{binary, cli, code, stdout};
+use test_support::loopback::{LoopbackServer, Reply};
 
 const README: &str = include_str!("../../../README.md");
 

@@ -2,8 +2,8 @@
 //! the first run registers and caches `background_task_id` in auth.json,
 //! the second reuses it without a request.
 
-use crate::loopback::{LoopbackServer, Reply};
 use crate::support::{agent_login, code, json, mint, run, stderr};
+use test_support::loopback::{LoopbackServer, Reply};
 
 #[test]
 fn status_register_task_caches_the_task_id_in_auth_json_and_reuses_it() {

@@ -20,8 +20,8 @@ use login_storage::{
     create_auth_storage,
 };
 
-use crate::capture::Capture;
 use crate::support::{agent_login, run};
+use test_support::Capture;
 
 const API_KEY: &str = "sk-HYGIENE-API-KEY-MARKER-0001";
 const ACCESS: &str = "HYGIENE-ACCESS-MARKER";

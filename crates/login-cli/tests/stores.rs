@@ -1,8 +1,8 @@
 //! Each store through the binary: file, ephemeral, keyring (real Secret
 //! Service), auto; and `CODEX_AUTH_STORE`.
 
-use crate::secret_service_gate::secret_service_available;
 use crate::support::{agent_login, cli, code, json, run, stderr};
+use test_support::secret_service_available;
 
 fn login_api_key(home: &std::path::Path, store: &str) -> std::process::Output {
     let mut command = agent_login(home);

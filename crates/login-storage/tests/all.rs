@@ -15,5 +15,4 @@ mod file;
 mod keyring;
 mod multi_process;
 mod real_keyring;
-mod secret_service_gate;
 mod support;

@@ -420,7 +420,7 @@ pub fn is_worker(role: &str) -> bool {
     std::env::var(WORKER_ENV).is_ok_and(|value| value == role)
 }
 
-pub use crate::secret_service_gate::{print_skip, secret_service_available};
+pub use test_support::{print_skip, secret_service_available};
 
 /// The OS keyring, for tests of ordinary behaviour (real components; the
 /// mock is for fault injection). `None`, after printing why, outside the

@@ -37,8 +37,6 @@ use crate::resolve::from_document_as;
 pub(super) struct RefreshState {
     flight: tokio::sync::Mutex<()>,
     dead_token: StdMutex<Option<(SecretString, RefreshTokenFailure)>>,
-    #[cfg(feature = "http")]
-    default_refresher: std::sync::OnceLock<Arc<dyn TokenRefresher>>,
 }
 
 /// What happened under the storage lock.
@@ -241,27 +239,12 @@ impl AuthManager {
         Ok(outcome)
     }
 
-    /// The configured refresher, else (with `http`) the default one.
+    /// The configured refresher.
     fn refresher(&self) -> Result<Arc<dyn TokenRefresher>, AuthError> {
-        if let Some(refresher) = &self.config.token_refresher {
-            return Ok(refresher.clone());
-        }
-        #[cfg(feature = "http")]
-        {
-            if let Some(refresher) = self.refresh.default_refresher.get() {
-                return Ok(refresher.clone());
-            }
-            let config = crate::http::RefreshConfig::from_env(&*self.config.env);
-            let refresher: Arc<dyn TokenRefresher> =
-                Arc::new(crate::http::HttpTokenRefresher::new(config)?);
-            Ok(self
-                .refresh
-                .default_refresher
-                .get_or_init(|| refresher)
-                .clone())
-        }
-        #[cfg(not(feature = "http"))]
-        Err(AuthError::NoTokenRefresher)
+        self.config
+            .token_refresher
+            .clone()
+            .ok_or(AuthError::NoTokenRefresher)
     }
 
     fn dead_token_failure(&self, refresh_token: &SecretString) -> Option<RefreshTokenFailure> {

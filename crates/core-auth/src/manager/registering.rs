@@ -43,8 +43,6 @@ pub const ACCOUNT_ID_HEADER: &str = "ChatGPT-Account-ID";
 #[derive(Debug, Default)]
 pub(super) struct RegistrationState {
     flight: tokio::sync::Mutex<()>,
-    #[cfg(feature = "http")]
-    default_registrar: std::sync::OnceLock<Arc<dyn TaskRegistrar>>,
 }
 
 impl AuthManager {
@@ -250,32 +248,12 @@ impl AuthManager {
         }
     }
 
-    /// The configured registrar, else (with `http`) the default one.
+    /// The configured registrar.
     fn registrar(&self) -> Result<Arc<dyn TaskRegistrar>, AuthError> {
-        if let Some(registrar) = &self.config.task_registrar {
-            return Ok(registrar.clone());
-        }
-        #[cfg(feature = "http")]
-        {
-            if let Some(registrar) = self.registration.default_registrar.get() {
-                return Ok(registrar.clone());
-            }
-            let registrar: Arc<dyn TaskRegistrar> =
-                match crate::http::HttpTaskRegistrar::from_env(&*self.config.env, None) {
-                    Ok(registrar) => Arc::new(registrar),
-                    Err(crate::http::HttpError::MissingUrl { .. }) => {
-                        return Err(AuthError::NoTaskRegistrar);
-                    }
-                    Err(error) => return Err(error.into()),
-                };
-            Ok(self
-                .registration
-                .default_registrar
-                .get_or_init(|| registrar)
-                .clone())
-        }
-        #[cfg(not(feature = "http"))]
-        Err(AuthError::NoTaskRegistrar)
+        self.config
+            .task_registrar
+            .clone()
+            .ok_or(AuthError::NoTaskRegistrar)
     }
 }
 

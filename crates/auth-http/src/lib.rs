@@ -1,6 +1,23 @@
-//! HTTP clients (feature `http`): [`HttpTaskRegistrar`],
-//! [`HttpTokenRefresher`] and [`fetch_jwk_set`], on a blocking `ureq` agent
-//! with rustls.
+//! HTTP clients for `core-auth`: [`HttpTaskRegistrar`] (a
+//! [`TaskRegistrar`](core_auth::TaskRegistrar)), [`HttpTokenRefresher`] (a
+//! [`TokenRefresher`](core_auth::TokenRefresher)) and [`fetch_jwk_set`], on
+//! a blocking `ureq` agent with rustls.
+//!
+//! `core-auth` defines the plug-in traits and never builds an HTTP client;
+//! this crate implements them. [`with_http_clients`] wires both into an
+//! [`AuthConfig`] the way the `agent-login` CLI does:
+//!
+//! ```no_run
+//! use core_auth::{AuthConfig, AuthManager};
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let config = auth_http::with_http_clients(AuthConfig::from_env()?)?;
+//! let manager = AuthManager::load(config).await?;
+//! let headers = manager.request_headers().await?;
+//! # let _ = headers;
+//! # Ok(())
+//! # }
+//! ```
 //!
 //! Shared rules, enforced here once:
 //! - one request takes at most [`HttpOptions::timeout`] (30 s by default);
@@ -20,8 +37,10 @@ mod refresher;
 mod registrar;
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
+use core_auth::AuthConfig;
 use login_agent_identity::SecretString;
 use zeroize::Zeroizing;
 
@@ -31,6 +50,30 @@ pub use refresher::{
     HttpTokenRefresher, RefreshConfig,
 };
 pub use registrar::{CODEX_AGENT_IDENTITY_AUTHAPI_BASE_URL_VAR, HttpTaskRegistrar};
+
+/// `config` with the HTTP clients in every slot it left empty: an
+/// [`HttpTokenRefresher`] for [`RefreshConfig::from_env`] (the mirrored
+/// CLI's token endpoint, or `CODEX_REFRESH_TOKEN_URL_OVERRIDE`), and, when
+/// `CODEX_AGENT_IDENTITY_AUTHAPI_BASE_URL` is set, an [`HttpTaskRegistrar`]
+/// for it (without it an agent identity cannot register a task, and
+/// registering fails naming the variable). Variables are read from
+/// `config.env`.
+///
+/// Errors when a variable holds an unusable URL, naming the variable.
+pub fn with_http_clients(mut config: AuthConfig) -> Result<AuthConfig, HttpError> {
+    if config.token_refresher.is_none() {
+        let refresher = HttpTokenRefresher::new(RefreshConfig::from_env(&*config.env))?;
+        config.token_refresher = Some(Arc::new(refresher));
+    }
+    if config.task_registrar.is_none() {
+        match HttpTaskRegistrar::from_env(&*config.env, None) {
+            Ok(registrar) => config.task_registrar = Some(Arc::new(registrar)),
+            Err(HttpError::MissingUrl { .. }) => {}
+            Err(error) => return Err(error),
+        }
+    }
+    Ok(config)
+}
 
 /// Longest excerpt of a response body an error message quotes.
 pub const MAX_ERROR_BODY_CHARS: usize = 512;

@@ -5,13 +5,13 @@
 
 use std::time::Duration;
 
-use core_auth::{HttpError, HttpOptions, MAX_JWKS_BYTES, fetch_jwk_set};
+use auth_http::{HttpError, HttpOptions, MAX_JWKS_BYTES, fetch_jwk_set};
 use login_agent_identity::{
     AgentIdentityError, AgentIdentityJwtClaims, AgentIdentityKey, JwtSigningKey, VerifyOptions,
     mint_agent_identity_jwt, verify_agent_identity_jwt,
 };
 
-use crate::loopback::{LoopbackServer, Reply};
+use test_support::loopback::{LoopbackServer, Reply};
 
 const PATH: &str = "/.well-known/jwks.json";
 

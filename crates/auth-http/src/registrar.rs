@@ -9,10 +9,9 @@ use time::OffsetDateTime;
 use time::macros::format_description;
 use zeroize::{Zeroize as _, Zeroizing};
 
-use super::{HttpError, HttpOptions, JsonBody, JsonClient, encode_path_segment, normalize_url};
-use crate::config::EnvSource;
-use crate::error::RegistrarError;
-use crate::task::TaskRegistrar;
+use crate::{HttpError, HttpOptions, JsonBody, JsonClient, encode_path_segment, normalize_url};
+use core_auth::EnvSource;
+use core_auth::{RegistrarError, TaskRegistrar};
 
 /// `CODEX_AGENT_IDENTITY_AUTHAPI_BASE_URL`: overrides the configured base
 /// URL of the auth API (trimmed, trailing `/` removed).
@@ -43,7 +42,8 @@ const SERVICE: &str = "task registration";
 ///
 /// ```no_run
 /// use std::sync::Arc;
-/// use core_auth::{AuthConfig, AuthManager, HttpTaskRegistrar, ProcessEnv};
+/// use auth_http::HttpTaskRegistrar;
+/// use core_auth::{AuthConfig, AuthManager, ProcessEnv};
 ///
 /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 /// // The configured base URL, unless CODEX_AGENT_IDENTITY_AUTHAPI_BASE_URL overrides it.
@@ -124,21 +124,9 @@ impl HttpTaskRegistrar {
     }
 
     /// Registers a task for the agent `key` signs for and returns its id
-    /// (decrypted when the answer is sealed). Runs on tokio's blocking pool.
-    pub async fn register(&self, key: &AgentIdentityKey) -> Result<String, HttpError> {
-        let (registrar, key) = (self.clone(), key.clone());
-        let url = self.register_url(key.agent_runtime_id());
-        tokio::task::spawn_blocking(move || registrar.register_blocking(&key))
-            .await
-            .map_err(|error| HttpError::Transport {
-                service: SERVICE,
-                url,
-                reason: format!("the blocking task did not complete: {error}"),
-            })?
-    }
-
-    /// [`register`](Self::register) on the calling thread (blocking I/O).
-    pub fn register_blocking(&self, key: &AgentIdentityKey) -> Result<String, HttpError> {
+    /// (decrypted when the answer is sealed). Blocking I/O: call it from a
+    /// blocking context (the manager does, on tokio's blocking pool).
+    pub fn register(&self, key: &AgentIdentityKey) -> Result<String, HttpError> {
         let runtime_id = key.agent_runtime_id();
         let url = self.register_url(runtime_id);
         let _span = tracing::info_span!("task_registration_request", agent_runtime_id = runtime_id)
@@ -165,7 +153,7 @@ impl TaskRegistrar for HttpTaskRegistrar {
         key: &AgentIdentityKey,
         _identity: &AgentIdentityAuthRecord,
     ) -> Result<String, RegistrarError> {
-        self.register_blocking(key).map_err(RegistrarError::from)
+        self.register(key).map_err(RegistrarError::from)
     }
 }
 
@@ -198,7 +186,7 @@ fn task_id_from_answer(body: &str, key: &AgentIdentityKey) -> Result<String, Str
     let value: serde_json::Value = serde_json::from_str(body).map_err(|error| {
         format!(
             "the body is not JSON ({})",
-            login_storage::describe_parse_error(&error)
+            core_auth::login_storage::describe_parse_error(&error)
         )
     })?;
     let field = |names: [&str; 2]| {

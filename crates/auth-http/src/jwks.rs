@@ -3,7 +3,7 @@
 
 use login_agent_identity::JwkSet;
 
-use super::{HttpError, HttpOptions, JsonClient, host_of, is_loopback_url, normalize_url};
+use crate::{HttpError, HttpOptions, JsonClient, host_of, is_loopback_url, normalize_url};
 
 /// Largest JWK set body read: 1 MiB. A real key set holds a few keys of at
 /// most a few KiB each (a 4096-bit RSA JWK is under 1 KiB), so this leaves
@@ -40,7 +40,7 @@ const ACCEPT: &str = "application/jwk-set+json, application/json";
 /// `tokio::task::spawn_blocking`.
 ///
 /// ```no_run
-/// use core_auth::{HttpOptions, fetch_jwk_set};
+/// use auth_http::{HttpOptions, fetch_jwk_set};
 /// use login_agent_identity::{VerifyOptions, verify_agent_identity_jwt};
 ///
 /// # fn run(jwt: &str) -> Result<(), Box<dyn std::error::Error>> {

@@ -14,13 +14,14 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use core_auth::{AuthManager, HttpOptions, HttpTokenRefresher, RefreshConfig};
+use auth_http::{HttpOptions, HttpTokenRefresher, RefreshConfig};
+use core_auth::AuthManager;
 use login_storage::{AuthDotJson, AuthStorageBackend as _, FileAuthStorage};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::loopback::{LoopbackServer, Reply, access_token, unix_now};
-use crate::support::{TestEnv, config, id_token};
+use test_support::loopback::{LoopbackServer, Reply, access_token, unix_now};
+use test_support::{TestEnv, config, id_token};
 
 const PROCESSES: usize = 8;
 const ROUNDS: usize = 20;

@@ -3,9 +3,9 @@
 
 use login_agent_identity::SecretString;
 
-use super::{HttpError, HttpOptions, JsonBody, JsonClient, normalize_url};
-use crate::config::EnvSource;
-use crate::refresh::{RefreshError, RefreshTokenFailure, RefreshedTokens, TokenRefresher};
+use crate::{HttpError, HttpOptions, JsonBody, JsonClient, normalize_url};
+use core_auth::EnvSource;
+use core_auth::{RefreshError, RefreshTokenFailure, RefreshedTokens, TokenRefresher};
 
 /// `CODEX_REFRESH_TOKEN_URL_OVERRIDE`: replaces the token endpoint URL.
 pub const CODEX_REFRESH_TOKEN_URL_OVERRIDE_VAR: &str = "CODEX_REFRESH_TOKEN_URL_OVERRIDE";
@@ -132,7 +132,7 @@ impl TokenRefresher for HttpTokenRefresher {
                 &self.url,
                 format!(
                     "the body is not a token answer ({})",
-                    login_storage::describe_parse_error(&error)
+                    core_auth::login_storage::describe_parse_error(&error)
                 ),
             ))
         })?;

@@ -5,18 +5,18 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use auth_http::{
+    CODEX_AGENT_IDENTITY_AUTHAPI_BASE_URL_VAR, HttpError, HttpOptions, HttpTaskRegistrar,
+};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use core_auth::{
-    AuthManager, CODEX_AGENT_IDENTITY_AUTHAPI_BASE_URL_VAR, HttpError, HttpOptions,
-    HttpTaskRegistrar, MapEnv, TaskRegistrar,
-};
+use core_auth::{AuthManager, MapEnv, TaskRegistrar};
 use ed25519_dalek::{Signature, Verifier as _};
 use login_agent_identity::AgentIdentityKey;
 use sha2::{Digest as _, Sha512};
 
-use crate::loopback::{LoopbackServer, Reply, Request, closed_port_url};
-use crate::support::{TestEnv, config, identity};
+use test_support::loopback::{LoopbackServer, Reply, Request, closed_port_url};
+use test_support::{TestEnv, config, identity};
 
 fn fast(registrar: HttpTaskRegistrar) -> HttpTaskRegistrar {
     registrar.with_options(
@@ -107,7 +107,7 @@ async fn plain_task_id_is_returned_and_the_signature_verifies() {
         Reply::json(200, serde_json::json!({"task_id": "task-plain"})),
     );
     let key = AgentIdentityKey::generate("rt-plain");
-    let task_id = registrar_for(&server).register(&key).await.unwrap();
+    let task_id = registrar_for(&server).register(&key).unwrap();
     assert_eq!(task_id, "task-plain");
     let requests = server.requests();
     assert_eq!(requests.len(), 1);
@@ -121,17 +121,14 @@ async fn camel_case_task_id_is_accepted() {
         Reply::json(200, serde_json::json!({"taskId": "task-camel"})),
     );
     let key = AgentIdentityKey::generate("rt-camel");
-    assert_eq!(
-        registrar_for(&server).register(&key).await.unwrap(),
-        "task-camel"
-    );
+    assert_eq!(registrar_for(&server).register(&key).unwrap(), "task-camel");
 }
 
 #[tokio::test]
 async fn runtime_id_is_one_encoded_path_segment() {
     let server = LoopbackServer::always(4, Reply::json(200, serde_json::json!({"task_id": "t"})));
     let key = AgentIdentityKey::generate("rt/with space");
-    registrar_for(&server).register(&key).await.unwrap();
+    registrar_for(&server).register(&key).unwrap();
     assert_eq!(
         server.requests()[0].path,
         "/v1/agent/rt%2Fwith%20space/task/register"
@@ -145,7 +142,7 @@ async fn encrypted_task_id_is_opened_with_the_key_derived_from_the_seed() {
         let sealed = seal(&key, "task-sealed-42");
         let server =
             LoopbackServer::always(4, Reply::json(200, serde_json::json!({ field: sealed })));
-        let task_id = registrar_for(&server).register(&key).await.unwrap();
+        let task_id = registrar_for(&server).register(&key).unwrap();
         assert_eq!(task_id, "task-sealed-42", "{field}");
         check_signed_request(&server.requests()[0], &key);
     }
@@ -162,7 +159,7 @@ async fn task_id_sealed_to_another_agent_is_refused() {
             serde_json::json!({"encrypted_task_id": seal(&other, "task-x")}),
         ),
     );
-    let error = registrar_for(&server).register(&key).await.unwrap_err();
+    let error = registrar_for(&server).register(&key).unwrap_err();
     assert!(
         matches!(error, HttpError::InvalidResponse { .. }),
         "{error:?}"
@@ -180,7 +177,7 @@ async fn answer_without_a_task_id_is_an_error() {
     ] {
         let server = LoopbackServer::always(4, Reply::json(200, body.clone()));
         let key = AgentIdentityKey::generate("rt-missing");
-        let error = registrar_for(&server).register(&key).await.unwrap_err();
+        let error = registrar_for(&server).register(&key).unwrap_err();
         assert!(
             matches!(error, HttpError::InvalidResponse { .. }),
             "{body}: {error:?}"
@@ -201,7 +198,7 @@ async fn client_error_is_not_retried_and_its_body_is_cut_and_redacted() {
     });
     let key = AgentIdentityKey::generate("rt-403");
     let registrar = registrar_for(&server);
-    let error = registrar.register(&key).await.unwrap_err();
+    let error = registrar.register(&key).unwrap_err();
     let requests = server.requests();
     assert_eq!(requests.len(), 1, "a 4xx is not retried");
     let signature = check_signed_request(&requests[0], &key);
@@ -216,7 +213,7 @@ async fn client_error_is_not_retried_and_its_body_is_cut_and_redacted() {
     };
     assert_eq!((*status, *attempts), (403, 1));
     assert!(body.starts_with("forbidden: "), "{body}");
-    assert!(body.chars().count() <= core_auth::MAX_ERROR_BODY_CHARS + 1);
+    assert!(body.chars().count() <= auth_http::MAX_ERROR_BODY_CHARS + 1);
     assert!(body.contains("<redacted>"), "{body}");
     let text = format!("{error} {error:?} {registrar:?}");
     assert_no_secret(&text, &key, &[signature]);
@@ -229,7 +226,7 @@ async fn server_error_then_success_is_retried_with_a_fresh_signature() {
         Reply::json(200, serde_json::json!({"task_id": "task-after-retry"})),
     ]);
     let key = AgentIdentityKey::generate("rt-503");
-    let task_id = registrar_for(&server).register(&key).await.unwrap();
+    let task_id = registrar_for(&server).register(&key).unwrap();
     assert_eq!(task_id, "task-after-retry");
     let requests = server.requests();
     assert_eq!(requests.len(), 2);
@@ -242,7 +239,7 @@ async fn server_error_then_success_is_retried_with_a_fresh_signature() {
 async fn server_errors_stop_after_the_bounded_attempts() {
     let server = LoopbackServer::always(10, Reply::text(500, "down"));
     let key = AgentIdentityKey::generate("rt-500");
-    let error = registrar_for(&server).register(&key).await.unwrap_err();
+    let error = registrar_for(&server).register(&key).unwrap_err();
     assert_eq!(server.request_count(), 3);
     assert!(
         matches!(
@@ -271,7 +268,7 @@ async fn slow_server_times_out_without_retry() {
             .with_retries(3, Duration::from_millis(10)),
     );
     // Without the timeout the server's late answer would be a success.
-    let error = registrar.register(&key).await.unwrap_err();
+    let error = registrar.register(&key).unwrap_err();
     assert!(matches!(error, HttpError::Timeout { .. }), "{error:?}");
     assert_eq!(server.request_count(), 1);
 }
@@ -280,7 +277,7 @@ async fn slow_server_times_out_without_retry() {
 async fn refused_connections_are_retried_then_reported() {
     let registrar = fast(HttpTaskRegistrar::new(&closed_port_url()).unwrap());
     let key = AgentIdentityKey::generate("rt-refused");
-    let error = registrar.register(&key).await.unwrap_err();
+    let error = registrar.register(&key).unwrap_err();
     assert!(
         matches!(error, HttpError::Connect { attempts: 3, .. }),
         "{error:?}"

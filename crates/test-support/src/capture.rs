@@ -1,5 +1,5 @@
 //! Capturing all tracing output in memory, from every thread, so a test
-//! can search it for secrets. Shared with login-cli's tests.
+//! can search it for secrets.
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};

@@ -7,17 +7,19 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use auth_http::{
+    CODEX_REFRESH_TOKEN_URL_OVERRIDE_VAR, HttpOptions, HttpTokenRefresher, RefreshConfig,
+};
 use core_auth::{
-    AuthError, AuthManager, CODEX_REFRESH_TOKEN_URL_OVERRIDE_VAR, HttpOptions, HttpTokenRefresher,
-    RefreshConfig, RefreshError, RefreshOutcome, RefreshTokenFailure, TokenRefresher,
+    AuthError, AuthManager, RefreshError, RefreshOutcome, RefreshTokenFailure, TokenRefresher,
     UnauthorizedRecovery,
 };
 use login_storage::{AuthStorageBackend as _, FileAuthStorage};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::loopback::{LoopbackServer, Reply, access_token, closed_port_url, unix_now};
-use crate::support::{TestEnv, config, id_token};
+use test_support::loopback::{LoopbackServer, Reply, access_token, closed_port_url, unix_now};
+use test_support::{TestEnv, config, id_token};
 
 const OLD_REFRESH: &str = "rt-OLD-REFRESH-MARKER";
 
@@ -536,7 +538,7 @@ async fn api_key_auth_has_nothing_to_refresh() {
 }
 
 #[tokio::test]
-async fn default_refresher_uses_the_url_override_from_the_environment() {
+async fn with_http_clients_refresher_uses_the_url_override_from_the_environment() {
     let home = tempfile::tempdir().unwrap();
     write_tokens(home.path(), &stale_access(), OLD_REFRESH, None);
     let server = LoopbackServer::always(4, Reply::json(200, new_tokens("env")));
@@ -545,7 +547,8 @@ async fn default_refresher_uses_the_url_override_from_the_environment() {
         CODEX_REFRESH_TOKEN_URL_OVERRIDE_VAR,
         &format!(" {}/oauth/token ", server.url()),
     );
-    let manager = AuthManager::load(config(home.path(), &env)).await.unwrap();
+    let configured = auth_http::with_http_clients(config(home.path(), &env)).unwrap();
+    let manager = AuthManager::load(configured).await.unwrap();
     assert_eq!(
         manager.refresh_if_stale().await.unwrap(),
         RefreshOutcome::Refreshed
@@ -554,7 +557,7 @@ async fn default_refresher_uses_the_url_override_from_the_environment() {
     assert_eq!(requests[0].path, "/oauth/token");
     assert_eq!(
         requests[0].json()["client_id"],
-        core_auth::DEFAULT_REFRESH_CLIENT_ID
+        auth_http::DEFAULT_REFRESH_CLIENT_ID
     );
 }
 
@@ -564,9 +567,11 @@ async fn invalid_url_override_is_reported_naming_the_variable() {
     write_tokens(home.path(), &stale_access(), OLD_REFRESH, None);
     let env = TestEnv::default();
     env.set(CODEX_REFRESH_TOKEN_URL_OVERRIDE_VAR, "not a url");
-    let manager = AuthManager::load(config(home.path(), &env)).await.unwrap();
-    let error = manager.refresh_if_stale().await.unwrap_err();
-    assert!(matches!(error, AuthError::Http(_)), "{error:?}");
+    let error = auth_http::with_http_clients(config(home.path(), &env)).unwrap_err();
+    assert!(
+        matches!(error, auth_http::HttpError::InvalidUrl { .. }),
+        "{error:?}"
+    );
     assert!(
         error
             .to_string()

@@ -7,19 +7,20 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+use auth_http::{HttpOptions, HttpTaskRegistrar, HttpTokenRefresher, RefreshConfig};
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use core_auth::{
-    AuthError, AuthManager, AuthSource, CODEX_AGENT_IDENTITY_VAR, CODEX_API_KEY_VAR, HttpOptions,
-    HttpTaskRegistrar, HttpTokenRefresher, RefreshConfig, UnauthorizedRecovery,
+    AuthError, AuthManager, AuthSource, CODEX_AGENT_IDENTITY_VAR, CODEX_API_KEY_VAR,
+    UnauthorizedRecovery,
 };
 use ed25519_dalek::{Signature, Verifier as _};
 use login_agent_identity::{AgentIdentityAuthRecord, AgentIdentityKey};
 use login_storage::AuthMode;
 use serde_json::{Value, json};
 
-use crate::loopback::{LoopbackServer, Reply, access_token, unix_now};
-use crate::support::{CountingRegistrar, TestEnv, config, id_token, identity};
+use test_support::loopback::{LoopbackServer, Reply, access_token, unix_now};
+use test_support::{CountingRegistrar, TestEnv, config, id_token, identity};
 
 /// A task registration service on loopback that hands out `task-1`,
 /// `task-2`, ... and counts the registrations.

@@ -1,5 +1,5 @@
-//! Whether the real Secret Service tests may run. Shared, through
-//! `#[path]`, by the test binaries of login-storage, core-auth and login-cli.
+//! Whether the real Secret Service tests may run, for the test binaries of
+//! login-storage, core-auth and login-cli.
 
 /// `LOGIN_TEST_SECRET_SERVICE=1` is set by `scripts/with-secret-service.sh`
 /// (which `cargo xtask test` uses). Under `CI=true` a missing session is a

@@ -1,0 +1,12 @@
+//! Integration tests of `auth-http` against loopback servers, one binary
+//! (see ARCHITECTURE.md).
+
+// Test support code outside #[test] functions: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod http_registration;
+mod jwks;
+mod refresh;
+mod refresh_race;
+mod request_headers;
+mod tracing_redaction;

@@ -1,0 +1,19 @@
+//! Helpers shared by the integration tests of every crate in the
+//! workspace (dev-only, never published):
+//! - [`fixtures`]: identities, id tokens and ChatGPT tokens, a changeable
+//!   environment, a manager configuration, registrars, an in-memory keyring;
+//! - [`loopback`]: an HTTP server on 127.0.0.1 for the HTTP client tests;
+//! - [`Capture`]: all tracing output in memory, to search for secrets;
+//! - [`secret_service_available`]: whether the real keyring tests may run.
+
+// Test support: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+mod capture;
+pub mod fixtures;
+mod gate;
+pub mod loopback;
+
+pub use capture::Capture;
+pub use fixtures::*;
+pub use gate::{print_skip, secret_service_available};
