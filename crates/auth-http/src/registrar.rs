@@ -153,7 +153,7 @@ impl TaskRegistrar for HttpTaskRegistrar {
         key: &AgentIdentityKey,
         _identity: &AgentIdentityAuthRecord,
     ) -> Result<String, RegistrarError> {
-        self.register(key).map_err(RegistrarError::from)
+        self.register(key).map_err(RegistrarError::new)
     }
 }
 

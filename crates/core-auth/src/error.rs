@@ -10,9 +10,7 @@ use login_agent_identity::AgentIdentityError;
 use login_storage::StorageError;
 
 use crate::refresh::RefreshError;
-
-/// The error of a task registrar, boxed so any client can report its own.
-pub type RegistrarError = Box<dyn std::error::Error + Send + Sync>;
+use crate::task::RegistrarError;
 
 /// Why an auth operation failed.
 #[derive(Debug, thiserror::Error)]

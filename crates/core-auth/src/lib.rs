@@ -72,13 +72,15 @@ pub use config::{
     AuthConfig, CODEX_AGENT_IDENTITY_VAR, CODEX_API_KEY_VAR, CODEX_AUTH_STORE_VAR, CODEX_HOME_VAR,
     EnvSource, ForcedLoginMethod, MapEnv, ProcessEnv, store_mode_from_env,
 };
-pub use error::{AuthError, RegistrarError};
-pub use manager::{ACCOUNT_ID_HEADER, AUTHORIZATION_HEADER, AuthManager};
-pub use refresh::{
-    ACCESS_TOKEN_EXPIRY_MARGIN, MAX_TOKEN_AGE, RefreshError, RefreshOutcome, RefreshTokenFailure,
-    RefreshedTokens, TokenRefresher, UnauthorizedRecovery, tokens_need_refresh,
+pub use error::AuthError;
+pub use manager::{
+    ACCOUNT_ID_HEADER, AUTHORIZATION_HEADER, AuthManager, RefreshOutcome, UnauthorizedRecovery,
 };
-pub use task::TaskRegistrar;
+pub use refresh::{
+    ACCESS_TOKEN_EXPIRY_MARGIN, MAX_TOKEN_AGE, RefreshError, RefreshTokenFailure, RefreshedTokens,
+    TokenRefresher, tokens_need_refresh,
+};
+pub use task::{RegistrarError, TaskRegistrar};
 
 pub use login_agent_identity;
 pub use login_storage;

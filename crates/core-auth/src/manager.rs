@@ -22,6 +22,42 @@ mod registering;
 
 pub use registering::{ACCOUNT_ID_HEADER, AUTHORIZATION_HEADER};
 
+/// What [`AuthManager::refresh_if_stale`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum RefreshOutcome {
+    /// The tokens are not stale; nothing was done.
+    Fresh,
+    /// The auth has no refreshable tokens (API key or agent identity).
+    NotApplicable,
+    /// Under the lock, the home already held newer tokens (another process
+    /// refreshed); they were adopted without asking the server.
+    Adopted,
+    /// This process redeemed the refresh token and stored the result.
+    Refreshed,
+}
+
+/// Which step [`AuthManager::recover_unauthorized`] took after the
+/// model service answered HTTP 401.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum UnauthorizedRecovery {
+    /// Storage held other credentials than the ones that failed (another
+    /// process logged in or refreshed); retry with the new auth.
+    Reloaded,
+    /// The tokens were refreshed; retry with the new auth.
+    Refreshed,
+    /// The agent identity's cached background task id was rejected and is
+    /// forgotten (in memory, and where the identity is kept if it was still
+    /// stored there); the next
+    /// [`request_headers`](AuthManager::request_headers) registers a
+    /// new task.
+    TaskIdDropped,
+    /// Nothing more can be done; the request stays unauthorized. The error
+    /// says why (for a dead refresh token: log in again).
+    GaveUp(AuthError),
+}
+
 /// Runs blocking storage work off the runtime's worker threads.
 async fn blocking<T, F>(work: F) -> Result<T, AuthError>
 where

@@ -17,8 +17,6 @@ use login_agent_identity::SecretString;
 use login_storage::TokenData;
 use time::OffsetDateTime;
 
-use crate::error::AuthError;
-
 /// Tokens are refreshed when the access token expires within this margin.
 pub const ACCESS_TOKEN_EXPIRY_MARGIN: Duration = Duration::from_secs(5 * 60);
 
@@ -201,40 +199,4 @@ impl RefreshedTokens {
 pub trait TokenRefresher: Send + Sync + fmt::Debug {
     /// Redeems `refresh_token` for new tokens.
     fn refresh(&self, refresh_token: &SecretString) -> Result<RefreshedTokens, RefreshError>;
-}
-
-/// What [`crate::AuthManager::refresh_if_stale`] did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum RefreshOutcome {
-    /// The tokens are not stale; nothing was done.
-    Fresh,
-    /// The auth has no refreshable tokens (API key or agent identity).
-    NotApplicable,
-    /// Under the lock, the home already held newer tokens (another process
-    /// refreshed); they were adopted without asking the server.
-    Adopted,
-    /// This process redeemed the refresh token and stored the result.
-    Refreshed,
-}
-
-/// Which step [`crate::AuthManager::recover_unauthorized`] took after the
-/// model service answered HTTP 401.
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum UnauthorizedRecovery {
-    /// Storage held other credentials than the ones that failed (another
-    /// process logged in or refreshed); retry with the new auth.
-    Reloaded,
-    /// The tokens were refreshed; retry with the new auth.
-    Refreshed,
-    /// The agent identity's cached background task id was rejected and is
-    /// forgotten (in memory, and where the identity is kept if it was still
-    /// stored there); the next
-    /// [`request_headers`](crate::AuthManager::request_headers) registers a
-    /// new task.
-    TaskIdDropped,
-    /// Nothing more can be done; the request stays unauthorized. The error
-    /// says why (for a dead refresh token: log in again).
-    GaveUp(AuthError),
 }

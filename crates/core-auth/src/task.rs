@@ -5,8 +5,6 @@ use std::fmt;
 
 use login_agent_identity::{AgentIdentityAuthRecord, AgentIdentityKey};
 
-use crate::error::RegistrarError;
-
 /// Registers a task for an agent and returns its id.
 ///
 /// Blocking, like [`TokenRefresher`](crate::TokenRefresher): the manager
@@ -41,4 +39,37 @@ pub trait TaskRegistrar: Send + Sync + fmt::Debug {
         key: &AgentIdentityKey,
         identity: &AgentIdentityAuthRecord,
     ) -> Result<String, RegistrarError>;
+}
+
+/// Why a [`TaskRegistrar`] failed. It wraps the registrar's own error (an
+/// HTTP status, a refused connection), whose message must not carry a
+/// secret; nothing was cached.
+///
+/// ```
+/// use core_auth::RegistrarError;
+///
+/// let error = RegistrarError::from("the registration service is unavailable");
+/// assert_eq!(error.to_string(), "the registration service is unavailable");
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct RegistrarError(Box<dyn std::error::Error + Send + Sync>);
+
+impl RegistrarError {
+    /// Wraps a registrar's error.
+    pub fn new(error: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self(Box::new(error))
+    }
+}
+
+impl From<&str> for RegistrarError {
+    fn from(message: &str) -> Self {
+        Self(message.into())
+    }
+}
+
+impl From<String> for RegistrarError {
+    fn from(message: String) -> Self {
+        Self(message.into())
+    }
 }

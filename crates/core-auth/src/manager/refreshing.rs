@@ -23,13 +23,10 @@ use login_storage::AuthDotJson;
 use time::OffsetDateTime;
 use tracing::Instrument as _;
 
-use super::{AuthManager, blocking, record_auth};
+use super::{AuthManager, RefreshOutcome, UnauthorizedRecovery, blocking, record_auth};
 use crate::auth::CodexAuth;
 use crate::error::AuthError;
-use crate::refresh::{
-    RefreshError, RefreshOutcome, RefreshTokenFailure, TokenRefresher, UnauthorizedRecovery,
-    tokens_need_refresh,
-};
+use crate::refresh::{RefreshError, RefreshTokenFailure, TokenRefresher, tokens_need_refresh};
 use crate::resolve::from_document_as;
 
 /// The refresh state of one manager.

@@ -27,11 +27,10 @@ use login_agent_identity::{
 use login_storage::{AuthStorageBackend, RegistrationLock};
 use tracing::Instrument as _;
 
-use super::{AuthManager, blocking};
+use super::{AuthManager, UnauthorizedRecovery, blocking};
 use crate::auth::{AuthSource, CodexAuth};
 use crate::error::AuthError;
 use crate::homes::same_identity;
-use crate::refresh::UnauthorizedRecovery;
 use crate::task::TaskRegistrar;
 
 /// `Authorization`: the bearer token or the `AgentAssertion`.
