@@ -9,6 +9,7 @@ use login_storage::{
     EphemeralAuthStorage, FileAuthStorage, KEYRING_SERVICE, KeyringStore, keyring_account_for_home,
 };
 
+#[cfg(feature = "keyring")]
 use test_support::secret_service_available;
 use test_support::{MemoryKeyring, TestEnv, config, identity, tokens};
 
@@ -151,6 +152,7 @@ async fn logout_from_the_keyring_home_removes_the_entry_and_a_leftover_file() {
     assert!(!home.path().join("auth.json").exists());
 }
 
+#[cfg(feature = "keyring")]
 #[tokio::test]
 async fn logout_from_the_real_keyring_home_removes_the_entry() {
     if !secret_service_available("logout_from_the_real_keyring_home_removes_the_entry") {
@@ -188,6 +190,34 @@ async fn logout_from_the_real_keyring_home_removes_the_entry() {
             .unwrap()
             .is_none()
     );
+}
+
+#[cfg(not(feature = "keyring"))]
+#[tokio::test]
+async fn without_the_keyring_feature_keyring_mode_fails_naming_the_feature_and_auto_keeps_to_the_file()
+ {
+    let home = tempfile::tempdir().unwrap();
+    let keyring = config(home.path(), &TestEnv::default())
+        .with_store_mode(AuthCredentialsStoreMode::Keyring)
+        .with_keyring_store(Arc::new(DefaultKeyringStore));
+    let error = AuthManager::load(keyring.clone()).await.unwrap_err();
+    assert!(error.to_string().contains("`keyring` feature"), "{error}");
+    let error = AuthManager::unresolved(keyring)
+        .login_with_api_key("sk-no-keyring".into())
+        .await
+        .unwrap_err();
+    assert!(error.to_string().contains("`keyring` feature"), "{error}");
+    assert!(!home.path().join("auth.json").exists(), "nothing written");
+
+    let auto = config(home.path(), &TestEnv::default())
+        .with_store_mode(AuthCredentialsStoreMode::Auto)
+        .with_keyring_store(Arc::new(DefaultKeyringStore));
+    let manager = AuthManager::load(auto).await.unwrap();
+    manager
+        .login_with_api_key("sk-auto-file".into())
+        .await
+        .unwrap();
+    assert!(home.path().join("auth.json").exists());
 }
 
 #[tokio::test]

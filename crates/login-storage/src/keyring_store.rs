@@ -1,6 +1,7 @@
-//! The OS keyring home: [`KeyringStore`] (service + account → value),
-//! [`DefaultKeyringStore`] over the `keyring` crate, and
-//! [`KeyringAuthStorage`], which keeps the document there.
+//! The keyring home: [`KeyringStore`] (service + account → value) and
+//! [`KeyringAuthStorage`], which keeps the document there. The OS store
+//! itself is [`DefaultKeyringStore`](crate::DefaultKeyringStore), in
+//! `os_keyring`.
 //!
 //! Entry: service [`KEYRING_SERVICE`], account [`keyring_account_for_home`],
 //! value the compact JSON of the document, the same as the mirrored CLI.
@@ -89,57 +90,6 @@ pub trait KeyringStore: Send + Sync + fmt::Debug {
     /// [`KeyringAuthStorage`] splits longer values into chunk entries.
     fn max_value_len(&self) -> Option<usize> {
         None
-    }
-}
-
-/// The OS keyring through the `keyring` crate's default store (the entry
-/// the mirrored CLI uses): the Keychain on macOS, the Credential Manager on
-/// Windows ([`WINDOWS_MAX_VALUE_LEN`]; no limit elsewhere), and on Linux the
-/// Secret Service. (keyring 3.6's `linux-native-async-persistent` builder
-/// creates Secret Service credentials only; the kernel keyring is not put in
-/// front of it, which also means no per-session cache can go stale when
-/// another client updates the entry.)
-#[derive(Debug, Clone, Copy, Default)]
-pub struct DefaultKeyringStore;
-
-impl DefaultKeyringStore {
-    fn entry(service: &str, account: &str) -> Result<keyring::Entry, KeyringError> {
-        keyring::Entry::new(service, account).map_err(platform_error)
-    }
-}
-
-fn platform_error(error: keyring::Error) -> KeyringError {
-    match error {
-        keyring::Error::NoStorageAccess(source) => KeyringError::NoAccess(source.to_string()),
-        other => KeyringError::Platform(other.to_string()),
-    }
-}
-
-impl KeyringStore for DefaultKeyringStore {
-    fn load(&self, service: &str, account: &str) -> Result<Option<String>, KeyringError> {
-        match Self::entry(service, account)?.get_password() {
-            Ok(value) => Ok(Some(value)),
-            Err(keyring::Error::NoEntry) => Ok(None),
-            Err(error) => Err(platform_error(error)),
-        }
-    }
-
-    fn save(&self, service: &str, account: &str, value: &str) -> Result<(), KeyringError> {
-        Self::entry(service, account)?
-            .set_password(value)
-            .map_err(platform_error)
-    }
-
-    fn delete(&self, service: &str, account: &str) -> Result<bool, KeyringError> {
-        match Self::entry(service, account)?.delete_credential() {
-            Ok(()) => Ok(true),
-            Err(keyring::Error::NoEntry) => Ok(false),
-            Err(error) => Err(platform_error(error)),
-        }
-    }
-
-    fn max_value_len(&self) -> Option<usize> {
-        cfg!(windows).then_some(WINDOWS_MAX_VALUE_LEN)
     }
 }
 

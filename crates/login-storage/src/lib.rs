@@ -30,6 +30,7 @@ mod ephemeral;
 mod error;
 mod file;
 mod keyring_store;
+mod os_keyring;
 
 use std::fmt;
 use std::path::Path;
@@ -45,9 +46,10 @@ pub use ephemeral::EphemeralAuthStorage;
 pub use error::{StorageError, describe_parse_error};
 pub use file::{AUTH_FILE_NAME, FileAuthStorage, MAX_AUTH_FILE_LEN, RegistrationLock};
 pub use keyring_store::{
-    DefaultKeyringStore, KEYRING_SERVICE, KeyringAuthStorage, KeyringError, KeyringStore,
-    WINDOWS_MAX_VALUE_LEN, keyring_account_for_home,
+    KEYRING_SERVICE, KeyringAuthStorage, KeyringError, KeyringStore, WINDOWS_MAX_VALUE_LEN,
+    keyring_account_for_home,
 };
+pub use os_keyring::DefaultKeyringStore;
 
 /// The closure [`AuthStorageBackend::update`] runs under the lock: it gets
 /// the current document (`None` when there is none) and returns the new one
