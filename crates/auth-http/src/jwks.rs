@@ -3,7 +3,10 @@
 
 use login_agent_identity::JwkSet;
 
-use crate::{HttpError, HttpOptions, JsonClient, host_of, is_loopback_url, normalize_url};
+use crate::{
+    HttpError, HttpOptions, JsonClient, describe_body_error, host_of, is_loopback_url,
+    normalize_url,
+};
 
 /// Largest JWK set body read: 1 MiB. A real key set holds a few keys of at
 /// most a few KiB each (a 4096-bit RSA JWK is under 1 KiB), so this leaves
@@ -59,7 +62,10 @@ pub fn fetch_jwk_set(url: &str, options: HttpOptions) -> Result<JwkSet, HttpErro
         return Err(client.status_error(&url, &reply));
     }
     let jwks: JwkSet = serde_json::from_str(&reply.body).map_err(|error| {
-        client.invalid_response(&url, describe_body_error(&error, reply.body.len()))
+        client.invalid_response(
+            &url,
+            describe_body_error(&error, reply.body.len(), "a JWK set"),
+        )
     })?;
     tracing::debug!(
         status = reply.status,
@@ -85,22 +91,6 @@ fn checked_url(raw: &str, origin: &'static str) -> Result<String, HttpError> {
         });
     }
     Ok(raw.trim().to_owned())
-}
-
-/// Why a body is not a JWK set, by position only: serde's own messages can
-/// quote what they read (an unknown `kty`, a field name).
-fn describe_body_error(error: &serde_json::Error, len: usize) -> String {
-    use serde_json::error::Category;
-    let what = match error.classify() {
-        Category::Data => "JSON but not a JWK set",
-        Category::Eof => "truncated JSON",
-        Category::Syntax | Category::Io => "not JSON",
-    };
-    format!(
-        "the body ({len} bytes) is {what} (at line {}, column {})",
-        error.line(),
-        error.column()
-    )
 }
 
 #[cfg(test)]
@@ -164,10 +154,10 @@ mod tests {
     fn body_errors_give_positions_not_content() {
         let error =
             serde_json::from_str::<JwkSet>(r#"{"keys": [{"kty": "SECRETKTY"}]}"#).unwrap_err();
-        let reason = describe_body_error(&error, 33);
+        let reason = describe_body_error(&error, 33, "a JWK set");
         assert!(reason.contains("not a JWK set"), "{reason}");
         assert!(!reason.contains("SECRETKTY"), "{reason}");
         let error = serde_json::from_str::<JwkSet>("<html>").unwrap_err();
-        assert!(describe_body_error(&error, 6).contains("not JSON"));
+        assert!(describe_body_error(&error, 6, "a JWK set").contains("not JSON"));
     }
 }

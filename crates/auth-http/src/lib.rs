@@ -328,6 +328,22 @@ pub(crate) fn error_excerpt(body: &str, secrets: &[&str]) -> String {
     excerpt
 }
 
+/// Why a body is not the `expected` answer, by position only: serde's own
+/// messages can quote what they read (a token, an unknown `kty`).
+pub(crate) fn describe_body_error(error: &serde_json::Error, len: usize, expected: &str) -> String {
+    use serde_json::error::Category;
+    let what = match error.classify() {
+        Category::Data => format!("JSON but not {expected}"),
+        Category::Eof => "truncated JSON".to_owned(),
+        Category::Syntax | Category::Io => "not JSON".to_owned(),
+    };
+    format!(
+        "the body ({len} bytes) is {what} (at line {}, column {})",
+        error.line(),
+        error.column()
+    )
+}
+
 /// A response that ended the attempts: any status but a retried 5xx.
 pub(crate) struct Reply {
     pub(crate) status: u16,

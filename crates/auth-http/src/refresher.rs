@@ -3,7 +3,7 @@
 
 use login_agent_identity::SecretString;
 
-use crate::{HttpError, HttpOptions, JsonBody, JsonClient, normalize_url};
+use crate::{HttpError, HttpOptions, JsonBody, JsonClient, describe_body_error, normalize_url};
 use core_auth::EnvSource;
 use core_auth::{RefreshError, RefreshTokenFailure, RefreshedTokens, TokenRefresher};
 
@@ -110,7 +110,7 @@ impl TokenRefresher for HttpTokenRefresher {
             .post_json(&self.url, false, &mut make_body)
             .map_err(transient)?;
         if reply.status == 401
-            && let Some(failure) = RefreshTokenFailure::from_unauthorized_body(&reply.body)
+            && let Some(failure) = failure_in_unauthorized_body(&reply.body)
         {
             tracing::warn!(code = failure.code(), "refresh token refused for good");
             return Err(RefreshError::Permanent(failure));
@@ -130,18 +130,20 @@ impl TokenRefresher for HttpTokenRefresher {
         let answer: Answer = serde_json::from_str(&reply.body).map_err(|error| {
             transient(self.client.invalid_response(
                 &self.url,
-                format!(
-                    "the body is not a token answer ({})",
-                    core_auth::login_storage::describe_parse_error(&error)
-                ),
+                describe_body_error(&error, reply.body.len(), "a token answer"),
             ))
         })?;
         let non_empty = |token: Option<SecretString>| token.filter(|token| !token.is_empty());
-        let tokens = RefreshedTokens::new(
-            non_empty(answer.id_token),
-            non_empty(answer.access_token),
-            non_empty(answer.refresh_token),
-        );
+        let mut tokens = RefreshedTokens::default();
+        if let Some(token) = non_empty(answer.id_token) {
+            tokens = tokens.with_id_token(token);
+        }
+        if let Some(token) = non_empty(answer.access_token) {
+            tokens = tokens.with_access_token(token);
+        }
+        if let Some(token) = non_empty(answer.refresh_token) {
+            tokens = tokens.with_refresh_token(token);
+        }
         if tokens == RefreshedTokens::default() {
             return Err(transient(
                 self.client
@@ -174,4 +176,21 @@ fn request_body(
         refresh_token: refresh_token.expose_secret(),
     };
     JsonBody::new(SERVICE, url, &body, vec![refresh_token.clone()])
+}
+
+/// The permanent failure an HTTP 401 body of the token endpoint describes,
+/// from `error.code`, `error` as a string, or a top-level `code` (the
+/// shapes the mirrored CLI reads).
+fn failure_in_unauthorized_body(body: &str) -> Option<RefreshTokenFailure> {
+    let value: serde_json::Value = serde_json::from_str(body).ok()?;
+    let error = value.get("error");
+    [
+        error.and_then(|error| error.get("code")),
+        error,
+        value.get("code"),
+    ]
+    .into_iter()
+    .flatten()
+    .filter_map(serde_json::Value::as_str)
+    .find_map(RefreshTokenFailure::from_code)
 }

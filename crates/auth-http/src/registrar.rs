@@ -9,7 +9,10 @@ use time::OffsetDateTime;
 use time::macros::format_description;
 use zeroize::{Zeroize as _, Zeroizing};
 
-use crate::{HttpError, HttpOptions, JsonBody, JsonClient, encode_path_segment, normalize_url};
+use crate::{
+    HttpError, HttpOptions, JsonBody, JsonClient, describe_body_error, encode_path_segment,
+    normalize_url,
+};
 use core_auth::EnvSource;
 use core_auth::{RegistrarError, TaskRegistrar};
 
@@ -115,7 +118,7 @@ impl HttpTaskRegistrar {
 
     /// `{base}/v1/agent/{agent_runtime_id}/task/register`, the runtime id
     /// percent-encoded as one path segment.
-    pub fn register_url(&self, agent_runtime_id: &str) -> String {
+    fn register_url(&self, agent_runtime_id: &str) -> String {
         format!(
             "{}/v1/agent/{}/task/register",
             self.base_url,
@@ -183,12 +186,8 @@ fn signed_body(key: &AgentIdentityKey, url: &str) -> Result<JsonBody, HttpError>
 
 /// The task id a 2xx answer carries, in clear or sealed to `key`.
 fn task_id_from_answer(body: &str, key: &AgentIdentityKey) -> Result<String, String> {
-    let value: serde_json::Value = serde_json::from_str(body).map_err(|error| {
-        format!(
-            "the body is not JSON ({})",
-            core_auth::login_storage::describe_parse_error(&error)
-        )
-    })?;
+    let value: serde_json::Value = serde_json::from_str(body)
+        .map_err(|error| describe_body_error(&error, body.len(), "a task answer"))?;
     let field = |names: [&str; 2]| {
         names
             .into_iter()

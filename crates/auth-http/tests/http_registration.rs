@@ -290,11 +290,21 @@ fn base_url_comes_from_configuration_with_the_environment_overriding_it() {
     let configured =
         HttpTaskRegistrar::from_env(&empty, Some("https://auth.example.com/api/")).unwrap();
     assert_eq!(configured.base_url(), "https://auth.example.com/api");
-    assert_eq!(
-        configured.register_url("rt-1"),
-        "https://auth.example.com/api/v1/agent/rt-1/task/register"
-    );
     assert_eq!(configured.options().timeout, Duration::from_secs(30));
+    let server = LoopbackServer::always(
+        2,
+        Reply::json(200, serde_json::json!({"task_id": "task-url"})),
+    );
+    let prefixed =
+        HttpTaskRegistrar::from_env(&empty, Some(&format!("{}/api/", server.url()))).unwrap();
+    fast(prefixed)
+        .register(&AgentIdentityKey::generate("rt-1"))
+        .unwrap();
+    assert_eq!(
+        server.requests()[0].path,
+        "/api/v1/agent/rt-1/task/register",
+        "the base URL's path is kept and its trailing slash dropped"
+    );
 
     let env = MapEnv::new().with(
         CODEX_AGENT_IDENTITY_AUTHAPI_BASE_URL_VAR,

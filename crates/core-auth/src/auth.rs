@@ -11,8 +11,10 @@ use time::OffsetDateTime;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum AuthSource {
-    /// An environment variable (`CODEX_API_KEY` or `CODEX_AGENT_IDENTITY`).
-    Env(&'static str),
+    /// `CODEX_API_KEY`.
+    EnvApiKey,
+    /// `CODEX_AGENT_IDENTITY`.
+    EnvAgentIdentity,
     /// This process's in-memory store.
     Ephemeral,
     /// `$CODEX_HOME/auth.json`.
@@ -35,7 +37,12 @@ impl AuthSource {
 
     /// Whether the auth is kept by a storage home (as opposed to a variable).
     pub fn is_stored(self) -> bool {
-        !matches!(self, AuthSource::Env(_))
+        !self.is_env()
+    }
+
+    /// Whether the auth came from an environment variable.
+    pub fn is_env(self) -> bool {
+        matches!(self, AuthSource::EnvApiKey | AuthSource::EnvAgentIdentity)
     }
 }
 
@@ -44,7 +51,8 @@ impl fmt::Display for AuthSource {
     /// `keyring` or `custom`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            AuthSource::Env(variable) => write!(f, "env:{variable}"),
+            AuthSource::EnvApiKey => f.write_str("env:CODEX_API_KEY"),
+            AuthSource::EnvAgentIdentity => f.write_str("env:CODEX_AGENT_IDENTITY"),
             AuthSource::Ephemeral => f.write_str("ephemeral"),
             AuthSource::File => f.write_str("file"),
             AuthSource::Keyring => f.write_str("keyring"),
@@ -167,7 +175,7 @@ impl CodexAuth {
     }
 
     /// Whether the ChatGPT tokens should be refreshed at `now` (see
-    /// [`tokens_need_refresh`](crate::tokens_need_refresh)); always `false`
+    /// the access token's `exp` within 5 minutes, else a `last_refresh` older than 8 days); always `false`
     /// for other auths. No I/O.
     pub fn needs_refresh(&self, now: OffsetDateTime) -> bool {
         match &self.0.credentials {

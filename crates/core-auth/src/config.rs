@@ -10,9 +10,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use login_storage::{
-    AuthCredentialsStoreMode, AuthStorageBackend, DEFAULT_KEYRING_TIMEOUT, KeyringStore,
-};
+use login_storage::{AuthCredentialsStoreMode, AuthStorageBackend, KeyringStore, StorageOptions};
 
 use crate::error::AuthError;
 use crate::refresh::TokenRefresher;
@@ -108,14 +106,12 @@ pub struct AuthConfig {
     pub forced_login_method: Option<ForcedLoginMethod>,
     /// A workspace every ChatGPT or agent identity auth must belong to.
     pub forced_workspace_id: Option<String>,
-    /// How long one keyring call may take.
-    pub keyring_timeout: Duration,
+    /// The keyring timeout and implementation the built-in homes use.
+    pub storage_options: StorageOptions,
     /// Where variables come from.
     pub env: Arc<dyn EnvSource>,
     /// A home defined by the embedder, used instead of `store_mode`'s.
     pub storage: Option<Arc<dyn AuthStorageBackend>>,
-    /// A keyring implementation used instead of the OS keyring.
-    pub keyring_store: Option<Arc<dyn KeyringStore>>,
     /// What redeems ChatGPT refresh tokens (`auth-http` provides one).
     /// `None`: stale tokens cannot be refreshed.
     pub token_refresher: Option<Arc<dyn TokenRefresher>>,
@@ -133,7 +129,7 @@ impl fmt::Debug for AuthConfig {
             .field("enable_env_auth", &self.enable_env_auth)
             .field("forced_login_method", &self.forced_login_method)
             .field("forced_workspace_id", &self.forced_workspace_id)
-            .field("keyring_timeout", &self.keyring_timeout)
+            .field("storage_options", &self.storage_options)
             .field("custom_storage", &self.storage.is_some())
             .field("token_refresher", &self.token_refresher)
             .field("task_registrar", &self.task_registrar)
@@ -151,10 +147,9 @@ impl AuthConfig {
             enable_env_auth: true,
             forced_login_method: None,
             forced_workspace_id: None,
-            keyring_timeout: DEFAULT_KEYRING_TIMEOUT,
+            storage_options: StorageOptions::default(),
             env: Arc::new(ProcessEnv),
             storage: None,
-            keyring_store: None,
             token_refresher: None,
             task_registrar: None,
         }
@@ -235,7 +230,7 @@ impl AuthConfig {
 
     /// Sets the keyring timeout.
     pub fn with_keyring_timeout(mut self, timeout: Duration) -> Self {
-        self.keyring_timeout = timeout;
+        self.storage_options = self.storage_options.with_keyring_timeout(timeout);
         self
     }
 
@@ -247,7 +242,7 @@ impl AuthConfig {
 
     /// Uses `store` instead of the OS keyring.
     pub fn with_keyring_store(mut self, store: Arc<dyn KeyringStore>) -> Self {
-        self.keyring_store = Some(store);
+        self.storage_options = self.storage_options.with_keyring_store(store);
         self
     }
 
@@ -291,9 +286,7 @@ fn checked_codex_home(path: PathBuf) -> Result<PathBuf, AuthError> {
 
 /// The store `CODEX_AUTH_STORE` names in `env`, or `None` when it is unset
 /// or blank; an unknown name is an error naming the variable.
-pub fn store_mode_from_env(
-    env: &dyn EnvSource,
-) -> Result<Option<AuthCredentialsStoreMode>, AuthError> {
+fn store_mode_from_env(env: &dyn EnvSource) -> Result<Option<AuthCredentialsStoreMode>, AuthError> {
     let Some(value) = env
         .var(CODEX_AUTH_STORE_VAR)
         .filter(|value| !value.trim().is_empty())

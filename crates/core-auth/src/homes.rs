@@ -15,7 +15,7 @@ use std::sync::Arc;
 use login_agent_identity::{AgentIdentityAuthRecord, AgentIdentityInput};
 use login_storage::{
     AuthCredentialsStoreMode, AuthDotJson, AuthStorageBackend, EphemeralAuthStorage, StorageError,
-    StorageOptions, create_auth_storage,
+    create_auth_storage,
 };
 
 use crate::auth::AuthSource;
@@ -38,10 +38,7 @@ pub(crate) struct Homes {
 impl Homes {
     pub(crate) fn new(config: &AuthConfig) -> Self {
         let home = config.codex_home.as_path();
-        let mut options = StorageOptions::default().with_keyring_timeout(config.keyring_timeout);
-        if let Some(store) = &config.keyring_store {
-            options = options.with_keyring_store(store.clone());
-        }
+        let options = config.storage_options.clone();
         let built_in = |mode| create_auth_storage(home, mode, options.clone());
         let (persistent, others) = match (&config.storage, config.store_mode) {
             (Some(custom), _) => (Some(custom.clone()), Vec::new()),
@@ -85,7 +82,7 @@ impl Homes {
     /// The home an auth from `source` is kept in (`None` for variables).
     pub(crate) fn home_of(&self, source: AuthSource) -> Option<&dyn AuthStorageBackend> {
         match source {
-            AuthSource::Env(_) => Some(&self.env_identity),
+            AuthSource::EnvApiKey | AuthSource::EnvAgentIdentity => Some(&self.env_identity),
             AuthSource::Ephemeral => Some(&self.ephemeral),
             _ => self.persistent(),
         }

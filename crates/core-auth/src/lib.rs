@@ -70,7 +70,7 @@ mod task;
 pub use auth::{AuthSource, CodexAuth};
 pub use config::{
     AuthConfig, CODEX_AGENT_IDENTITY_VAR, CODEX_API_KEY_VAR, CODEX_AUTH_STORE_VAR, CODEX_HOME_VAR,
-    EnvSource, ForcedLoginMethod, MapEnv, ProcessEnv, store_mode_from_env,
+    EnvSource, ForcedLoginMethod, MapEnv, ProcessEnv,
 };
 pub use error::AuthError;
 pub use manager::{
@@ -78,7 +78,7 @@ pub use manager::{
 };
 pub use refresh::{
     ACCESS_TOKEN_EXPIRY_MARGIN, MAX_TOKEN_AGE, RefreshError, RefreshTokenFailure, RefreshedTokens,
-    TokenRefresher, tokens_need_refresh,
+    TokenRefresher,
 };
 pub use task::{RegistrarError, TaskRegistrar};
 

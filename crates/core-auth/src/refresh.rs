@@ -29,7 +29,7 @@ pub const MAX_TOKEN_AGE: Duration = Duration::from_secs(8 * 24 * 60 * 60);
 /// [`ACCESS_TOKEN_EXPIRY_MARGIN`] or past; or, when the access token has no
 /// readable `exp`, `last_refresh` is older than [`MAX_TOKEN_AGE`] (or
 /// unknown).
-pub fn tokens_need_refresh(
+pub(crate) fn tokens_need_refresh(
     tokens: &TokenData,
     last_refresh: Option<OffsetDateTime>,
     now: OffsetDateTime,
@@ -99,22 +99,6 @@ impl RefreshTokenFailure {
             Self::Invalidated => "refresh_token_invalidated",
         }
     }
-
-    /// The permanent failure an HTTP 401 body describes, from `error.code`,
-    /// `error` as a string, or a top-level `code`.
-    pub fn from_unauthorized_body(body: &str) -> Option<Self> {
-        let value: serde_json::Value = serde_json::from_str(body).ok()?;
-        let error = value.get("error");
-        [
-            error.and_then(|error| error.get("code")),
-            error,
-            value.get("code"),
-        ]
-        .into_iter()
-        .flatten()
-        .filter_map(serde_json::Value::as_str)
-        .find_map(Self::from_code)
-    }
 }
 
 /// Why a refresh failed.
@@ -152,17 +136,22 @@ pub struct RefreshedTokens {
 }
 
 impl RefreshedTokens {
-    /// Tokens from their parts.
-    pub fn new(
-        id_token: Option<SecretString>,
-        access_token: Option<SecretString>,
-        refresh_token: Option<SecretString>,
-    ) -> Self {
-        Self {
-            id_token,
-            access_token,
-            refresh_token,
-        }
+    /// The same answer with a new id token.
+    pub fn with_id_token(mut self, token: SecretString) -> Self {
+        self.id_token = Some(token);
+        self
+    }
+
+    /// The same answer with a new access token.
+    pub fn with_access_token(mut self, token: SecretString) -> Self {
+        self.access_token = Some(token);
+        self
+    }
+
+    /// The same answer with a new (rotated) refresh token.
+    pub fn with_refresh_token(mut self, token: SecretString) -> Self {
+        self.refresh_token = Some(token);
+        self
     }
 
     /// Writes the tokens present into `tokens`.

@@ -25,7 +25,7 @@ pub(crate) fn resolve(config: &AuthConfig, homes: &Homes) -> Result<Option<Codex
         tracing::debug!(source = "env:CODEX_API_KEY", mode = "apikey", "resolved");
         return Ok(Some(CodexAuth::new(
             Credentials::ApiKey(api_key.trim().to_owned().into()),
-            AuthSource::Env(CODEX_API_KEY_VAR),
+            AuthSource::EnvApiKey,
         )));
     }
     if let Some(value) = config.auth_var(CODEX_AGENT_IDENTITY_VAR) {
@@ -38,7 +38,7 @@ pub(crate) fn resolve(config: &AuthConfig, homes: &Homes) -> Result<Option<Codex
         );
         return Ok(Some(CodexAuth::new(
             Credentials::AgentIdentity(record),
-            AuthSource::Env(CODEX_AGENT_IDENTITY_VAR),
+            AuthSource::EnvAgentIdentity,
         )));
     }
     if let Some(auth) = from_home(&homes.ephemeral)? {

@@ -6,8 +6,9 @@ use core_auth::{AuthError, AuthManager, AuthSource};
 use login_agent_identity::AgentIdentityInput;
 use login_storage::{
     AuthCredentialsStoreMode, AuthDotJson, AuthStorageBackend, DefaultKeyringStore,
-    EphemeralAuthStorage, FileAuthStorage, KEYRING_SERVICE, KeyringStore, keyring_account_for_home,
+    EphemeralAuthStorage, FileAuthStorage, KEYRING_SERVICE, KeyringStore,
 };
+use test_support::keyring_account_for_home;
 
 #[cfg(feature = "keyring")]
 use test_support::secret_service_available;

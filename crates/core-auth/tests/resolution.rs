@@ -29,7 +29,7 @@ async fn step1_env_api_key_authenticates_from_the_environment() {
         .auth()
         .unwrap();
     assert_eq!(auth.mode(), AuthMode::ApiKey);
-    assert_eq!(auth.source(), AuthSource::Env("CODEX_API_KEY"));
+    assert_eq!(auth.source(), AuthSource::EnvApiKey);
     assert_eq!(auth.api_key().unwrap().expose_secret(), "sk-env-key");
 }
 
@@ -45,7 +45,7 @@ async fn step2_env_agent_identity_starts_tokenless_and_is_never_written_to_disk(
         .auth()
         .unwrap();
     assert_eq!(auth.mode(), AuthMode::AgentIdentity);
-    assert_eq!(auth.source(), AuthSource::Env("CODEX_AGENT_IDENTITY"));
+    assert_eq!(auth.source(), AuthSource::EnvAgentIdentity);
     assert_eq!(auth.agent_identity().unwrap(), &record);
     assert_eq!(auth.workspace_id(), Some("ws-env"));
     assert_eq!(
@@ -202,7 +202,7 @@ async fn env_api_key_takes_precedence_over_env_identity() {
         .unwrap()
         .auth()
         .unwrap();
-    assert_eq!(auth.source(), AuthSource::Env("CODEX_API_KEY"));
+    assert_eq!(auth.source(), AuthSource::EnvApiKey);
 }
 
 #[tokio::test]
@@ -219,7 +219,7 @@ async fn env_identity_takes_precedence_over_storage() {
         .unwrap()
         .auth()
         .unwrap();
-    assert_eq!(auth.source(), AuthSource::Env("CODEX_AGENT_IDENTITY"));
+    assert_eq!(auth.source(), AuthSource::EnvAgentIdentity);
     EphemeralAuthStorage::new(home.path()).delete().unwrap();
 }
 

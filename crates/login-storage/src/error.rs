@@ -89,7 +89,7 @@ impl StorageError {
 ///
 /// serde writes `invalid type: string "sk-...", expected ...`; the quoted
 /// value could be a secret, so it is replaced by `<redacted>`.
-pub fn describe_parse_error(error: &serde_json::Error) -> String {
+pub(crate) fn describe_parse_error(error: &serde_json::Error) -> String {
     let message = error.to_string();
     // Drop serde_json's " at line L column C": the caller reports position.
     let message = match message.rfind(" at line ") {

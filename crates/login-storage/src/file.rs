@@ -32,7 +32,7 @@ use crate::{AuthDotJson, AuthStorageBackend, StorageError, StorageLocation, Upda
 pub const AUTH_FILE_NAME: &str = "auth.json";
 
 /// Files larger than this are refused before they are read whole: 1 MiB.
-pub const MAX_AUTH_FILE_LEN: u64 = 1024 * 1024;
+pub(crate) const MAX_AUTH_FILE_LEN: u64 = 1024 * 1024;
 
 /// The lock file beside `auth.json`, shared by the file and keyring homes.
 pub(crate) const LOCK_FILE_NAME: &str = "auth.json.lock";

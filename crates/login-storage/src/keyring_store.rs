@@ -45,7 +45,7 @@ pub const KEYRING_SERVICE: &str = "Codex Auth";
 /// The Windows Credential Manager holds at most 2560 bytes per secret
 /// (`CRED_MAX_CREDENTIAL_BLOB_SIZE`), and the `keyring` crate stores a
 /// password as UTF-16: 1280 UTF-16 code units.
-pub const WINDOWS_MAX_VALUE_LEN: usize = 2560 / 2;
+pub(crate) const WINDOWS_MAX_VALUE_LEN: usize = 2560 / 2;
 
 /// Chunk headers start like this; no document we write does.
 const CHUNK_HEADER_PREFIX: &str = "{\"codex_chunked\":";
@@ -57,7 +57,7 @@ const MAX_CHUNKS: usize = 1024;
 /// The keyring account for a home: `cli|` and the first 16 hex digits of
 /// the SHA-256 of the canonicalized path (the raw path when it cannot be
 /// canonicalized).
-pub fn keyring_account_for_home(codex_home: &Path) -> String {
+pub(crate) fn keyring_account_for_home(codex_home: &Path) -> String {
     let path = std::fs::canonicalize(codex_home).unwrap_or_else(|_| codex_home.to_path_buf());
     let digest = Sha256::digest(path.to_string_lossy().as_bytes());
     format!("cli|{}", &hex::encode(digest)[..16])

@@ -43,12 +43,12 @@ pub use document::{
     AuthDotJson, AuthMode, IdToken, IdTokenClaims, IdTokenError, TokenData, unverified_jwt_payload,
 };
 pub use ephemeral::EphemeralAuthStorage;
-pub use error::{StorageError, describe_parse_error};
-pub use file::{AUTH_FILE_NAME, FileAuthStorage, MAX_AUTH_FILE_LEN, RegistrationLock};
-pub use keyring_store::{
-    KEYRING_SERVICE, KeyringAuthStorage, KeyringError, KeyringStore, WINDOWS_MAX_VALUE_LEN,
-    keyring_account_for_home,
-};
+pub use error::StorageError;
+pub(crate) use error::describe_parse_error;
+pub(crate) use file::MAX_AUTH_FILE_LEN;
+pub use file::{AUTH_FILE_NAME, FileAuthStorage, RegistrationLock};
+pub(crate) use keyring_store::keyring_account_for_home;
+pub use keyring_store::{KEYRING_SERVICE, KeyringAuthStorage, KeyringError, KeyringStore};
 pub use os_keyring::DefaultKeyringStore;
 
 /// The closure [`AuthStorageBackend::update`] runs under the lock: it gets
@@ -157,8 +157,8 @@ impl FromStr for AuthCredentialsStoreMode {
     }
 }
 
-/// Default for [`StorageOptions::keyring_timeout`].
-pub const DEFAULT_KEYRING_TIMEOUT: Duration = Duration::from_secs(5);
+/// Default for [`StorageOptions::keyring_timeout`]: 5 seconds.
+const DEFAULT_KEYRING_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Settings shared by the homes.
 #[derive(Debug, Clone)]

@@ -5,7 +5,8 @@ use crate::keyring_store::{KeyringError, KeyringStore, WINDOWS_MAX_VALUE_LEN};
 
 /// The OS keyring through the `keyring` crate's default store (the entry
 /// the mirrored CLI uses): the Keychain on macOS, the Credential Manager on
-/// Windows ([`WINDOWS_MAX_VALUE_LEN`]; no limit elsewhere), and on Linux the
+/// Windows (values of at most 1,280 UTF-16 units, split into chunks
+/// beyond; no limit elsewhere), and on Linux the
 /// Secret Service. Without the `keyring` feature every call fails with
 /// [`KeyringError::NoAccess`] (so the auto home falls back to the file). (keyring 3.6's `linux-native-async-persistent` builder
 /// creates Secret Service credentials only; the kernel keyring is not put in

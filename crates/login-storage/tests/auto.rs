@@ -201,7 +201,7 @@ fn auto_delete_removes_both_and_reports_whether_either_existed() {
     storage.save(&support::full_document()).unwrap();
     file_document(&home);
 
-    let account = login_storage::keyring_account_for_home(&home.path);
+    let account = test_support::keyring_account_for_home(&home.path);
     assert!(storage.delete().unwrap());
     assert_eq!(support::stored_value(&store, &account), None);
     assert!(!home.auth_file().exists());
@@ -303,7 +303,7 @@ fn auto_update_refuses_a_corrupt_keyring_value() {
         return;
     };
     let storage = auto(&home, store.clone(), TIMEOUT);
-    let account = login_storage::keyring_account_for_home(&home.path);
+    let account = test_support::keyring_account_for_home(&home.path);
     store.save(KEYRING_SERVICE, &account, "{ corrupt").unwrap();
     file_document(&home);
 

@@ -235,17 +235,21 @@ fn jwt_identity_in_a_document_is_redacted_in_debug() {
 
 #[test]
 fn serde_type_errors_never_quote_the_offending_value() {
-    let error = serde_json::from_value::<AuthDotJson>(json!({
-        "OPENAI_API_KEY": null,
-        "last_refresh": "sk-test-API-KEY-MARKER",
-    }))
-    .unwrap_err();
-    let reason = login_storage::describe_parse_error(&error);
-    support::assert_no_secret(&reason, None);
-
-    let error = serde_json::from_value::<AuthDotJson>(json!({"OPENAI_API_KEY": {"k": API_KEY}}))
-        .unwrap_err();
-    support::assert_no_secret(&login_storage::describe_parse_error(&error), None);
+    let home = support::home();
+    let storage = FileAuthStorage::new(&home.path);
+    for document in [
+        json!({"OPENAI_API_KEY": null, "last_refresh": "sk-test-API-KEY-MARKER"}),
+        json!({"OPENAI_API_KEY": {"k": API_KEY}}),
+    ] {
+        home.write_auth_file(document.to_string().as_bytes());
+        let error = storage.load().unwrap_err();
+        assert!(
+            matches!(error, login_storage::StorageError::Corrupt { .. }),
+            "{error:?}"
+        );
+        support::assert_no_secret(&error.to_string(), None);
+        support::assert_no_secret(&format!("{error:?}"), None);
+    }
 }
 
 #[test]

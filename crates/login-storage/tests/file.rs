@@ -4,12 +4,14 @@ use std::sync::Arc;
 
 use login_agent_identity::{AgentIdentityInput, SecretString};
 use login_storage::{
-    AuthDotJson, AuthStorageBackend, FileAuthStorage, MAX_AUTH_FILE_LEN, StorageError,
-    StorageLocation,
+    AuthDotJson, AuthStorageBackend, FileAuthStorage, StorageError, StorageLocation,
 };
 use serde_json::{Value, json};
 
 use crate::support::{self, API_KEY};
+
+/// The documented limit: an `auth.json` over 1 MiB is refused.
+const MAX_AUTH_FILE_LEN: u64 = 1024 * 1024;
 
 fn add_extra(key: &str, value: Value) -> impl FnMut(Option<AuthDotJson>) -> UpdateResult {
     let key = key.to_owned();

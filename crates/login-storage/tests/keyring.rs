@@ -9,9 +9,10 @@ use std::time::{Duration, Instant};
 
 use login_storage::{
     AuthDotJson, AuthStorageBackend, KEYRING_SERVICE, KeyringAuthStorage, StorageError,
-    StorageLocation, keyring_account_for_home,
+    StorageLocation,
 };
 use serde_json::{Value, json};
+use test_support::keyring_account_for_home;
 
 use crate::support::{self, API_KEY, Fault, MockKeyring};
 

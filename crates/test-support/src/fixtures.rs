@@ -118,6 +118,18 @@ impl TaskRegistrar for FailingRegistrar {
     }
 }
 
+/// The keyring account of `home` (`cli|<16 hex digits>`), as the keyring
+/// home derives it.
+pub fn keyring_account_for_home(home: &Path) -> String {
+    login_storage::KeyringAuthStorage::new(
+        home,
+        Arc::new(MemoryKeyring::default()),
+        Duration::from_secs(5),
+    )
+    .account()
+    .to_owned()
+}
+
 /// An in-memory keyring.
 #[derive(Debug, Default)]
 pub struct MemoryKeyring(Mutex<HashMap<(String, String), String>>);

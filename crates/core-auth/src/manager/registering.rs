@@ -162,7 +162,9 @@ impl AuthManager {
             let registered = blocking(move || {
                 let home = homes.home_of(source).ok_or(AuthError::NoAgentIdentity)?;
                 let _lock = match source {
-                    AuthSource::Env(_) | AuthSource::Ephemeral => None,
+                    AuthSource::EnvApiKey
+                    | AuthSource::EnvAgentIdentity
+                    | AuthSource::Ephemeral => None,
                     _ => Some(RegistrationLock::acquire(&codex_home)?),
                 };
                 register_locked(home, &record, &*registrar)
