@@ -103,6 +103,37 @@ pub trait AuthStorageBackend: Send + Sync + fmt::Debug {
     }
 }
 
+impl dyn AuthStorageBackend + '_ {
+    /// [`update`](AuthStorageBackend::update) whose closure also returns a
+    /// value, handed back to the caller: `f` returns the document to write
+    /// (or `None` to leave it) and what the caller wants to know.
+    ///
+    /// ```
+    /// use login_storage::{AuthCredentialsStoreMode, AuthDotJson, StorageOptions, create_auth_storage};
+    ///
+    /// let home = tempfile::tempdir()?;
+    /// let storage = create_auth_storage(home.path(), AuthCredentialsStoreMode::File, StorageOptions::default());
+    /// let was_empty = storage.update_with(|current| {
+    ///     let was_empty = current.is_none();
+    ///     Ok((Some(AuthDotJson::default()), was_empty))
+    /// })?;
+    /// assert!(was_empty);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn update_with<T>(
+        &self,
+        mut f: impl FnMut(Option<AuthDotJson>) -> Result<(Option<AuthDotJson>, T), StorageError>,
+    ) -> Result<T, StorageError> {
+        let mut answer = None;
+        self.update(&mut |current| {
+            let (next, value) = f(current)?;
+            answer = Some(value);
+            Ok(next)
+        })?;
+        answer.ok_or_else(|| StorageError::Update("the home never ran the update".into()))
+    }
+}
+
 /// Which home to use.
 #[derive(
     Debug, Clone, Copy, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,

@@ -205,24 +205,22 @@ impl AuthManager {
         let held = record.clone();
         let cleared = blocking(move || {
             let home = homes.home_of(source).ok_or(AuthError::NoAgentIdentity)?;
-            let mut stored_other = None;
-            home.update(&mut |current| {
+            let stored_other = home.update_with(|current| {
                 let Some(mut document) = current else {
-                    return Ok(None);
+                    return Ok((None, None));
                 };
                 let Some(mut stored) = document.agent_identity_record().ok().flatten() else {
-                    return Ok(None);
+                    return Ok((None, None));
                 };
                 if !same_identity(&stored, &held) {
-                    return Ok(None);
+                    return Ok((None, None));
                 }
                 if stored.background_task_id.as_deref() != Some(rejected.as_str()) {
-                    stored_other = stored.background_task_id.clone();
-                    return Ok(None);
+                    return Ok((None, stored.background_task_id));
                 }
                 stored.background_task_id = None;
                 document.agent_identity = Some(AgentIdentityInput::Record(stored));
-                Ok(Some(document))
+                Ok((Some(document), None))
             })?;
             Ok(stored_other)
         })
@@ -298,25 +296,21 @@ fn cache_task_id(
     record: &AgentIdentityAuthRecord,
     task_id: String,
 ) -> Result<AgentIdentityAuthRecord, AuthError> {
-    let mut outcome = Err(AuthError::IdentityChanged);
-    home.update(&mut |current| {
+    home.update_with(|current| {
         let Some(mut document) = current else {
-            return Ok(None);
+            return Ok((None, Err(AuthError::IdentityChanged)));
         };
         let Some(mut stored) = document.agent_identity_record().ok().flatten() else {
-            return Ok(None);
+            return Ok((None, Err(AuthError::IdentityChanged)));
         };
         if !same_identity(&stored, record) {
-            return Ok(None);
+            return Ok((None, Err(AuthError::IdentityChanged)));
         }
         if stored.background_task_id.is_some() {
-            outcome = Ok(stored);
-            return Ok(None);
+            return Ok((None, Ok(stored)));
         }
         stored.background_task_id = Some(task_id.clone());
         document.agent_identity = Some(AgentIdentityInput::Record(stored.clone()));
-        outcome = Ok(stored);
-        Ok(Some(document))
-    })?;
-    outcome
+        Ok((Some(document), Ok(stored)))
+    })?
 }
