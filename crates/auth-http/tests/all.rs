@@ -8,5 +8,6 @@ mod http_registration;
 mod jwks;
 mod refresh;
 mod refresh_race;
+mod registration_race;
 mod request_headers;
 mod tracing_redaction;
