@@ -143,11 +143,12 @@ impl AuthManager {
         .await
     }
 
-    /// A manager that has read no source yet ([`auth`](Self::auth) is
-    /// `None`), for a login or logout that must work even when the stored
-    /// document is corrupt (a login then moves it aside) or the environment
-    /// holds an invalid identity.
-    pub fn unresolved(config: AuthConfig) -> Arc<Self> {
+    /// A manager for writing only: it reads no source first
+    /// ([`auth`](Self::auth) is `None` until a login), so a login or logout
+    /// works even when the stored document is corrupt (a login then moves
+    /// it aside) or the environment holds an invalid identity. Use
+    /// [`load`](Self::load) for everything else.
+    pub fn writer(config: AuthConfig) -> Arc<Self> {
         let homes = Arc::new(Homes::new(&config));
         Arc::new(Self {
             config,

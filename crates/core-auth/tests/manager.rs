@@ -203,7 +203,7 @@ async fn without_the_keyring_feature_keyring_mode_fails_naming_the_feature_and_a
         .with_keyring_store(Arc::new(DefaultKeyringStore));
     let error = AuthManager::load(keyring.clone()).await.unwrap_err();
     assert!(error.to_string().contains("`keyring` feature"), "{error}");
-    let error = AuthManager::unresolved(keyring)
+    let error = AuthManager::writer(keyring)
         .login_with_api_key("sk-no-keyring".into())
         .await
         .unwrap_err();

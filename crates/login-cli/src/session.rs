@@ -39,7 +39,7 @@ pub fn config_with_registrar(cli: &Cli, base_url: Option<&str>) -> Result<AuthCo
 
 /// A manager for writing: environment auth plays no part in what is stored.
 fn writer(cli: &Cli) -> Result<Arc<AuthManager>, CliError> {
-    Ok(AuthManager::unresolved(config(cli)?.with_env_auth(false)))
+    Ok(AuthManager::writer(config(cli)?.with_env_auth(false)))
 }
 
 /// Runs `login`: reads and validates the secret, then stores it.

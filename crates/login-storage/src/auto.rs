@@ -14,15 +14,18 @@
 //! during a keyring outage is shadowed by an older keyring entry once the
 //! keyring answers again, until the next successful keyring save.
 
+use std::path::Path;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use zeroize::Zeroizing;
 
 use crate::document::to_compact_json;
 use crate::file::HomeLock;
 use crate::{
-    AuthDotJson, AuthStorageBackend, FileAuthStorage, KeyringAuthStorage, StorageError,
-    StorageLocation, UpdateFn,
+    AuthDotJson, AuthStorageBackend, FileAuthStorage, KeyringAuthStorage, KeyringStore,
+    StorageError, StorageLocation, UpdateFn,
 };
 
 /// The keyring, falling back to the file.
@@ -33,9 +36,14 @@ pub struct AutoAuthStorage {
 }
 
 impl AutoAuthStorage {
-    /// Combines the two homes of one `CODEX_HOME`.
-    pub fn new(keyring: KeyringAuthStorage, file: FileAuthStorage) -> Self {
-        Self { keyring, file }
+    /// The auto home of `codex_home`: its keyring entry (through `store`,
+    /// each call given at most `timeout`) and its `auth.json`. One home
+    /// for both, so they can never belong to different homes.
+    pub fn new(codex_home: &Path, store: Arc<dyn KeyringStore>, timeout: Duration) -> Self {
+        Self {
+            keyring: KeyringAuthStorage::new(codex_home, store, timeout),
+            file: FileAuthStorage::new(codex_home),
+        }
     }
 
     /// Saves `auth`, already serialized as `value`, with the lock held.

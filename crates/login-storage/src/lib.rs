@@ -244,8 +244,9 @@ pub fn create_auth_storage(
             options.keyring_timeout,
         )),
         AuthCredentialsStoreMode::Auto => Arc::new(AutoAuthStorage::new(
-            KeyringAuthStorage::new(codex_home, options.keyring_store(), options.keyring_timeout),
-            FileAuthStorage::new(codex_home),
+            codex_home,
+            options.keyring_store(),
+            options.keyring_timeout,
         )),
         AuthCredentialsStoreMode::Ephemeral => Arc::new(EphemeralAuthStorage::new(codex_home)),
     }

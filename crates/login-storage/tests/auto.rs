@@ -20,10 +20,7 @@ const TIMEOUT: Duration = Duration::from_secs(5);
 const SHORT_TIMEOUT: Duration = Duration::from_millis(200);
 
 fn auto(home: &Home, store: Arc<dyn KeyringStore>, timeout: Duration) -> AutoAuthStorage {
-    AutoAuthStorage::new(
-        KeyringAuthStorage::new(&home.path, store, timeout),
-        FileAuthStorage::new(&home.path),
-    )
+    AutoAuthStorage::new(&home.path, store, timeout)
 }
 
 fn file_document(home: &Home) -> login_storage::AuthDotJson {

@@ -9,8 +9,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use login_storage::{
-    AuthStorageBackend, AutoAuthStorage, DefaultKeyringStore, FileAuthStorage, KEYRING_SERVICE,
-    KeyringAuthStorage, KeyringError, KeyringStore, StorageLocation,
+    AuthStorageBackend, AutoAuthStorage, DefaultKeyringStore, KEYRING_SERVICE, KeyringAuthStorage,
+    KeyringError, KeyringStore, StorageLocation,
 };
 
 use crate::support::{self, Home};
@@ -126,7 +126,7 @@ fn auto_home_with_the_real_keyring_saves_there_and_removes_the_file() {
     }
     let home = support::home();
     home.write_auth_file(&serde_json::to_vec(&support::api_key_document()).unwrap());
-    let storage = AutoAuthStorage::new(real_keyring(&home), FileAuthStorage::new(&home.path));
+    let storage = AutoAuthStorage::new(&home.path, Arc::new(DefaultKeyringStore), TIMEOUT);
 
     storage.save(&support::full_document()).unwrap();
 
