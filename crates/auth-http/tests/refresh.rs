@@ -14,7 +14,7 @@ use core_auth::{
     AuthError, AuthManager, RefreshError, RefreshOutcome, RefreshTokenFailure, TokenRefresher,
     UnauthorizedRecovery,
 };
-use login_storage::{AuthStorageBackend as _, FileAuthStorage};
+use login_storage::{AuthStore as _, FileStore};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
@@ -601,7 +601,7 @@ async fn debug_of_the_manager_and_stored_secrets_stays_redacted() {
     ] {
         assert!(!text.contains(secret), "a token reached Debug");
     }
-    let stored = FileAuthStorage::new(home.path()).load().unwrap().unwrap();
+    let stored = FileStore::new(home.path()).load().unwrap().unwrap();
     assert!(!format!("{stored:?}").contains("rt-NEW-dbg"));
 }
 
@@ -628,28 +628,28 @@ async fn background_task_refreshes_stale_tokens_and_stops_with_the_manager() {
 
 /// A home whose writes fail after the closure ran (a full disk).
 #[derive(Debug)]
-struct FailingWrites(login_storage::EphemeralAuthStorage);
+struct FailingWrites(login_storage::EphemeralStore);
 
-impl login_storage::AuthStorageBackend for FailingWrites {
-    fn load(&self) -> Result<Option<login_storage::AuthDotJson>, login_storage::StorageError> {
+impl login_storage::AuthStore for FailingWrites {
+    fn load(&self) -> Result<Option<login_storage::AuthDotJson>, login_storage::StoreError> {
         self.0.load()
     }
 
-    fn save(&self, auth: &login_storage::AuthDotJson) -> Result<(), login_storage::StorageError> {
+    fn save(&self, auth: &login_storage::AuthDotJson) -> Result<(), login_storage::StoreError> {
         self.0.save(auth)
     }
 
-    fn delete(&self) -> Result<bool, login_storage::StorageError> {
+    fn delete(&self) -> Result<bool, login_storage::StoreError> {
         self.0.delete()
     }
 
     fn update(
         &self,
         f: &mut login_storage::UpdateFn<'_>,
-    ) -> Result<Option<login_storage::AuthDotJson>, login_storage::StorageError> {
+    ) -> Result<Option<login_storage::AuthDotJson>, login_storage::StoreError> {
         let current = self.0.load()?;
         match f(current.clone())? {
-            Some(_) => Err(login_storage::StorageError::Update("disk full".into())),
+            Some(_) => Err(login_storage::StoreError::Update("disk full".into())),
             None => Ok(current),
         }
     }
@@ -658,7 +658,7 @@ impl login_storage::AuthStorageBackend for FailingWrites {
 #[tokio::test]
 async fn redeemed_tokens_that_cannot_be_stored_are_kept_in_memory_and_reported() {
     let home = tempfile::tempdir().unwrap();
-    let storage = Arc::new(FailingWrites(login_storage::EphemeralAuthStorage::scoped(
+    let storage = Arc::new(FailingWrites(login_storage::EphemeralStore::scoped(
         home.path(),
         "failing-writes",
     )));
@@ -674,13 +674,13 @@ async fn redeemed_tokens_that_cannot_be_stored_are_kept_in_memory_and_reported()
     let server = LoopbackServer::always(4, Reply::json(200, new_tokens("unsaved")));
     let manager = AuthManager::load(
         config(home.path(), &TestEnv::default())
-            .with_storage(storage.clone())
+            .with_store(storage.clone())
             .with_token_refresher(refresher(&server.url())),
     )
     .await
     .unwrap();
     let error = manager.refresh_if_stale().await.unwrap_err();
-    assert!(matches!(error, AuthError::Storage(_)), "{error:?}");
+    assert!(matches!(error, AuthError::Store(_)), "{error:?}");
     assert_eq!(held_tokens(&manager).1, "rt-NEW-unsaved");
     let stored = storage.0.load().unwrap().unwrap().tokens.unwrap();
     assert_eq!(stored.refresh_token.expose_secret(), OLD_REFRESH);

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use auth_http::{HttpOptions, HttpTokenRefresher, RefreshConfig};
 use core_auth::AuthManager;
-use login_storage::{AuthDotJson, AuthStorageBackend as _, FileAuthStorage};
+use login_storage::{AuthDotJson, AuthStore as _, FileStore};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
@@ -159,7 +159,7 @@ fn store_stale_tokens(home: &Path, refresh_token: &str, round: usize) {
         "last_refresh": (OffsetDateTime::now_utc() - time::Duration::hours(1)).format(&Rfc3339).unwrap(),
     }))
     .unwrap();
-    FileAuthStorage::new(home).save(&document).unwrap();
+    FileStore::new(home).save(&document).unwrap();
 }
 
 fn spawn_worker(exe: &Path, dir: &Path, home: &Path, url: &str, index: usize) -> Child {
@@ -289,7 +289,7 @@ fn eight_processes_redeem_a_rotating_refresh_token_exactly_once_per_round() {
             finals.iter().all(|held| *held == expected),
             "round {round}: the processes ended with different tokens"
         );
-        let stored = FileAuthStorage::new(home.path()).load().unwrap().unwrap();
+        let stored = FileStore::new(home.path()).load().unwrap().unwrap();
         let stored = stored.tokens.unwrap();
         assert_eq!(
             stored.refresh_token.expose_secret(),

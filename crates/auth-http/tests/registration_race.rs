@@ -24,7 +24,7 @@ use auth_http::{HttpOptions, HttpTaskRegistrar};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use core_auth::{AUTHORIZATION_HEADER, AuthManager};
-use login_storage::{AuthStorageBackend as _, FileAuthStorage};
+use login_storage::{AuthStore as _, FileStore};
 use serde_json::json;
 
 use test_support::loopback::{LoopbackServer, Reply};
@@ -261,7 +261,7 @@ fn race_round(exe: &Path, round: usize) -> (usize, Vec<String>) {
     }
 
     // The stored identity carries the id, in object form.
-    let stored = FileAuthStorage::new(home.path())
+    let stored = FileStore::new(home.path())
         .load()
         .unwrap()
         .expect("auth.json is still there");

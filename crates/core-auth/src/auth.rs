@@ -4,7 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use login_agent_identity::{AgentIdentityAuthRecord, SecretString};
-use login_storage::{AuthMode, IdTokenClaims, StorageLocation, TokenData};
+use login_storage::{AuthMode, IdTokenClaims, StoreKind, TokenData};
 use time::OffsetDateTime;
 
 /// Where an auth came from.
@@ -21,21 +21,21 @@ pub enum AuthSource {
     File,
     /// The OS keyring.
     Keyring,
-    /// A storage home defined by the embedder.
+    /// A store defined by the embedder.
     Custom,
 }
 
 impl AuthSource {
-    pub(crate) fn from_location(location: StorageLocation) -> Self {
+    pub(crate) fn from_location(location: StoreKind) -> Self {
         match location {
-            StorageLocation::File => AuthSource::File,
-            StorageLocation::Keyring => AuthSource::Keyring,
-            StorageLocation::Ephemeral => AuthSource::Ephemeral,
+            StoreKind::File => AuthSource::File,
+            StoreKind::Keyring => AuthSource::Keyring,
+            StoreKind::Ephemeral => AuthSource::Ephemeral,
             _ => AuthSource::Custom,
         }
     }
 
-    /// Whether the auth is kept by a storage home (as opposed to a variable).
+    /// Whether the auth is kept by a store (as opposed to a variable).
     pub fn is_stored(self) -> bool {
         !self.is_env()
     }

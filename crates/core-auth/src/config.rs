@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use login_storage::{AuthCredentialsStoreMode, AuthStorageBackend, KeyringStore, StorageOptions};
+use login_storage::{AuthStore, Keyring, StoreMode, StoreOptions};
 
 use crate::error::AuthError;
 use crate::refresh::TokenRefresher;
@@ -99,19 +99,19 @@ pub struct AuthConfig {
     /// The home holding `auth.json` (and keying the keyring entry).
     pub codex_home: PathBuf,
     /// Where credentials are kept.
-    pub store_mode: AuthCredentialsStoreMode,
+    pub store_mode: StoreMode,
     /// Whether `CODEX_API_KEY` and `CODEX_AGENT_IDENTITY` are read. Default true.
     pub enable_env_auth: bool,
     /// A login method every auth must use.
     pub forced_login_method: Option<ForcedLoginMethod>,
     /// A workspace every ChatGPT or agent identity auth must belong to.
     pub forced_workspace_id: Option<String>,
-    /// The keyring timeout and implementation the built-in homes use.
-    pub storage_options: StorageOptions,
+    /// The keyring timeout and implementation the built-in stores use.
+    pub storage_options: StoreOptions,
     /// Where variables come from.
     pub env: Arc<dyn EnvSource>,
-    /// A home defined by the embedder, used instead of `store_mode`'s.
-    pub storage: Option<Arc<dyn AuthStorageBackend>>,
+    /// A store defined by the embedder, used instead of `store_mode`'s.
+    pub storage: Option<Arc<dyn AuthStore>>,
     /// What redeems ChatGPT refresh tokens (`auth-http` provides one).
     /// `None`: stale tokens cannot be refreshed.
     pub token_refresher: Option<Arc<dyn TokenRefresher>>,
@@ -143,11 +143,11 @@ impl AuthConfig {
     pub fn new(codex_home: impl Into<PathBuf>) -> Self {
         Self {
             codex_home: codex_home.into(),
-            store_mode: AuthCredentialsStoreMode::default(),
+            store_mode: StoreMode::default(),
             enable_env_auth: true,
             forced_login_method: None,
             forced_workspace_id: None,
-            storage_options: StorageOptions::default(),
+            storage_options: StoreOptions::default(),
             env: Arc::new(ProcessEnv),
             storage: None,
             token_refresher: None,
@@ -171,7 +171,7 @@ impl AuthConfig {
     /// when given (a command-line flag, say), taking the place of
     /// `CODEX_HOME`.
     ///
-    /// One rule for every home, however it was named: a directory that
+    /// One rule for every store, however it was named: a directory that
     /// does not exist yet is an empty home (reading it finds nothing; it is
     /// created 0700 when something is first written), while a path that
     /// exists and is not a directory is an error. Credentials from the
@@ -199,7 +199,7 @@ impl AuthConfig {
     }
 
     /// Sets the store mode.
-    pub fn with_store_mode(mut self, mode: AuthCredentialsStoreMode) -> Self {
+    pub fn with_store_mode(mut self, mode: StoreMode) -> Self {
         self.store_mode = mode;
         self
     }
@@ -234,15 +234,15 @@ impl AuthConfig {
         self
     }
 
-    /// Keeps credentials in `storage` instead of a built-in home.
-    pub fn with_storage(mut self, storage: Arc<dyn AuthStorageBackend>) -> Self {
+    /// Keeps credentials in `storage` instead of a built-in store.
+    pub fn with_store(mut self, storage: Arc<dyn AuthStore>) -> Self {
         self.storage = Some(storage);
         self
     }
 
     /// Uses `store` instead of the OS keyring.
-    pub fn with_keyring_store(mut self, store: Arc<dyn KeyringStore>) -> Self {
-        self.storage_options = self.storage_options.with_keyring_store(store);
+    pub fn with_keyring(mut self, store: Arc<dyn Keyring>) -> Self {
+        self.storage_options = self.storage_options.with_keyring(store);
         self
     }
 
@@ -286,7 +286,7 @@ fn checked_codex_home(path: PathBuf) -> Result<PathBuf, AuthError> {
 
 /// The store `CODEX_AUTH_STORE` names in `env`, or `None` when it is unset
 /// or blank; an unknown name is an error naming the variable.
-fn store_mode_from_env(env: &dyn EnvSource) -> Result<Option<AuthCredentialsStoreMode>, AuthError> {
+fn store_mode_from_env(env: &dyn EnvSource) -> Result<Option<StoreMode>, AuthError> {
     let Some(value) = env
         .var(CODEX_AUTH_STORE_VAR)
         .filter(|value| !value.trim().is_empty())

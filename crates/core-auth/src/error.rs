@@ -7,7 +7,7 @@
 use std::path::PathBuf;
 
 use login_agent_identity::AgentIdentityError;
-use login_storage::StorageError;
+use login_storage::StoreError;
 
 use crate::refresh::RefreshError;
 use crate::task::RegistrarError;
@@ -134,9 +134,9 @@ pub enum AuthError {
     /// `AuthConfig::with_token_refresher`, such as `auth-http`'s).
     #[error("ChatGPT tokens need a refresh but no token refresher is configured")]
     NoTokenRefresher,
-    /// A storage home failed.
+    /// A store failed.
     #[error(transparent)]
-    Storage(#[from] StorageError),
+    Store(#[from] StoreError),
     /// A blocking storage task could not complete (the runtime is shutting down).
     #[error("storage task did not complete: {0}")]
     Join(String),

@@ -5,7 +5,7 @@
 //! 2. `CODEX_AGENT_IDENTITY` (a tokenless agent identity held in memory,
 //!    never written to disk; an invalid value fails startup);
 //! 3. the ephemeral store of this home;
-//! 4. the configured home (`auth.json` in a file, the keyring, or both): a
+//! 4. the configured store (`auth.json` in a file, the keyring, or both): a
 //!    document holding only an `agent_identity` starts tokenless;
 //! 5. otherwise nobody is logged in (`auth()` is `None`); a corrupt
 //!    `auth.json` is an error, never "logged out".
@@ -61,10 +61,10 @@
 mod auth;
 mod config;
 mod error;
-mod homes;
 mod manager;
 mod refresh;
 mod resolve;
+mod stores;
 mod task;
 
 pub use auth::{AuthSource, CodexAuth};

@@ -14,8 +14,8 @@ use tracing::Instrument as _;
 use crate::auth::CodexAuth;
 use crate::config::{AuthConfig, ForcedLoginMethod};
 use crate::error::AuthError;
-use crate::homes::{Homes, identity_document, same_identity};
 use crate::resolve::{from_document, resolve};
+use crate::stores::{Stores, identity_document, same_identity};
 
 mod refreshing;
 mod registering;
@@ -30,7 +30,7 @@ pub enum RefreshOutcome {
     Fresh,
     /// The auth has no refreshable tokens (API key or agent identity).
     NotApplicable,
-    /// Under the lock, the home already held newer tokens (another process
+    /// Under the lock, the store already held newer tokens (another process
     /// refreshed); they were adopted without asking the server.
     Adopted,
     /// This process redeemed the refresh token and stored the result.
@@ -92,7 +92,7 @@ where
 #[derive(Debug)]
 pub struct AuthManager {
     config: AuthConfig,
-    homes: Arc<Homes>,
+    stores: Arc<Stores>,
     state: watch::Sender<Option<CodexAuth>>,
     registration: registering::RegistrationState,
     /// Token refresh in this process: one at a time, and the memo of the
@@ -102,7 +102,7 @@ pub struct AuthManager {
 
 impl AuthManager {
     /// Resolves the auth a runtime starting now would use (environment
-    /// first, then the ephemeral store, then the configured home) and
+    /// first, then the ephemeral store, then the configured store) and
     /// enforces the configured restrictions.
     ///
     /// Not being logged in is `Ok` with [`auth`](Self::auth) `None`; an
@@ -116,14 +116,14 @@ impl AuthManager {
             mode = tracing::field::Empty,
         );
         async move {
-            let homes = Arc::new(Homes::new(&config));
+            let stores = Arc::new(Stores::new(&config));
             let auth = {
-                let (config, homes) = (config.clone(), homes.clone());
-                blocking(move || resolve(&config, &homes)).await?
+                let (config, stores) = (config.clone(), stores.clone());
+                blocking(move || resolve(&config, &stores)).await?
             };
             let manager = Arc::new(Self {
                 config,
-                homes,
+                stores,
                 state: watch::Sender::new(None),
                 registration: registering::RegistrationState::default(),
                 refresh: refreshing::RefreshState::default(),
@@ -149,10 +149,10 @@ impl AuthManager {
     /// it aside) or the environment holds an invalid identity. Use
     /// [`load`](Self::load) for everything else.
     pub fn writer(config: AuthConfig) -> Arc<Self> {
-        let homes = Arc::new(Homes::new(&config));
+        let stores = Arc::new(Stores::new(&config));
         Arc::new(Self {
             config,
-            homes,
+            stores,
             state: watch::Sender::new(None),
             registration: registering::RegistrationState::default(),
             refresh: refreshing::RefreshState::default(),
@@ -202,7 +202,7 @@ impl AuthManager {
         .await
     }
 
-    /// Removes credentials from every home they may have been kept in
+    /// Removes credentials from every store they may have been kept in
     /// (the environment identity's memory, the ephemeral store, the file and
     /// the keyring); `true` when anything was removed. The manager is logged
     /// out afterwards. Credentials in `CODEX_API_KEY`/`CODEX_AGENT_IDENTITY`
@@ -211,8 +211,8 @@ impl AuthManager {
     pub async fn logout(&self) -> Result<bool, AuthError> {
         let span = tracing::info_span!("logout", codex_home = %self.config.codex_home.display());
         async move {
-            let homes = self.homes.clone();
-            let removed = blocking(move || homes.logout_all().map_err(AuthError::from)).await?;
+            let stores = self.stores.clone();
+            let removed = blocking(move || stores.logout_all().map_err(AuthError::from)).await?;
             self.state.send_replace(None);
             tracing::info!(removed, "logged out");
             Ok(removed)
@@ -263,12 +263,18 @@ impl AuthManager {
     /// then saves it. A refused or failed login writes nothing, so the
     /// previous credentials stay.
     async fn login(&self, document: AuthDotJson) -> Result<CodexAuth, AuthError> {
-        let location = self.homes.login_home().location();
+        let location = self.stores.login_store().location();
         let candidate =
             from_document(document.clone(), location)?.ok_or(AuthError::NoAgentIdentity)?;
         check_restrictions(&self.config, &candidate)?;
-        let homes = self.homes.clone();
-        blocking(move || homes.login_home().save(&document).map_err(AuthError::from)).await?;
+        let stores = self.stores.clone();
+        blocking(move || {
+            stores
+                .login_store()
+                .save(&document)
+                .map_err(AuthError::from)
+        })
+        .await?;
         tracing::info!(source = %candidate.source(), mode = %candidate.mode(), "logged in");
         let auth = self.resolve_now().await?;
         self.state.send_replace(auth.clone());
@@ -296,16 +302,16 @@ impl AuthManager {
     }
 
     async fn resolve_now(&self) -> Result<Option<CodexAuth>, AuthError> {
-        let (config, homes) = (self.config.clone(), self.homes.clone());
-        blocking(move || resolve(&config, &homes)).await
+        let (config, stores) = (self.config.clone(), self.stores.clone());
+        blocking(move || resolve(&config, &stores)).await
     }
 
-    /// On a violated restriction: logs out of every home and reports it.
+    /// On a violated restriction: logs out of every store and reports it.
     async fn enforce(&self, auth: &CodexAuth) -> Result<(), AuthError> {
         let Err(violation) = check_restrictions(&self.config, auth) else {
             return Ok(());
         };
-        tracing::warn!(error = %violation, "restriction violated; logging out of every home");
+        tracing::warn!(error = %violation, "restriction violated; logging out of every store");
         self.logout().await?;
         Err(violation)
     }

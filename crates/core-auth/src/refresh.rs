@@ -2,7 +2,7 @@
 //! the [`TokenRefresher`] a manager redeems refresh tokens with.
 //!
 //! The coordination lives in [`crate::AuthManager::refresh_if_stale`]: the
-//! redemption runs inside the storage home's locked read-modify-write, so
+//! redemption runs inside the store's locked read-modify-write, so
 //! of several processes sharing one home exactly one redeems a rotating
 //! refresh token and the others adopt what it stored.
 //!

@@ -1,5 +1,5 @@
 //! Startup resolution: environment, then the ephemeral store, then the
-//! configured home, into one [`CodexAuth`].
+//! configured store, into one [`CodexAuth`].
 //!
 //! Blocking (storage and keyring I/O); the manager runs it on tokio's
 //! blocking pool.
@@ -10,15 +10,18 @@
 //! `CODEX_API_KEY` is the explicit opt-in.
 
 use login_agent_identity::{AgentIdentityAuthRecord, AgentIdentityInput};
-use login_storage::{AuthDotJson, AuthMode, AuthStorageBackend, StorageLocation};
+use login_storage::{AuthDotJson, AuthMode, AuthStore, StoreKind};
 
 use crate::auth::{AuthSource, CodexAuth, Credentials};
 use crate::config::{AuthConfig, CODEX_AGENT_IDENTITY_VAR, CODEX_API_KEY_VAR};
 use crate::error::AuthError;
-use crate::homes::Homes;
+use crate::stores::Stores;
 
 /// Resolves the auth a runtime starting now would use.
-pub(crate) fn resolve(config: &AuthConfig, homes: &Homes) -> Result<Option<CodexAuth>, AuthError> {
+pub(crate) fn resolve(
+    config: &AuthConfig,
+    stores: &Stores,
+) -> Result<Option<CodexAuth>, AuthError> {
     let _span = tracing::debug_span!("resolve", codex_home = %config.codex_home.display(), store = %config.store_mode)
         .entered();
     if let Some(api_key) = config.auth_var(CODEX_API_KEY_VAR) {
@@ -30,7 +33,7 @@ pub(crate) fn resolve(config: &AuthConfig, homes: &Homes) -> Result<Option<Codex
     }
     if let Some(value) = config.auth_var(CODEX_AGENT_IDENTITY_VAR) {
         let record = env_identity(&value)?;
-        let record = homes.hold_env_identity(record)?;
+        let record = stores.hold_env_identity(record)?;
         tracing::debug!(
             source = "env:CODEX_AGENT_IDENTITY",
             mode = "agentIdentity",
@@ -41,11 +44,11 @@ pub(crate) fn resolve(config: &AuthConfig, homes: &Homes) -> Result<Option<Codex
             AuthSource::EnvAgentIdentity,
         )));
     }
-    if let Some(auth) = from_home(&homes.ephemeral)? {
+    if let Some(auth) = from_store(&stores.ephemeral)? {
         return Ok(Some(auth));
     }
-    if let Some(persistent) = homes.persistent()
-        && let Some(auth) = from_home(persistent)?
+    if let Some(persistent) = stores.persistent()
+        && let Some(auth) = from_store(persistent)?
     {
         return Ok(Some(auth));
     }
@@ -60,8 +63,8 @@ fn env_identity(value: &str) -> Result<AgentIdentityAuthRecord, AuthError> {
         .map_err(AuthError::InvalidEnvAgentIdentity)
 }
 
-fn from_home(home: &dyn AuthStorageBackend) -> Result<Option<CodexAuth>, AuthError> {
-    let Some((document, location)) = home.load_located()? else {
+fn from_store(store: &dyn AuthStore) -> Result<Option<CodexAuth>, AuthError> {
+    let Some((document, location)) = store.load_located()? else {
         return Ok(None);
     };
     let auth = from_document(document, location)?;
@@ -74,7 +77,7 @@ fn from_home(home: &dyn AuthStorageBackend) -> Result<Option<CodexAuth>, AuthErr
 /// Builds the auth a stored document describes, by its resolved mode.
 pub(crate) fn from_document(
     document: AuthDotJson,
-    location: StorageLocation,
+    location: StoreKind,
 ) -> Result<Option<CodexAuth>, AuthError> {
     from_document_as(document, AuthSource::from_location(location))
 }

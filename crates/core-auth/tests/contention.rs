@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use core_auth::{AuthManager, RegistrarError, TaskRegistrar};
 use login_agent_identity::{AgentIdentityAuthRecord, AgentIdentityKey};
-use login_storage::{AuthStorageBackend as _, FileAuthStorage};
+use login_storage::{AuthStore as _, FileStore};
 use serde_json::json;
 
 use test_support::{TestEnv, config, identity};
@@ -99,7 +99,7 @@ fn update_worker() {
         return;
     }
     let (dir, home, index) = worker_env();
-    let storage = FileAuthStorage::new(&home);
+    let storage = FileStore::new(&home);
     ready_then_wait_for_go(&dir, index);
     for i in 0..UPDATES_PER_PROCESS {
         storage
@@ -244,7 +244,7 @@ fn eight_processes_lose_no_update_while_two_others_store_exactly_one_task_id() {
         .collect();
 
     // Every update is there, and the identity survived them all.
-    let stored = FileAuthStorage::new(home.path()).load().unwrap().unwrap();
+    let stored = FileStore::new(home.path()).load().unwrap().unwrap();
     for index in 0..UPDATERS {
         for i in 0..UPDATES_PER_PROCESS {
             assert_eq!(

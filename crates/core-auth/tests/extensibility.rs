@@ -1,31 +1,31 @@
-//! An embedder's own storage home and task registrar, written with public
+//! An embedder's own store and task registrar, written with public
 //! items only, drive a manager.
 
 use std::sync::{Arc, Mutex};
 
 use core_auth::{AuthConfig, AuthManager, AuthSource, MapEnv, RegistrarError, TaskRegistrar};
 use login_agent_identity::{AgentIdentityAuthRecord, AgentIdentityKey};
-use login_storage::{AuthDotJson, AuthStorageBackend, StorageError, UpdateFn};
+use login_storage::{AuthDotJson, AuthStore, StoreError, UpdateFn};
 
 /// A home that keeps the document in a mutex, as a database-backed store would.
 #[derive(Debug, Default)]
 struct VaultStorage(Mutex<Option<AuthDotJson>>);
 
-impl AuthStorageBackend for VaultStorage {
-    fn load(&self) -> Result<Option<AuthDotJson>, StorageError> {
+impl AuthStore for VaultStorage {
+    fn load(&self) -> Result<Option<AuthDotJson>, StoreError> {
         Ok(self.0.lock().unwrap().clone())
     }
 
-    fn save(&self, auth: &AuthDotJson) -> Result<(), StorageError> {
+    fn save(&self, auth: &AuthDotJson) -> Result<(), StoreError> {
         *self.0.lock().unwrap() = Some(auth.clone());
         Ok(())
     }
 
-    fn delete(&self) -> Result<bool, StorageError> {
+    fn delete(&self) -> Result<bool, StoreError> {
         Ok(self.0.lock().unwrap().take().is_some())
     }
 
-    fn update(&self, f: &mut UpdateFn<'_>) -> Result<Option<AuthDotJson>, StorageError> {
+    fn update(&self, f: &mut UpdateFn<'_>) -> Result<Option<AuthDotJson>, StoreError> {
         let mut slot = self.0.lock().unwrap();
         if let Some(next) = f(slot.clone())? {
             *slot = Some(next);
@@ -63,7 +63,7 @@ async fn custom_storage_home_and_registrar_drive_a_manager() {
     let home = tempfile::tempdir().unwrap();
     let config = AuthConfig::new(home.path())
         .with_env(Arc::new(MapEnv::new()))
-        .with_storage(vault.clone())
+        .with_store(vault.clone())
         .with_task_registrar(Arc::new(SigningRegistrar));
 
     let manager = AuthManager::load(config).await.unwrap();

@@ -5,8 +5,8 @@ use std::sync::Arc;
 use core_auth::{AuthError, AuthManager, AuthSource};
 use login_agent_identity::AgentIdentityInput;
 use login_storage::{
-    AuthCredentialsStoreMode, AuthDotJson, AuthStorageBackend, DefaultKeyringStore,
-    EphemeralAuthStorage, FileAuthStorage, KEYRING_SERVICE, KeyringStore,
+    AuthDotJson, AuthStore, EphemeralStore, FileStore, KEYRING_SERVICE, Keyring, OsKeyring,
+    StoreMode,
 };
 use test_support::keyring_account_for_home;
 
@@ -21,7 +21,7 @@ async fn reload_reports_a_login_by_another_process() {
         .await
         .unwrap();
     assert!(!manager.reload().await.unwrap(), "nothing changed yet");
-    FileAuthStorage::new(home.path())
+    FileStore::new(home.path())
         .save(&AuthDotJson::with_api_key("sk-other".into()))
         .unwrap();
     assert!(manager.reload().await.unwrap());
@@ -70,7 +70,7 @@ async fn save_tokens_stores_chatgpt_auth() {
         .unwrap();
     let auth = manager.save_tokens(tokens("acct-1")).await.unwrap();
     assert_eq!(auth.workspace_id(), Some("acct-1"));
-    let stored = FileAuthStorage::new(home.path()).load().unwrap().unwrap();
+    let stored = FileStore::new(home.path()).load().unwrap().unwrap();
     assert!(stored.last_refresh.is_some());
 }
 
@@ -119,19 +119,13 @@ async fn logout_from_the_file_home_removes_auth_json() {
 #[tokio::test]
 async fn logout_from_the_ephemeral_home_clears_memory() {
     let home = tempfile::tempdir().unwrap();
-    let config = config(home.path(), &TestEnv::default())
-        .with_store_mode(AuthCredentialsStoreMode::Ephemeral);
+    let config = config(home.path(), &TestEnv::default()).with_store_mode(StoreMode::Ephemeral);
     let manager = AuthManager::load(config).await.unwrap();
     manager.login_with_api_key("sk-mem".into()).await.unwrap();
     assert_eq!(manager.auth().unwrap().source(), AuthSource::Ephemeral);
     assert!(!home.path().join("auth.json").exists());
     assert!(manager.logout().await.unwrap());
-    assert!(
-        EphemeralAuthStorage::new(home.path())
-            .load()
-            .unwrap()
-            .is_none()
-    );
+    assert!(EphemeralStore::new(home.path()).load().unwrap().is_none());
 }
 
 #[tokio::test]
@@ -139,13 +133,13 @@ async fn logout_from_the_keyring_home_removes_the_entry_and_a_leftover_file() {
     let home = tempfile::tempdir().unwrap();
     let keyring = Arc::new(MemoryKeyring::default());
     let config = config(home.path(), &TestEnv::default())
-        .with_store_mode(AuthCredentialsStoreMode::Keyring)
-        .with_keyring_store(keyring.clone());
+        .with_store_mode(StoreMode::Keyring)
+        .with_keyring(keyring.clone());
     let manager = AuthManager::load(config).await.unwrap();
     manager.login_with_api_key("sk-ring".into()).await.unwrap();
     let account = keyring_account_for_home(home.path());
     assert!(keyring.load(KEYRING_SERVICE, &account).unwrap().is_some());
-    FileAuthStorage::new(home.path())
+    FileStore::new(home.path())
         .save(&AuthDotJson::with_api_key("sk-leftover".into()))
         .unwrap();
     assert!(manager.logout().await.unwrap());
@@ -161,20 +155,15 @@ async fn logout_from_the_real_keyring_home_removes_the_entry() {
     }
     let home = tempfile::tempdir().unwrap();
     let config = config(home.path(), &TestEnv::default())
-        .with_store_mode(AuthCredentialsStoreMode::Keyring)
-        .with_keyring_store(Arc::new(DefaultKeyringStore));
+        .with_store_mode(StoreMode::Keyring)
+        .with_keyring(Arc::new(OsKeyring));
     let manager = AuthManager::load(config.clone()).await.unwrap();
     manager
         .login_with_api_key("sk-real-ring".into())
         .await
         .unwrap();
     let account = keyring_account_for_home(home.path());
-    assert!(
-        DefaultKeyringStore
-            .load(KEYRING_SERVICE, &account)
-            .unwrap()
-            .is_some()
-    );
+    assert!(OsKeyring.load(KEYRING_SERVICE, &account).unwrap().is_some());
     assert_eq!(
         AuthManager::load(config)
             .await
@@ -185,12 +174,7 @@ async fn logout_from_the_real_keyring_home_removes_the_entry() {
         AuthSource::Keyring
     );
     assert!(manager.logout().await.unwrap());
-    assert!(
-        DefaultKeyringStore
-            .load(KEYRING_SERVICE, &account)
-            .unwrap()
-            .is_none()
-    );
+    assert!(OsKeyring.load(KEYRING_SERVICE, &account).unwrap().is_none());
 }
 
 #[cfg(not(feature = "keyring"))]
@@ -199,8 +183,8 @@ async fn without_the_keyring_feature_keyring_mode_fails_naming_the_feature_and_a
  {
     let home = tempfile::tempdir().unwrap();
     let keyring = config(home.path(), &TestEnv::default())
-        .with_store_mode(AuthCredentialsStoreMode::Keyring)
-        .with_keyring_store(Arc::new(DefaultKeyringStore));
+        .with_store_mode(StoreMode::Keyring)
+        .with_keyring(Arc::new(OsKeyring));
     let error = AuthManager::load(keyring.clone()).await.unwrap_err();
     assert!(error.to_string().contains("`keyring` feature"), "{error}");
     let error = AuthManager::writer(keyring)
@@ -211,8 +195,8 @@ async fn without_the_keyring_feature_keyring_mode_fails_naming_the_feature_and_a
     assert!(!home.path().join("auth.json").exists(), "nothing written");
 
     let auto = config(home.path(), &TestEnv::default())
-        .with_store_mode(AuthCredentialsStoreMode::Auto)
-        .with_keyring_store(Arc::new(DefaultKeyringStore));
+        .with_store_mode(StoreMode::Auto)
+        .with_keyring(Arc::new(OsKeyring));
     let manager = AuthManager::load(auto).await.unwrap();
     manager
         .login_with_api_key("sk-auto-file".into())
@@ -224,11 +208,10 @@ async fn without_the_keyring_feature_keyring_mode_fails_naming_the_feature_and_a
 #[tokio::test]
 async fn logout_clears_a_home_that_is_not_configured() {
     let home = tempfile::tempdir().unwrap();
-    FileAuthStorage::new(home.path())
+    FileStore::new(home.path())
         .save(&AuthDotJson::with_api_key("sk-old-file".into()))
         .unwrap();
-    let config = config(home.path(), &TestEnv::default())
-        .with_store_mode(AuthCredentialsStoreMode::Ephemeral);
+    let config = config(home.path(), &TestEnv::default()).with_store_mode(StoreMode::Ephemeral);
     let manager = AuthManager::load(config).await.unwrap();
     assert!(manager.logout().await.unwrap());
     assert!(!home.path().join("auth.json").exists());

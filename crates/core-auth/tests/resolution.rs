@@ -7,15 +7,12 @@ use core_auth::{
     MapEnv,
 };
 use login_agent_identity::AgentIdentityInput;
-use login_storage::{
-    AuthCredentialsStoreMode, AuthDotJson, AuthMode, AuthStorageBackend, EphemeralAuthStorage,
-    FileAuthStorage,
-};
+use login_storage::{AuthDotJson, AuthMode, AuthStore, EphemeralStore, FileStore, StoreMode};
 
 use test_support::{TestEnv, config, identity, tokens};
 
 fn write_file(home: &std::path::Path, document: &AuthDotJson) {
-    FileAuthStorage::new(home).save(document).unwrap();
+    FileStore::new(home).save(document).unwrap();
 }
 
 #[tokio::test]
@@ -92,7 +89,7 @@ async fn step2_invalid_env_agent_identity_fails_startup_instead_of_falling_throu
 #[tokio::test]
 async fn step3_ephemeral_store_is_used_when_the_environment_is_empty() {
     let home = tempfile::tempdir().unwrap();
-    EphemeralAuthStorage::new(home.path())
+    EphemeralStore::new(home.path())
         .save(&AuthDotJson::with_api_key("sk-memory".into()))
         .unwrap();
     write_file(home.path(), &AuthDotJson::with_api_key("sk-file".into()));
@@ -155,7 +152,7 @@ async fn step4_stored_chatgpt_tokens_expose_workspace_and_email() {
 async fn step4_keyring_home_is_read_in_keyring_mode() {
     let home = tempfile::tempdir().unwrap();
     let env = TestEnv::default();
-    let config = config(home.path(), &env).with_store_mode(AuthCredentialsStoreMode::Keyring);
+    let config = config(home.path(), &env).with_store_mode(StoreMode::Keyring);
     let first = AuthManager::load(config.clone()).await.unwrap();
     first.login_with_api_key("sk-keyring".into()).await.unwrap();
     assert!(!home.path().join("auth.json").exists());
@@ -209,7 +206,7 @@ async fn env_api_key_takes_precedence_over_env_identity() {
 async fn env_identity_takes_precedence_over_storage() {
     let home = tempfile::tempdir().unwrap();
     write_file(home.path(), &AuthDotJson::with_api_key("sk-file".into()));
-    EphemeralAuthStorage::new(home.path())
+    EphemeralStore::new(home.path())
         .save(&AuthDotJson::with_api_key("sk-memory".into()))
         .unwrap();
     let env = TestEnv::default();
@@ -220,7 +217,7 @@ async fn env_identity_takes_precedence_over_storage() {
         .auth()
         .unwrap();
     assert_eq!(auth.source(), AuthSource::EnvAgentIdentity);
-    EphemeralAuthStorage::new(home.path()).delete().unwrap();
+    EphemeralStore::new(home.path()).delete().unwrap();
 }
 
 #[tokio::test]
@@ -347,7 +344,7 @@ fn config_from_env_reads_home_and_store() {
         .with("CODEX_AUTH_STORE", "keyring");
     let config = AuthConfig::from_env_source(Arc::new(env)).unwrap();
     assert_eq!(config.codex_home, home.path());
-    assert_eq!(config.store_mode, AuthCredentialsStoreMode::Keyring);
+    assert_eq!(config.store_mode, StoreMode::Keyring);
     let bad = MapEnv::new()
         .with(CODEX_HOME_VAR, home.path().to_string_lossy())
         .with("CODEX_AUTH_STORE", "cloud");
@@ -364,5 +361,5 @@ fn config_from_env_reads_home_and_store() {
 fn config_from_env_defaults_to_dot_codex_in_the_home_directory() {
     let config = AuthConfig::from_env_source(Arc::new(MapEnv::new())).unwrap();
     assert!(config.codex_home.ends_with(".codex"));
-    assert_eq!(config.store_mode, AuthCredentialsStoreMode::File);
+    assert_eq!(config.store_mode, StoreMode::File);
 }

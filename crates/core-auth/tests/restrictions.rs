@@ -2,13 +2,13 @@
 
 use core_auth::{AuthError, AuthManager, ForcedLoginMethod};
 use login_agent_identity::AgentIdentityInput;
-use login_storage::{AuthDotJson, AuthStorageBackend, FileAuthStorage};
+use login_storage::{AuthDotJson, AuthStore, FileStore};
 
 use test_support::{TestEnv, config, identity, tokens};
 
 fn store_identity(home: &std::path::Path, workspace: &str) {
     let (_, record) = identity(workspace, "rt");
-    FileAuthStorage::new(home)
+    FileStore::new(home)
         .save(&AuthDotJson::with_agent_identity(record))
         .unwrap();
 }
@@ -46,7 +46,7 @@ async fn forced_workspace_compares_chatgpt_account_id_for_tokens() {
         tokens: Some(tokens("acct-a")),
         ..AuthDotJson::default()
     };
-    FileAuthStorage::new(home.path()).save(&document).unwrap();
+    FileStore::new(home.path()).save(&document).unwrap();
     let ok = config(home.path(), &TestEnv::default()).with_forced_workspace_id("acct-a");
     assert!(AuthManager::load(ok).await.unwrap().auth().is_some());
     let bad = config(home.path(), &TestEnv::default()).with_forced_workspace_id("acct-b");
@@ -60,7 +60,7 @@ async fn forced_workspace_compares_chatgpt_account_id_for_tokens() {
 #[tokio::test]
 async fn api_key_passes_a_workspace_restriction() {
     let home = tempfile::tempdir().unwrap();
-    FileAuthStorage::new(home.path())
+    FileStore::new(home.path())
         .save(&AuthDotJson::with_api_key("sk-x".into()))
         .unwrap();
     let config = config(home.path(), &TestEnv::default()).with_forced_workspace_id("ws-any");
@@ -70,7 +70,7 @@ async fn api_key_passes_a_workspace_restriction() {
 #[tokio::test]
 async fn api_key_fails_a_workspace_restriction_when_chatgpt_is_forced() {
     let home = tempfile::tempdir().unwrap();
-    FileAuthStorage::new(home.path())
+    FileStore::new(home.path())
         .save(&AuthDotJson::with_api_key("sk-x".into()))
         .unwrap();
     let config = config(home.path(), &TestEnv::default())

@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use core_auth::{AuthError, AuthManager, CODEX_AGENT_IDENTITY_VAR};
-use login_storage::{AuthStorageBackend, FileAuthStorage};
+use login_storage::{AuthStore, FileStore};
 
 use test_support::{CountingRegistrar, FailingRegistrar, TestEnv, config, identity};
 
@@ -174,7 +174,7 @@ async fn stale_task_id_in_the_file_is_not_reused_after_a_new_login() {
         .unwrap();
     let new = manager.ensure_background_task_id().await.unwrap();
     assert_ne!(old, new);
-    let stored = FileAuthStorage::new(home.path()).load().unwrap().unwrap();
+    let stored = FileStore::new(home.path()).load().unwrap().unwrap();
     assert_eq!(
         stored
             .agent_identity_record()

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use clap::{ArgGroup, Args, Parser, Subcommand};
-use login_storage::AuthCredentialsStoreMode;
+use login_storage::StoreMode;
 
 /// Check and manage how an agent runtime authenticates.
 #[derive(Debug, Parser)]
@@ -20,7 +20,7 @@ pub struct Cli {
     pub codex_home: Option<PathBuf>,
     /// Where credentials are kept [default: $CODEX_AUTH_STORE, else file]
     #[arg(long, global = true, value_name = "STORE", value_parser = parse_store)]
-    pub store: Option<AuthCredentialsStoreMode>,
+    pub store: Option<StoreMode>,
     /// Print machine-readable JSON on stdout (errors too)
     #[arg(long, global = true)]
     pub json: bool,
@@ -31,7 +31,7 @@ pub struct Cli {
     pub command: Command,
 }
 
-fn parse_store(value: &str) -> Result<AuthCredentialsStoreMode, String> {
+fn parse_store(value: &str) -> Result<StoreMode, String> {
     value
         .parse()
         .map_err(|error: login_storage::UnknownStoreMode| error.to_string())
@@ -56,7 +56,7 @@ pub enum Command {
         after_help = "Examples:\n  agent-login header\n  agent-login header --json\n  curl -H \"$(agent-login header | head -n 1)\" https://api.example/v1/models"
     )]
     Header(HeaderArgs),
-    /// Remove stored credentials from every home
+    /// Remove stored credentials from every store
     #[command(after_help = "Example:\n  agent-login logout --json")]
     Logout,
     /// Decode or mint agent identities

@@ -8,7 +8,7 @@
 use auth_http::HttpError;
 use core_auth::AuthError;
 use login_agent_identity::AgentIdentityError;
-use login_storage::StorageError;
+use login_storage::StoreError;
 
 /// What went wrong, as the `kind` of a JSON error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -106,13 +106,11 @@ impl From<HttpError> for CliError {
     }
 }
 
-impl From<StorageError> for CliError {
-    fn from(error: StorageError) -> Self {
+impl From<StoreError> for CliError {
+    fn from(error: StoreError) -> Self {
         let kind = match &error {
-            StorageError::Corrupt { .. } | StorageError::TooLarge { .. } => ErrorKind::CorruptAuth,
-            StorageError::Keyring { .. } | StorageError::KeyringTimeout { .. } => {
-                ErrorKind::Keyring
-            }
+            StoreError::Corrupt { .. } | StoreError::TooLarge { .. } => ErrorKind::CorruptAuth,
+            StoreError::Keyring { .. } | StoreError::KeyringTimeout { .. } => ErrorKind::Keyring,
             _ => ErrorKind::Storage,
         };
         Self {
@@ -125,9 +123,9 @@ impl From<StorageError> for CliError {
 impl From<AuthError> for CliError {
     fn from(error: AuthError) -> Self {
         let kind = match &error {
-            AuthError::Storage(_) => {
+            AuthError::Store(_) => {
                 return match error {
-                    AuthError::Storage(storage) => storage.into(),
+                    AuthError::Store(storage) => storage.into(),
                     other => Self::invalid(other.to_string()),
                 };
             }

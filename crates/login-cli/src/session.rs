@@ -71,7 +71,7 @@ pub async fn login(cli: &Cli, args: &LoginArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-/// Runs `logout`: removes stored credentials from every home.
+/// Runs `logout`: removes stored credentials from every store.
 pub async fn logout(cli: &Cli) -> Result<(), CliError> {
     let removed = writer(cli)?.logout().await?;
     if cli.json {

@@ -1,5 +1,5 @@
 //! The secret-hygiene proof: every public entry point that touches a secret
-//! (the four storage homes, the manager, the CLI) is driven with distinctive
+//! (the four stores, the manager, the CLI) is driven with distinctive
 //! marker secrets; the Debug and Display of every returned value and error,
 //! and all tracing output at TRACE, must contain none of them.
 
@@ -16,8 +16,7 @@ use login_agent_identity::{
     JwtSigningKey, SecretString, mint_agent_identity_jwt,
 };
 use login_storage::{
-    AuthCredentialsStoreMode, AuthDotJson, KeyringError, KeyringStore, StorageOptions, TokenData,
-    create_auth_storage,
+    AuthDotJson, Keyring, KeyringError, StoreMode, StoreOptions, TokenData, open_store,
 };
 
 use crate::support::{agent_login, run};
@@ -44,7 +43,7 @@ impl SwitchableKeyring {
     }
 }
 
-impl KeyringStore for SwitchableKeyring {
+impl Keyring for SwitchableKeyring {
     fn load(&self, service: &str, account: &str) -> Result<Option<String>, KeyringError> {
         self.check()?;
         Ok(self
@@ -130,13 +129,13 @@ fn drive_storage_homes(
         ..AuthDotJson::default()
     };
     for mode in [
-        AuthCredentialsStoreMode::File,
-        AuthCredentialsStoreMode::Keyring,
-        AuthCredentialsStoreMode::Auto,
-        AuthCredentialsStoreMode::Ephemeral,
+        StoreMode::File,
+        StoreMode::Keyring,
+        StoreMode::Auto,
+        StoreMode::Ephemeral,
     ] {
-        let options = StorageOptions::default().with_keyring_store(keyring.clone());
-        let storage = create_auth_storage(home, mode, options);
+        let options = StoreOptions::default().with_keyring(keyring.clone());
+        let storage = open_store(home, mode, options);
         out.debug(&storage);
         out.result(&storage.save(&full));
         out.result(&storage.load());
@@ -154,11 +153,7 @@ fn drive_storage_homes(
         format!("{{\"OPENAI_API_KEY\": \"{API_KEY}\", \"tokens\": \"{ACCESS}\"}}"),
     )
     .unwrap();
-    let file = create_auth_storage(
-        home,
-        AuthCredentialsStoreMode::File,
-        StorageOptions::default(),
-    );
+    let file = open_store(home, StoreMode::File, StoreOptions::default());
     out.result(&file.load());
     out.result(&file.update(&mut |document| Ok(document)));
     out.result(&file.save(&full));

@@ -1,4 +1,4 @@
-//! Criterion benchmarks of the file home: `load`, `save` (atomic write with
+//! Criterion benchmarks of the file store: `load`, `save` (atomic write with
 //! two `fsync`s) and `update` (the same under the cross-process lock) of a
 //! typical document (ChatGPT tokens and an agent identity in object form),
 //! and `load` by file size (`load_by_size`: ~1 KiB, 64 KiB, 512 KiB, padded
@@ -18,9 +18,7 @@ use login_agent_identity::{
     AgentIdentityAuthRecord, AgentIdentityInput, AgentIdentityJwtClaims, AgentIdentityKey,
     SecretString,
 };
-use login_storage::{
-    AuthDotJson, AuthMode, AuthStorageBackend, FileAuthStorage, IdToken, TokenData,
-};
+use login_storage::{AuthDotJson, AuthMode, AuthStore, FileStore, IdToken, TokenData};
 use serde_json::json;
 
 /// Tokens and an agent identity, as a logged-in runtime stores them.
@@ -64,7 +62,7 @@ fn typical_document() -> AuthDotJson {
 
 fn file_home(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
-    let storage = FileAuthStorage::new(dir.path());
+    let storage = FileStore::new(dir.path());
     let document = typical_document();
     storage.save(&document).unwrap();
 
@@ -99,7 +97,7 @@ fn load_by_size(c: &mut Criterion) {
         ("512KiB", 512 * 1024),
     ] {
         let dir = tempfile::tempdir().unwrap();
-        let storage = FileAuthStorage::new(dir.path());
+        let storage = FileStore::new(dir.path());
         let mut document = AuthDotJson::with_api_key(SecretString::from("sk-bench"));
         let base = serde_json::to_vec_pretty(&document).unwrap().len();
         let padding = target.saturating_sub(base + 20);

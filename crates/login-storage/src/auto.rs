@@ -1,7 +1,7 @@
-//! [`AutoAuthStorage`]: the keyring when it works, `auth.json` when not.
+//! [`AutoStore`]: the keyring when it works, `auth.json` when not.
 //!
 //! - load: the keyring; when it has nothing or fails (including a timeout),
-//!   the file. [`AuthStorageBackend::load_located`] says which answered.
+//!   the file. [`AuthStore::load_located`] says which answered.
 //! - save: the keyring (which then removes a leftover `auth.json`); when
 //!   that fails, the file, with one warning per process.
 //! - delete: both; `true` when either held a document.
@@ -24,25 +24,24 @@ use zeroize::Zeroizing;
 use crate::document::to_compact_json;
 use crate::file::HomeLock;
 use crate::{
-    AuthDotJson, AuthStorageBackend, FileAuthStorage, KeyringAuthStorage, KeyringStore,
-    StorageError, StorageLocation, UpdateFn,
+    AuthDotJson, AuthStore, FileStore, Keyring, KeyringStore, StoreError, StoreKind, UpdateFn,
 };
 
 /// The keyring, falling back to the file.
 #[derive(Debug, Clone)]
-pub struct AutoAuthStorage {
-    keyring: KeyringAuthStorage,
-    file: FileAuthStorage,
+pub struct AutoStore {
+    keyring: KeyringStore,
+    file: FileStore,
 }
 
-impl AutoAuthStorage {
-    /// The auto home of `codex_home`: its keyring entry (through `store`,
+impl AutoStore {
+    /// The auto store of `codex_home`: its keyring entry (through `store`,
     /// each call given at most `timeout`) and its `auth.json`. One home
     /// for both, so they can never belong to different homes.
-    pub fn new(codex_home: &Path, store: Arc<dyn KeyringStore>, timeout: Duration) -> Self {
+    pub fn new(codex_home: &Path, store: Arc<dyn Keyring>, timeout: Duration) -> Self {
         Self {
-            keyring: KeyringAuthStorage::new(codex_home, store, timeout),
-            file: FileAuthStorage::new(codex_home),
+            keyring: KeyringStore::new(codex_home, store, timeout),
+            file: FileStore::new(codex_home),
         }
     }
 
@@ -52,7 +51,7 @@ impl AutoAuthStorage {
         lock: &HomeLock,
         auth: &AuthDotJson,
         value: Zeroizing<String>,
-    ) -> Result<(), StorageError> {
+    ) -> Result<(), StoreError> {
         match self.keyring.save_locked(lock, value) {
             Ok(()) => Ok(()),
             Err(error) => {
@@ -64,8 +63,8 @@ impl AutoAuthStorage {
 }
 
 /// Logs a keyring failure as a warning once per process (debug after).
-/// `StorageError` names the entry, never a secret.
-fn warn_keyring_failed(operation: &'static str, error: &StorageError) {
+/// `StoreError` names the entry, never a secret.
+fn warn_keyring_failed(operation: &'static str, error: &StoreError) {
     static WARNED: AtomicBool = AtomicBool::new(false);
     if WARNED.swap(true, Ordering::Relaxed) {
         tracing::debug!(operation, %error, "the OS keyring failed; using auth.json");
@@ -78,12 +77,12 @@ fn warn_keyring_failed(operation: &'static str, error: &StorageError) {
     );
 }
 
-impl AuthStorageBackend for AutoAuthStorage {
-    fn load(&self) -> Result<Option<AuthDotJson>, StorageError> {
+impl AuthStore for AutoStore {
+    fn load(&self) -> Result<Option<AuthDotJson>, StoreError> {
         Ok(self.load_located()?.map(|(auth, _)| auth))
     }
 
-    fn save(&self, auth: &AuthDotJson) -> Result<(), StorageError> {
+    fn save(&self, auth: &AuthDotJson) -> Result<(), StoreError> {
         // Serialize first: a document that cannot be written changes nothing
         // and must not look like a keyring failure.
         let value = to_compact_json(auth)?;
@@ -94,7 +93,7 @@ impl AuthStorageBackend for AutoAuthStorage {
     /// Removes the keyring entry and the file, trying both even when one
     /// fails (the file's error is reported first). A logout must not
     /// silently leave a credential behind, so a keyring failure is an error.
-    fn delete(&self) -> Result<bool, StorageError> {
+    fn delete(&self) -> Result<bool, StoreError> {
         let lock = HomeLock::acquire_if_home_exists(self.file.codex_home())?;
         let file = self.file.delete_locked(lock.as_ref());
         let entry = self.keyring.delete_entry();
@@ -103,12 +102,12 @@ impl AuthStorageBackend for AutoAuthStorage {
         Ok(file_existed || entry_existed)
     }
 
-    fn update(&self, f: &mut UpdateFn<'_>) -> Result<Option<AuthDotJson>, StorageError> {
+    fn update(&self, f: &mut UpdateFn<'_>) -> Result<Option<AuthDotJson>, StoreError> {
         let lock = HomeLock::acquire(self.file.codex_home())?;
         let (current, keyring_readable) = match self.keyring.load() {
             Ok(Some(auth)) => (Some(auth), true),
             Ok(None) => (self.file.read(false)?, true),
-            Err(error @ StorageError::Corrupt { .. }) => return Err(error),
+            Err(error @ StoreError::Corrupt { .. }) => return Err(error),
             Err(error) => {
                 warn_keyring_failed("update", &error);
                 (self.file.read(false)?, false)
@@ -127,16 +126,16 @@ impl AuthStorageBackend for AutoAuthStorage {
     }
 
     /// Where documents go when the keyring works.
-    fn location(&self) -> StorageLocation {
-        StorageLocation::Keyring
+    fn location(&self) -> StoreKind {
+        StoreKind::Keyring
     }
 
-    fn load_located(&self) -> Result<Option<(AuthDotJson, StorageLocation)>, StorageError> {
+    fn load_located(&self) -> Result<Option<(AuthDotJson, StoreKind)>, StoreError> {
         match self.keyring.load() {
-            Ok(Some(auth)) => return Ok(Some((auth, StorageLocation::Keyring))),
+            Ok(Some(auth)) => return Ok(Some((auth, StoreKind::Keyring))),
             Ok(None) => {}
             Err(error) => warn_keyring_failed("load", &error),
         }
-        Ok(self.file.load()?.map(|auth| (auth, StorageLocation::File)))
+        Ok(self.file.load()?.map(|auth| (auth, StoreKind::File)))
     }
 }

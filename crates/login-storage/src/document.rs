@@ -307,8 +307,8 @@ impl IdToken {
 pub(crate) fn parse_document(
     source: &std::path::Path,
     bytes: &[u8],
-) -> Result<AuthDotJson, crate::StorageError> {
-    serde_json::from_slice(bytes).map_err(|error| crate::StorageError::Corrupt {
+) -> Result<AuthDotJson, crate::StoreError> {
+    serde_json::from_slice(bytes).map_err(|error| crate::StoreError::Corrupt {
         path: source.to_path_buf(),
         line: error.line(),
         column: error.column(),
@@ -320,8 +320,8 @@ pub(crate) fn parse_document(
     })
 }
 
-fn serialize_error(error: &serde_json::Error) -> crate::StorageError {
-    crate::StorageError::Serialize {
+fn serialize_error(error: &serde_json::Error) -> crate::StoreError {
+    crate::StoreError::Serialize {
         reason: crate::describe_parse_error(error),
     }
 }
@@ -330,7 +330,7 @@ fn serialize_error(error: &serde_json::Error) -> crate::StorageError {
 /// trailing newline. The buffer is wiped when dropped.
 pub(crate) fn to_pretty_json(
     auth: &AuthDotJson,
-) -> Result<zeroize::Zeroizing<Vec<u8>>, crate::StorageError> {
+) -> Result<zeroize::Zeroizing<Vec<u8>>, crate::StoreError> {
     let mut bytes = serde_json::to_vec_pretty(auth).map_err(|error| serialize_error(&error))?;
     bytes.push(b'\n');
     Ok(zeroize::Zeroizing::new(bytes))
@@ -339,7 +339,7 @@ pub(crate) fn to_pretty_json(
 /// The compact JSON a keyring entry holds. The buffer is wiped when dropped.
 pub(crate) fn to_compact_json(
     auth: &AuthDotJson,
-) -> Result<zeroize::Zeroizing<String>, crate::StorageError> {
+) -> Result<zeroize::Zeroizing<String>, crate::StoreError> {
     serde_json::to_string(auth)
         .map(zeroize::Zeroizing::new)
         .map_err(|error| serialize_error(&error))

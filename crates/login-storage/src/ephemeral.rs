@@ -1,14 +1,11 @@
-//! [`EphemeralAuthStorage`]: documents in process memory, keyed like the
+//! [`EphemeralStore`]: documents in process memory, keyed like the
 //! keyring entry, so two handles on one home in one process share them.
 
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard, OnceLock};
 
-use crate::{
-    AuthDotJson, AuthStorageBackend, StorageError, StorageLocation, UpdateFn,
-    keyring_account_for_home,
-};
+use crate::{AuthDotJson, AuthStore, StoreError, StoreKind, UpdateFn, keyring_account_for_home};
 
 fn documents() -> MutexGuard<'static, HashMap<String, AuthDotJson>> {
     static DOCUMENTS: OnceLock<Mutex<HashMap<String, AuthDotJson>>> = OnceLock::new();
@@ -22,19 +19,19 @@ fn documents() -> MutexGuard<'static, HashMap<String, AuthDotJson>> {
 
 /// Process memory; nothing touches the disk.
 #[derive(Debug, Clone)]
-pub struct EphemeralAuthStorage {
+pub struct EphemeralStore {
     key: String,
 }
 
-impl EphemeralAuthStorage {
-    /// The in-memory home of `codex_home`.
+impl EphemeralStore {
+    /// The in-memory store of `codex_home`.
     pub fn new(codex_home: &Path) -> Self {
         Self {
             key: keyring_account_for_home(codex_home),
         }
     }
 
-    /// A separate in-memory home of `codex_home`, named by `scope`, for
+    /// A separate in-memory store of `codex_home`, named by `scope`, for
     /// documents that must not mix with the default one (such as an agent
     /// identity taken from the environment).
     pub fn scoped(codex_home: &Path, scope: &str) -> Self {
@@ -44,21 +41,21 @@ impl EphemeralAuthStorage {
     }
 }
 
-impl AuthStorageBackend for EphemeralAuthStorage {
-    fn load(&self) -> Result<Option<AuthDotJson>, StorageError> {
+impl AuthStore for EphemeralStore {
+    fn load(&self) -> Result<Option<AuthDotJson>, StoreError> {
         Ok(documents().get(&self.key).cloned())
     }
 
-    fn save(&self, auth: &AuthDotJson) -> Result<(), StorageError> {
+    fn save(&self, auth: &AuthDotJson) -> Result<(), StoreError> {
         documents().insert(self.key.clone(), auth.clone());
         Ok(())
     }
 
-    fn delete(&self) -> Result<bool, StorageError> {
+    fn delete(&self) -> Result<bool, StoreError> {
         Ok(documents().remove(&self.key).is_some())
     }
 
-    fn update(&self, f: &mut UpdateFn<'_>) -> Result<Option<AuthDotJson>, StorageError> {
+    fn update(&self, f: &mut UpdateFn<'_>) -> Result<Option<AuthDotJson>, StoreError> {
         let mut documents = documents();
         let current = documents.get(&self.key).cloned();
         match f(current.clone())? {
@@ -70,7 +67,7 @@ impl AuthStorageBackend for EphemeralAuthStorage {
         }
     }
 
-    fn location(&self) -> StorageLocation {
-        StorageLocation::Ephemeral
+    fn location(&self) -> StoreKind {
+        StoreKind::Ephemeral
     }
 }

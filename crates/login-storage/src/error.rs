@@ -1,4 +1,4 @@
-//! [`StorageError`]: what can go wrong keeping `auth.json`, by path or entry.
+//! [`StoreError`]: what can go wrong keeping `auth.json`, by path or entry.
 //!
 //! Messages name the file (with line and column for a corrupt one) or the
 //! keyring entry (service and account, which are not secret). They never
@@ -12,7 +12,7 @@ use std::time::Duration;
 /// Why a storage operation failed.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
-pub enum StorageError {
+pub enum StoreError {
     /// A filesystem operation failed.
     #[error("cannot {operation} {}: {source}", path.display())]
     Io {
@@ -69,15 +69,15 @@ pub enum StorageError {
         /// The timeout that expired.
         timeout: Duration,
     },
-    /// The caller's closure in [`crate::AuthStorageBackend::update`] failed;
+    /// The caller's closure in [`crate::AuthStore::update`] failed;
     /// nothing was written.
     #[error("update aborted: {0}")]
     Update(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
-impl StorageError {
+impl StoreError {
     pub(crate) fn io(operation: &'static str, path: impl Into<PathBuf>, source: io::Error) -> Self {
-        StorageError::Io {
+        StoreError::Io {
             operation,
             path: path.into(),
             source,

@@ -1,4 +1,4 @@
-//! [`FileAuthStorage`]: `$CODEX_HOME/auth.json`, written atomically and
+//! [`FileStore`]: `$CODEX_HOME/auth.json`, written atomically and
 //! updated under a cross-process lock.
 //!
 //! Invariants:
@@ -26,7 +26,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use zeroize::Zeroizing;
 
 use crate::document::{parse_document, to_pretty_json};
-use crate::{AuthDotJson, AuthStorageBackend, StorageError, StorageLocation, UpdateFn};
+use crate::{AuthDotJson, AuthStore, StoreError, StoreKind, UpdateFn};
 
 /// The file name inside `CODEX_HOME`.
 pub const AUTH_FILE_NAME: &str = "auth.json";
@@ -34,7 +34,7 @@ pub const AUTH_FILE_NAME: &str = "auth.json";
 /// Files larger than this are refused before they are read whole: 1 MiB.
 pub(crate) const MAX_AUTH_FILE_LEN: u64 = 1024 * 1024;
 
-/// The lock file beside `auth.json`, shared by the file and keyring homes.
+/// The lock file beside `auth.json`, shared by the file and keyring stores.
 pub(crate) const LOCK_FILE_NAME: &str = "auth.json.lock";
 
 /// The lock file held while a background task is registered.
@@ -61,22 +61,22 @@ pub(crate) struct HomeLock {
 
 impl HomeLock {
     /// Creates `codex_home` (0700) when missing and waits for the lock.
-    pub(crate) fn acquire(codex_home: &Path) -> Result<Self, StorageError> {
+    pub(crate) fn acquire(codex_home: &Path) -> Result<Self, StoreError> {
         create_home_dir(codex_home)?;
         Self::lock(codex_home)
     }
 
     /// Like [`acquire`](Self::acquire), but `None` (no lock, nothing created)
     /// when `codex_home` does not exist: there is nothing to guard.
-    pub(crate) fn acquire_if_home_exists(codex_home: &Path) -> Result<Option<Self>, StorageError> {
+    pub(crate) fn acquire_if_home_exists(codex_home: &Path) -> Result<Option<Self>, StoreError> {
         match fs::metadata(codex_home) {
             Ok(_) => Self::lock(codex_home).map(Some),
             Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(None),
-            Err(error) => Err(StorageError::io("inspect", codex_home, error)),
+            Err(error) => Err(StoreError::io("inspect", codex_home, error)),
         }
     }
 
-    fn lock(codex_home: &Path) -> Result<Self, StorageError> {
+    fn lock(codex_home: &Path) -> Result<Self, StoreError> {
         lock_exclusive(&codex_home.join(LOCK_FILE_NAME)).map(|file| Self { _file: file })
     }
 }
@@ -100,7 +100,7 @@ pub struct RegistrationLock {
 
 impl RegistrationLock {
     /// Creates `codex_home` (0700) when missing and waits for the lock.
-    pub fn acquire(codex_home: &Path) -> Result<Self, StorageError> {
+    pub fn acquire(codex_home: &Path) -> Result<Self, StoreError> {
         create_home_dir(codex_home)?;
         lock_exclusive(&codex_home.join(REGISTRATION_LOCK_FILE_NAME))
             .map(|file| Self { _file: file })
@@ -108,16 +108,16 @@ impl RegistrationLock {
 }
 
 /// Opens (creating 0600) and exclusively locks `path`, waiting for it.
-fn lock_exclusive(path: &Path) -> Result<File, StorageError> {
+fn lock_exclusive(path: &Path) -> Result<File, StoreError> {
     let mut options = OpenOptions::new();
     options.read(true).write(true).create(true).truncate(false);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     let file = options
         .open(path)
-        .map_err(|error| StorageError::io("open", path, error))?;
+        .map_err(|error| StoreError::io("open", path, error))?;
     file.lock()
-        .map_err(|error| StorageError::io("lock", path, error))?;
+        .map_err(|error| StoreError::io("lock", path, error))?;
     Ok(file)
 }
 
@@ -129,12 +129,12 @@ fn lock_exclusive(path: &Path) -> Result<File, StorageError> {
 /// target shared with other homes survives) and temporary files left by
 /// killed writers, never the lock file or `auth.json.corrupt-*` copies.
 #[derive(Debug, Clone)]
-pub struct FileAuthStorage {
+pub struct FileStore {
     codex_home: PathBuf,
 }
 
-impl FileAuthStorage {
-    /// The file home of `codex_home`.
+impl FileStore {
+    /// The file store of `codex_home`.
     pub fn new(codex_home: &Path) -> Self {
         Self {
             codex_home: codex_home.to_path_buf(),
@@ -158,7 +158,7 @@ impl FileAuthStorage {
 
     /// Reads the document without locking; `warn_exposed` logs a warning
     /// when the file is accessible by group or others.
-    pub(crate) fn read(&self, warn_exposed: bool) -> Result<Option<AuthDotJson>, StorageError> {
+    pub(crate) fn read(&self, warn_exposed: bool) -> Result<Option<AuthDotJson>, StoreError> {
         let path = self.auth_file();
         let Some(bytes) = read_bounded(&path, warn_exposed)? else {
             return Ok(None);
@@ -171,12 +171,12 @@ impl FileAuthStorage {
         &self,
         lock: &HomeLock,
         auth: &AuthDotJson,
-    ) -> Result<(), StorageError> {
+    ) -> Result<(), StoreError> {
         let bytes = to_pretty_json(auth)?;
         self.save_bytes_locked(lock, &bytes)
     }
 
-    fn save_bytes_locked(&self, _lock: &HomeLock, bytes: &[u8]) -> Result<(), StorageError> {
+    fn save_bytes_locked(&self, _lock: &HomeLock, bytes: &[u8]) -> Result<(), StoreError> {
         let target = resolve_symlinks(&self.auth_file())?;
         move_aside_if_corrupt(&target)?;
         self.write_locked(&target, bytes)
@@ -187,7 +187,7 @@ impl FileAuthStorage {
         &self,
         _lock: &HomeLock,
         f: &mut UpdateFn<'_>,
-    ) -> Result<Option<AuthDotJson>, StorageError> {
+    ) -> Result<Option<AuthDotJson>, StoreError> {
         let current = self.read(false)?;
         let Some(next) = f(current.clone())? else {
             return Ok(current);
@@ -199,7 +199,7 @@ impl FileAuthStorage {
     }
 
     /// `delete` with the lock already held (or no home directory at all).
-    pub(crate) fn delete_locked(&self, _lock: Option<&HomeLock>) -> Result<bool, StorageError> {
+    pub(crate) fn delete_locked(&self, _lock: Option<&HomeLock>) -> Result<bool, StoreError> {
         let path = self.auth_file();
         // A temporary file holds a copy of the credentials: a logout
         // removes those left by killed writers too.
@@ -207,7 +207,7 @@ impl FileAuthStorage {
         match fs::remove_file(&path) {
             Ok(()) => Ok(true),
             Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(false),
-            Err(error) => Err(StorageError::io("remove", path, error)),
+            Err(error) => Err(StoreError::io("remove", path, error)),
         }
     }
 
@@ -227,7 +227,7 @@ impl FileAuthStorage {
     }
 
     /// Replaces `target` atomically with `bytes`.
-    fn write_locked(&self, target: &Path, bytes: &[u8]) -> Result<(), StorageError> {
+    fn write_locked(&self, target: &Path, bytes: &[u8]) -> Result<(), StoreError> {
         let (dir, name) = split_target(target)?;
         remove_stale_temp_files(&dir, &name);
         #[cfg(unix)]
@@ -236,57 +236,54 @@ impl FileAuthStorage {
     }
 }
 
-impl AuthStorageBackend for FileAuthStorage {
-    fn load(&self) -> Result<Option<AuthDotJson>, StorageError> {
+impl AuthStore for FileStore {
+    fn load(&self) -> Result<Option<AuthDotJson>, StoreError> {
         self.read(true)
     }
 
-    fn save(&self, auth: &AuthDotJson) -> Result<(), StorageError> {
+    fn save(&self, auth: &AuthDotJson) -> Result<(), StoreError> {
         // Serialize first: a document that cannot be written changes nothing.
         let bytes = to_pretty_json(auth)?;
         let lock = HomeLock::acquire(&self.codex_home)?;
         self.save_bytes_locked(&lock, &bytes)
     }
 
-    fn delete(&self) -> Result<bool, StorageError> {
+    fn delete(&self) -> Result<bool, StoreError> {
         let lock = HomeLock::acquire_if_home_exists(&self.codex_home)?;
         self.delete_locked(lock.as_ref())
     }
 
-    fn update(&self, f: &mut UpdateFn<'_>) -> Result<Option<AuthDotJson>, StorageError> {
+    fn update(&self, f: &mut UpdateFn<'_>) -> Result<Option<AuthDotJson>, StoreError> {
         let lock = HomeLock::acquire(&self.codex_home)?;
         self.update_locked(&lock, f)
     }
 
-    fn location(&self) -> StorageLocation {
-        StorageLocation::File
+    fn location(&self) -> StoreKind {
+        StoreKind::File
     }
 }
 
-fn create_home_dir(dir: &Path) -> Result<(), StorageError> {
+fn create_home_dir(dir: &Path) -> Result<(), StoreError> {
     let mut builder = fs::DirBuilder::new();
     builder.recursive(true);
     #[cfg(unix)]
     std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
     builder
         .create(dir)
-        .map_err(|error| StorageError::io("create directory", dir, error))
+        .map_err(|error| StoreError::io("create directory", dir, error))
 }
 
 /// Reads at most [`MAX_AUTH_FILE_LEN`] bytes; `None` when there is no file.
-fn read_bounded(
-    path: &Path,
-    warn_exposed: bool,
-) -> Result<Option<Zeroizing<Vec<u8>>>, StorageError> {
+fn read_bounded(path: &Path, warn_exposed: bool) -> Result<Option<Zeroizing<Vec<u8>>>, StoreError> {
     let file = match File::open(path) {
         Ok(file) => file,
         Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(None),
-        Err(error) => return Err(StorageError::io("open", path, error)),
+        Err(error) => return Err(StoreError::io("open", path, error)),
     };
     let metadata = file
         .metadata()
-        .map_err(|error| StorageError::io("inspect", path, error))?;
-    let too_large = |len| StorageError::TooLarge {
+        .map_err(|error| StoreError::io("inspect", path, error))?;
+    let too_large = |len| StoreError::TooLarge {
         path: path.to_path_buf(),
         len,
         limit: MAX_AUTH_FILE_LEN,
@@ -306,7 +303,7 @@ fn read_bounded(
     // to notice without reading it whole.
     file.take(MAX_AUTH_FILE_LEN + 1)
         .read_to_end(&mut bytes)
-        .map_err(|error| StorageError::io("read", path, error))?;
+        .map_err(|error| StoreError::io("read", path, error))?;
     let len = bytes.len() as u64;
     if len > MAX_AUTH_FILE_LEN {
         return Err(too_large(len));
@@ -347,13 +344,13 @@ fn tighten_dir_mode(dir: &Path) {
 
 /// Follows `path`'s symlinks to the file a write must replace (which may
 /// not exist yet), so the links themselves survive.
-fn resolve_symlinks(path: &Path) -> Result<PathBuf, StorageError> {
+fn resolve_symlinks(path: &Path) -> Result<PathBuf, StoreError> {
     let mut current = path.to_path_buf();
     for _ in 0..MAX_SYMLINK_HOPS {
         match fs::symlink_metadata(&current) {
             Ok(metadata) if metadata.file_type().is_symlink() => {
                 let target = fs::read_link(&current)
-                    .map_err(|error| StorageError::io("read link", &current, error))?;
+                    .map_err(|error| StoreError::io("read link", &current, error))?;
                 // A relative target is relative to the link's directory;
                 // `join` keeps an absolute one as it is.
                 current = match current.parent() {
@@ -363,19 +360,19 @@ fn resolve_symlinks(path: &Path) -> Result<PathBuf, StorageError> {
             }
             Ok(_) => return Ok(current),
             Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(current),
-            Err(error) => return Err(StorageError::io("inspect", current, error)),
+            Err(error) => return Err(StoreError::io("inspect", current, error)),
         }
     }
-    Err(StorageError::io(
+    Err(StoreError::io(
         "resolve",
         path,
         io::Error::other("too many levels of symbolic links"),
     ))
 }
 
-fn split_target(target: &Path) -> Result<(PathBuf, std::ffi::OsString), StorageError> {
+fn split_target(target: &Path) -> Result<(PathBuf, std::ffi::OsString), StoreError> {
     let Some(name) = target.file_name() else {
-        return Err(StorageError::io(
+        return Err(StoreError::io(
             "write",
             target,
             io::Error::other("the path does not name a file"),
@@ -434,7 +431,7 @@ fn random_suffix() -> u64 {
     hasher.finish()
 }
 
-fn create_temp_file(dir: &Path, name: &OsStr) -> Result<(PathBuf, File), StorageError> {
+fn create_temp_file(dir: &Path, name: &OsStr) -> Result<(PathBuf, File), StoreError> {
     let prefix = temp_prefix(name);
     let pid = std::process::id();
     let mut last_error = None;
@@ -447,11 +444,11 @@ fn create_temp_file(dir: &Path, name: &OsStr) -> Result<(PathBuf, File), Storage
         match options.open(&path) {
             Ok(file) => return Ok((path, file)),
             Err(error) if error.kind() == io::ErrorKind::AlreadyExists => last_error = Some(error),
-            Err(error) => return Err(StorageError::io("create", path, error)),
+            Err(error) => return Err(StoreError::io("create", path, error)),
         }
     }
     let error = last_error.unwrap_or_else(|| io::Error::other("no free temporary file name"));
-    Err(StorageError::io("create", dir, error))
+    Err(StoreError::io("create", dir, error))
 }
 
 fn write_atomically(
@@ -459,7 +456,7 @@ fn write_atomically(
     name: &OsStr,
     target: &Path,
     bytes: &[u8],
-) -> Result<(), StorageError> {
+) -> Result<(), StoreError> {
     let (temp_path, file) = create_temp_file(dir, name)?;
     if let Err(error) = fill_and_rename(file, &temp_path, target, bytes) {
         let _ = fs::remove_file(&temp_path);
@@ -474,13 +471,13 @@ fn fill_and_rename(
     temp_path: &Path,
     target: &Path,
     bytes: &[u8],
-) -> Result<(), StorageError> {
+) -> Result<(), StoreError> {
     file.write_all(bytes)
-        .map_err(|error| StorageError::io("write", temp_path, error))?;
+        .map_err(|error| StoreError::io("write", temp_path, error))?;
     file.sync_all()
-        .map_err(|error| StorageError::io("sync", temp_path, error))?;
+        .map_err(|error| StoreError::io("sync", temp_path, error))?;
     drop(file);
-    fs::rename(temp_path, target).map_err(|error| StorageError::io("replace", target, error))
+    fs::rename(temp_path, target).map_err(|error| StoreError::io("replace", target, error))
 }
 
 /// Makes the rename durable. The new document is already in place, so a
@@ -497,18 +494,18 @@ fn sync_dir(dir: &Path) {
 /// Moves `target` to `<name>.corrupt-<UTC timestamp>` when it exists but is
 /// not a valid document (or is too large to be one), so an explicit save
 /// never destroys it.
-fn move_aside_if_corrupt(target: &Path) -> Result<(), StorageError> {
+fn move_aside_if_corrupt(target: &Path) -> Result<(), StoreError> {
     let problem = match read_bounded(target, false) {
         Ok(None) => return Ok(()),
         Ok(Some(bytes)) => match parse_document(target, &bytes) {
             Ok(_) => return Ok(()),
             Err(error) => error,
         },
-        Err(error @ StorageError::TooLarge { .. }) => error,
+        Err(error @ StoreError::TooLarge { .. }) => error,
         Err(error) => return Err(error),
     };
     let aside = corrupt_backup_path(target)?;
-    fs::rename(target, &aside).map_err(|error| StorageError::io("move aside", target, error))?;
+    fs::rename(target, &aside).map_err(|error| StoreError::io("move aside", target, error))?;
     tracing::warn!(
         file = %target.display(),
         moved_to = %aside.display(),
@@ -518,7 +515,7 @@ fn move_aside_if_corrupt(target: &Path) -> Result<(), StorageError> {
     Ok(())
 }
 
-fn corrupt_backup_path(target: &Path) -> Result<PathBuf, StorageError> {
+fn corrupt_backup_path(target: &Path) -> Result<PathBuf, StoreError> {
     let (dir, name) = split_target(target)?;
     let stamp = time::OffsetDateTime::now_utc()
         .format(time::macros::format_description!(
@@ -534,11 +531,11 @@ fn corrupt_backup_path(target: &Path) -> Result<PathBuf, StorageError> {
         };
         match fs::symlink_metadata(&candidate) {
             Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(candidate),
-            Err(error) => return Err(StorageError::io("inspect", candidate, error)),
+            Err(error) => return Err(StoreError::io("inspect", candidate, error)),
             Ok(_) => {}
         }
     }
-    Err(StorageError::io(
+    Err(StoreError::io(
         "move aside",
         target,
         io::Error::other("too many corrupt copies with this timestamp"),

@@ -1,24 +1,24 @@
-//! The keyring home: [`KeyringStore`] (service + account → value) and
-//! [`KeyringAuthStorage`], which keeps the document there. The OS store
-//! itself is [`DefaultKeyringStore`](crate::DefaultKeyringStore), in
+//! The keyring store: [`Keyring`] (service + account → value) and
+//! [`KeyringStore`], which keeps the document there. The OS store
+//! itself is [`OsKeyring`](crate::OsKeyring), in
 //! `os_keyring`.
 //!
 //! Entry: service [`KEYRING_SERVICE`], account [`keyring_account_for_home`],
 //! value the compact JSON of the document, the same as the mirrored CLI.
 //!
-//! Chunking: a value longer than [`KeyringStore::max_value_len`] is split,
+//! Chunking: a value longer than [`Keyring::max_value_len`] is split,
 //! at character boundaries, into entries `<account>|chunk-1` ...
 //! `<account>|chunk-N`, and the main entry holds the header
 //! `{"codex_chunked":N,"sha256":"<hex of the whole value>"}`. Chunks are
 //! written before the header and removed after it, and a reader checks the
 //! digest, so a missing chunk or one read during a concurrent write is a
-//! [`StorageError::Corrupt`] error, never a wrong document. A store without
+//! [`StoreError::Corrupt`] error, never a wrong document. A store without
 //! a limit never gets chunks (our documents never start like a header:
 //! `OPENAI_API_KEY` is always written first or second).
 //!
 //! Timeouts: each operation (a load, save or delete with all its chunk
 //! calls) runs on a new thread; the caller waits on a channel for at most
-//! the configured timeout and then returns [`StorageError::KeyringTimeout`].
+//! the configured timeout and then returns [`StoreError::KeyringTimeout`].
 //! A thread stuck in a hung Secret Service is left detached: it holds no
 //! lock of ours and ends when the call returns or the process exits. The
 //! caller's thread never blocks on an executor, so calling from inside a
@@ -35,8 +35,7 @@ use zeroize::Zeroizing;
 use crate::document::{parse_document, to_compact_json};
 use crate::file::HomeLock;
 use crate::{
-    AuthDotJson, AuthStorageBackend, FileAuthStorage, MAX_AUTH_FILE_LEN, StorageError,
-    StorageLocation, UpdateFn,
+    AuthDotJson, AuthStore, FileStore, MAX_AUTH_FILE_LEN, StoreError, StoreKind, UpdateFn,
 };
 
 /// The keyring service every entry lives under.
@@ -78,7 +77,7 @@ pub enum KeyringError {
 }
 
 /// A credential store addressed by service and account.
-pub trait KeyringStore: Send + Sync + fmt::Debug {
+pub trait Keyring: Send + Sync + fmt::Debug {
     /// The value, or `None` when there is no entry.
     fn load(&self, service: &str, account: &str) -> Result<Option<String>, KeyringError>;
     /// Creates or replaces the entry.
@@ -87,29 +86,29 @@ pub trait KeyringStore: Send + Sync + fmt::Debug {
     fn delete(&self, service: &str, account: &str) -> Result<bool, KeyringError>;
     /// The longest value one entry holds, in UTF-16 code units (the unit of
     /// the Windows limit; equal to bytes for ASCII); `None` when unlimited.
-    /// [`KeyringAuthStorage`] splits longer values into chunk entries.
+    /// [`KeyringStore`] splits longer values into chunk entries.
     fn max_value_len(&self) -> Option<usize> {
         None
     }
 }
 
-/// The keyring home: one entry (plus chunks for long values on limited
+/// The keyring store: one entry (plus chunks for long values on limited
 /// stores) per `CODEX_HOME`. Every call runs off the caller's thread and
 /// gives up after the timeout.
 #[derive(Debug, Clone)]
-pub struct KeyringAuthStorage {
-    store: Arc<dyn KeyringStore>,
-    file: FileAuthStorage,
+pub struct KeyringStore {
+    store: Arc<dyn Keyring>,
+    file: FileStore,
     account: String,
     timeout: Duration,
 }
 
-impl KeyringAuthStorage {
-    /// The keyring home of `codex_home`.
-    pub fn new(codex_home: &Path, store: Arc<dyn KeyringStore>, timeout: Duration) -> Self {
+impl KeyringStore {
+    /// The keyring store of `codex_home`.
+    pub fn new(codex_home: &Path, store: Arc<dyn Keyring>, timeout: Duration) -> Self {
         Self {
             store,
-            file: FileAuthStorage::new(codex_home),
+            file: FileStore::new(codex_home),
             account: keyring_account_for_home(codex_home),
             timeout,
         }
@@ -133,8 +132,8 @@ impl KeyringAuthStorage {
     /// the timeout for it.
     fn run<T: Send + 'static>(
         &self,
-        operation: impl FnOnce(&dyn KeyringStore, &str) -> Result<T, OperationError> + Send + 'static,
-    ) -> Result<T, StorageError> {
+        operation: impl FnOnce(&dyn Keyring, &str) -> Result<T, OperationError> + Send + 'static,
+    ) -> Result<T, StoreError> {
         // Capacity 1: the worker's send never blocks, even after we left.
         let (sender, receiver) = mpsc::sync_channel(1);
         let store = Arc::clone(&self.store);
@@ -144,24 +143,24 @@ impl KeyringAuthStorage {
             .spawn(move || {
                 let _ = sender.send(operation(store.as_ref(), &account));
             })
-            .map_err(|error| StorageError::Keyring {
+            .map_err(|error| StoreError::Keyring {
                 entry: self.entry_name(),
                 reason: format!("cannot start the keyring thread: {error}"),
             })?;
         match receiver.recv_timeout(self.timeout) {
             Ok(result) => result.map_err(|error| error.into_storage_error(&self.account)),
-            Err(mpsc::RecvTimeoutError::Timeout) => Err(StorageError::KeyringTimeout {
+            Err(mpsc::RecvTimeoutError::Timeout) => Err(StoreError::KeyringTimeout {
                 entry: self.entry_name(),
                 timeout: self.timeout,
             }),
-            Err(mpsc::RecvTimeoutError::Disconnected) => Err(StorageError::Keyring {
+            Err(mpsc::RecvTimeoutError::Disconnected) => Err(StoreError::Keyring {
                 entry: self.entry_name(),
                 reason: "the keyring call panicked".to_owned(),
             }),
         }
     }
 
-    fn parse(&self, value: &str) -> Result<AuthDotJson, StorageError> {
+    fn parse(&self, value: &str) -> Result<AuthDotJson, StoreError> {
         let source = PathBuf::from(format!("keyring:{}", self.entry_name()));
         parse_document(&source, value.as_bytes())
     }
@@ -172,7 +171,7 @@ impl KeyringAuthStorage {
         &self,
         lock: &HomeLock,
         value: Zeroizing<String>,
-    ) -> Result<(), StorageError> {
+    ) -> Result<(), StoreError> {
         self.run(move |store, account| save_value(store, account, &value))?;
         self.file.remove_leftover_locked(lock);
         Ok(())
@@ -180,18 +179,18 @@ impl KeyringAuthStorage {
 
     /// Removes the entry and its chunks (not the file); `true` when the
     /// entry existed.
-    pub(crate) fn delete_entry(&self) -> Result<bool, StorageError> {
+    pub(crate) fn delete_entry(&self) -> Result<bool, StoreError> {
         self.run(delete_value)
     }
 }
 
-impl AuthStorageBackend for KeyringAuthStorage {
-    fn load(&self) -> Result<Option<AuthDotJson>, StorageError> {
+impl AuthStore for KeyringStore {
+    fn load(&self) -> Result<Option<AuthDotJson>, StoreError> {
         let value = self.run(load_value)?;
         value.map(|value| self.parse(&value)).transpose()
     }
 
-    fn save(&self, auth: &AuthDotJson) -> Result<(), StorageError> {
+    fn save(&self, auth: &AuthDotJson) -> Result<(), StoreError> {
         let value = to_compact_json(auth)?;
         let lock = HomeLock::acquire(self.codex_home())?;
         self.save_locked(&lock, value)
@@ -200,14 +199,14 @@ impl AuthStorageBackend for KeyringAuthStorage {
     /// Removes the entry, its chunks and a leftover `auth.json`; `true`
     /// when any of them existed. The file goes first, so a failing keyring
     /// still leaves no file behind.
-    fn delete(&self) -> Result<bool, StorageError> {
+    fn delete(&self) -> Result<bool, StoreError> {
         let lock = HomeLock::acquire_if_home_exists(self.codex_home())?;
         let file_existed = self.file.delete_locked(lock.as_ref())?;
         let entry_existed = self.delete_entry()?;
         Ok(entry_existed || file_existed)
     }
 
-    fn update(&self, f: &mut UpdateFn<'_>) -> Result<Option<AuthDotJson>, StorageError> {
+    fn update(&self, f: &mut UpdateFn<'_>) -> Result<Option<AuthDotJson>, StoreError> {
         let lock = HomeLock::acquire(self.codex_home())?;
         let current = self.load()?;
         let Some(next) = f(current.clone())? else {
@@ -218,8 +217,8 @@ impl AuthStorageBackend for KeyringAuthStorage {
         Ok(Some(next))
     }
 
-    fn location(&self) -> StorageLocation {
-        StorageLocation::Keyring
+    fn location(&self) -> StoreKind {
+        StoreKind::Keyring
     }
 }
 
@@ -231,7 +230,7 @@ fn chunk_account(account: &str, index: usize) -> String {
     format!("{account}|chunk-{index}")
 }
 
-/// A failure inside a keyring operation, turned into a [`StorageError`] on
+/// A failure inside a keyring operation, turned into a [`StoreError`] on
 /// the caller's thread.
 #[derive(Debug)]
 enum OperationError {
@@ -252,13 +251,13 @@ impl OperationError {
         }
     }
 
-    fn into_storage_error(self, main_account: &str) -> StorageError {
+    fn into_storage_error(self, main_account: &str) -> StoreError {
         match self {
-            OperationError::Store { account, error } => StorageError::Keyring {
+            OperationError::Store { account, error } => StoreError::Keyring {
                 entry: entry_name(&account),
                 reason: error.to_string(),
             },
-            OperationError::Chunks { reason } => StorageError::Corrupt {
+            OperationError::Chunks { reason } => StoreError::Corrupt {
                 path: PathBuf::from(format!("keyring:{}", entry_name(main_account))),
                 line: 1,
                 column: 0,
@@ -327,7 +326,7 @@ fn split_utf16(value: &str, limit: usize) -> Vec<&str> {
 }
 
 fn load_value(
-    store: &dyn KeyringStore,
+    store: &dyn Keyring,
     account: &str,
 ) -> Result<Option<Zeroizing<String>>, OperationError> {
     let Some(main) = store
@@ -369,7 +368,7 @@ fn load_value(
     Ok(Some(value))
 }
 
-fn save_value(store: &dyn KeyringStore, account: &str, value: &str) -> Result<(), OperationError> {
+fn save_value(store: &dyn Keyring, account: &str, value: &str) -> Result<(), OperationError> {
     let Some(limit) = store.max_value_len() else {
         return store
             .save(KEYRING_SERVICE, account, value)
@@ -420,7 +419,7 @@ fn save_value(store: &dyn KeyringStore, account: &str, value: &str) -> Result<()
 /// Deletes `<account>|chunk-<first>` and the following chunks, up to the
 /// first that does not exist: stale chunks of a longer earlier value.
 fn remove_chunks_from(
-    store: &dyn KeyringStore,
+    store: &dyn Keyring,
     account: &str,
     first: usize,
 ) -> Result<(), OperationError> {
@@ -436,7 +435,7 @@ fn remove_chunks_from(
     Ok(())
 }
 
-fn delete_value(store: &dyn KeyringStore, account: &str) -> Result<bool, OperationError> {
+fn delete_value(store: &dyn Keyring, account: &str) -> Result<bool, OperationError> {
     if store.max_value_len().is_none() {
         return store
             .delete(KEYRING_SERVICE, account)

@@ -1,22 +1,22 @@
 //! `auth.json` and where it lives.
 //!
-//! The document ([`AuthDotJson`]) can be kept in four homes, all behind
-//! [`AuthStorageBackend`]:
-//! - [`FileAuthStorage`]: `$CODEX_HOME/auth.json`, 0600, written atomically,
+//! The document ([`AuthDotJson`]) can be kept in four stores, all behind
+//! [`AuthStore`]:
+//! - [`FileStore`]: `$CODEX_HOME/auth.json`, 0600, written atomically,
 //!   updated under a cross-process lock;
-//! - [`KeyringAuthStorage`]: the OS keyring (service `"Codex Auth"`), every
+//! - [`KeyringStore`]: the OS keyring (service `"Codex Auth"`), every
 //!   call off the caller's thread with a timeout;
-//! - [`AutoAuthStorage`]: the keyring, falling back to the file;
-//! - [`EphemeralAuthStorage`]: process memory only.
+//! - [`AutoStore`]: the keyring, falling back to the file;
+//! - [`EphemeralStore`]: process memory only.
 //!
-//! [`create_auth_storage`] picks one from an [`AuthCredentialsStoreMode`].
+//! [`open_store`] picks one from an [`StoreMode`].
 //!
 //! ```
-//! use login_storage::{AuthCredentialsStoreMode, AuthDotJson, StorageOptions, create_auth_storage};
+//! use login_storage::{StoreMode, AuthDotJson, StoreOptions, open_store};
 //! use login_agent_identity::SecretString;
 //!
 //! let home = tempfile::tempdir()?;
-//! let storage = create_auth_storage(home.path(), AuthCredentialsStoreMode::File, StorageOptions::default());
+//! let storage = open_store(home.path(), StoreMode::File, StoreOptions::default());
 //! storage.save(&AuthDotJson::with_api_key(SecretString::from("sk-example")))?;
 //! let loaded = storage.load()?.expect("just saved");
 //! assert_eq!(loaded.openai_api_key.unwrap().expose_secret(), "sk-example");
@@ -38,50 +38,50 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use auto::AutoAuthStorage;
+pub use auto::AutoStore;
 pub use document::{
     AuthDotJson, AuthMode, IdToken, IdTokenClaims, IdTokenError, TokenData, unverified_jwt_payload,
 };
-pub use ephemeral::EphemeralAuthStorage;
-pub use error::StorageError;
+pub use ephemeral::EphemeralStore;
+pub use error::StoreError;
 pub(crate) use error::describe_parse_error;
 pub(crate) use file::MAX_AUTH_FILE_LEN;
-pub use file::{AUTH_FILE_NAME, FileAuthStorage, RegistrationLock};
+pub use file::{AUTH_FILE_NAME, FileStore, RegistrationLock};
 pub(crate) use keyring_store::keyring_account_for_home;
-pub use keyring_store::{KEYRING_SERVICE, KeyringAuthStorage, KeyringError, KeyringStore};
-pub use os_keyring::DefaultKeyringStore;
+pub use keyring_store::{KEYRING_SERVICE, Keyring, KeyringError, KeyringStore};
+pub use os_keyring::OsKeyring;
 
-/// The closure [`AuthStorageBackend::update`] runs under the lock: it gets
+/// The closure [`AuthStore::update`] runs under the lock: it gets
 /// the current document (`None` when there is none) and returns the new one
 /// to write, or `None` to leave the stored document as it is.
 pub type UpdateFn<'a> =
-    dyn FnMut(Option<AuthDotJson>) -> Result<Option<AuthDotJson>, StorageError> + 'a;
+    dyn FnMut(Option<AuthDotJson>) -> Result<Option<AuthDotJson>, StoreError> + 'a;
 
 /// Where a document was found, for reporting the source of an auth.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
-pub enum StorageLocation {
+pub enum StoreKind {
     /// `$CODEX_HOME/auth.json`.
     File,
     /// The OS keyring.
     Keyring,
     /// Process memory.
     Ephemeral,
-    /// A home defined outside this crate.
+    /// A store defined outside this crate.
     Other,
 }
 
-/// A home for `auth.json`. Implement it to keep credentials elsewhere; it
+/// A store for `auth.json`. Implement it to keep credentials elsewhere; it
 /// uses only public types.
-pub trait AuthStorageBackend: Send + Sync + fmt::Debug {
+pub trait AuthStore: Send + Sync + fmt::Debug {
     /// The stored document, or `None` when there is none. Never rewrites it.
-    fn load(&self) -> Result<Option<AuthDotJson>, StorageError>;
+    fn load(&self) -> Result<Option<AuthDotJson>, StoreError>;
 
     /// Replaces the stored document as a whole.
-    fn save(&self, auth: &AuthDotJson) -> Result<(), StorageError>;
+    fn save(&self, auth: &AuthDotJson) -> Result<(), StoreError>;
 
     /// Removes the stored document; `true` when there was one.
-    fn delete(&self) -> Result<bool, StorageError>;
+    fn delete(&self) -> Result<bool, StoreError>;
 
     /// Atomic read-modify-write: no other `update` (in any process sharing
     /// the home) runs between the read and the write. Returns the document
@@ -89,30 +89,30 @@ pub trait AuthStorageBackend: Send + Sync + fmt::Debug {
     ///
     /// `f` runs under the home's lock, which is not reentrant: it must not
     /// call this home (or another home of the same `CODEX_HOME`).
-    fn update(&self, f: &mut UpdateFn<'_>) -> Result<Option<AuthDotJson>, StorageError>;
+    fn update(&self, f: &mut UpdateFn<'_>) -> Result<Option<AuthDotJson>, StoreError>;
 
-    /// Where this home keeps documents.
-    fn location(&self) -> StorageLocation {
-        StorageLocation::Other
+    /// Where this store keeps documents.
+    fn location(&self) -> StoreKind {
+        StoreKind::Other
     }
 
     /// Like [`load`](Self::load), also saying where the document was found
-    /// (the auto home answers from the keyring or the file).
-    fn load_located(&self) -> Result<Option<(AuthDotJson, StorageLocation)>, StorageError> {
+    /// (the auto store answers from the keyring or the file).
+    fn load_located(&self) -> Result<Option<(AuthDotJson, StoreKind)>, StoreError> {
         Ok(self.load()?.map(|auth| (auth, self.location())))
     }
 }
 
-impl dyn AuthStorageBackend + '_ {
-    /// [`update`](AuthStorageBackend::update) whose closure also returns a
+impl dyn AuthStore + '_ {
+    /// [`update`](AuthStore::update) whose closure also returns a
     /// value, handed back to the caller: `f` returns the document to write
     /// (or `None` to leave it) and what the caller wants to know.
     ///
     /// ```
-    /// use login_storage::{AuthCredentialsStoreMode, AuthDotJson, StorageOptions, create_auth_storage};
+    /// use login_storage::{StoreMode, AuthDotJson, StoreOptions, open_store};
     ///
     /// let home = tempfile::tempdir()?;
-    /// let storage = create_auth_storage(home.path(), AuthCredentialsStoreMode::File, StorageOptions::default());
+    /// let storage = open_store(home.path(), StoreMode::File, StoreOptions::default());
     /// let was_empty = storage.update_with(|current| {
     ///     let was_empty = current.is_none();
     ///     Ok((Some(AuthDotJson::default()), was_empty))
@@ -122,24 +122,24 @@ impl dyn AuthStorageBackend + '_ {
     /// ```
     pub fn update_with<T>(
         &self,
-        mut f: impl FnMut(Option<AuthDotJson>) -> Result<(Option<AuthDotJson>, T), StorageError>,
-    ) -> Result<T, StorageError> {
+        mut f: impl FnMut(Option<AuthDotJson>) -> Result<(Option<AuthDotJson>, T), StoreError>,
+    ) -> Result<T, StoreError> {
         let mut answer = None;
         self.update(&mut |current| {
             let (next, value) = f(current)?;
             answer = Some(value);
             Ok(next)
         })?;
-        answer.ok_or_else(|| StorageError::Update("the home never ran the update".into()))
+        answer.ok_or_else(|| StoreError::Update("the store never ran the update".into()))
     }
 }
 
-/// Which home to use.
+/// Which store to use.
 #[derive(
     Debug, Clone, Copy, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
 )]
 #[serde(rename_all = "lowercase")]
-pub enum AuthCredentialsStoreMode {
+pub enum StoreMode {
     /// `$CODEX_HOME/auth.json`.
     #[default]
     File,
@@ -151,19 +151,19 @@ pub enum AuthCredentialsStoreMode {
     Ephemeral,
 }
 
-impl AuthCredentialsStoreMode {
+impl StoreMode {
     /// The lowercase name (`file`, `keyring`, `auto`, `ephemeral`).
     pub fn as_str(self) -> &'static str {
         match self {
-            AuthCredentialsStoreMode::File => "file",
-            AuthCredentialsStoreMode::Keyring => "keyring",
-            AuthCredentialsStoreMode::Auto => "auto",
-            AuthCredentialsStoreMode::Ephemeral => "ephemeral",
+            StoreMode::File => "file",
+            StoreMode::Keyring => "keyring",
+            StoreMode::Auto => "auto",
+            StoreMode::Ephemeral => "ephemeral",
         }
     }
 }
 
-impl fmt::Display for AuthCredentialsStoreMode {
+impl fmt::Display for StoreMode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
@@ -174,43 +174,43 @@ impl fmt::Display for AuthCredentialsStoreMode {
 #[error("unknown credentials store `{0}`: expected file, keyring, auto or ephemeral")]
 pub struct UnknownStoreMode(String);
 
-impl FromStr for AuthCredentialsStoreMode {
+impl FromStr for StoreMode {
     type Err = UnknownStoreMode;
 
     fn from_str(value: &str) -> Result<Self, Self::Err> {
         match value.trim().to_ascii_lowercase().as_str() {
-            "file" => Ok(AuthCredentialsStoreMode::File),
-            "keyring" => Ok(AuthCredentialsStoreMode::Keyring),
-            "auto" => Ok(AuthCredentialsStoreMode::Auto),
-            "ephemeral" => Ok(AuthCredentialsStoreMode::Ephemeral),
+            "file" => Ok(StoreMode::File),
+            "keyring" => Ok(StoreMode::Keyring),
+            "auto" => Ok(StoreMode::Auto),
+            "ephemeral" => Ok(StoreMode::Ephemeral),
             _ => Err(UnknownStoreMode(value.to_owned())),
         }
     }
 }
 
-/// Default for [`StorageOptions::keyring_timeout`]: 5 seconds.
+/// Default for [`StoreOptions::keyring_timeout`]: 5 seconds.
 const DEFAULT_KEYRING_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Settings shared by the homes.
+/// Settings shared by the stores.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
-pub struct StorageOptions {
+pub struct StoreOptions {
     /// How long one keyring call may take before it is abandoned.
     pub keyring_timeout: Duration,
-    /// The keyring implementation; `None` uses [`DefaultKeyringStore`].
-    pub keyring_store: Option<Arc<dyn KeyringStore>>,
+    /// The keyring implementation; `None` uses [`OsKeyring`].
+    pub keyring: Option<Arc<dyn Keyring>>,
 }
 
-impl Default for StorageOptions {
+impl Default for StoreOptions {
     fn default() -> Self {
         Self {
             keyring_timeout: DEFAULT_KEYRING_TIMEOUT,
-            keyring_store: None,
+            keyring: None,
         }
     }
 }
 
-impl StorageOptions {
+impl StoreOptions {
     /// Sets the keyring timeout.
     pub fn with_keyring_timeout(mut self, timeout: Duration) -> Self {
         self.keyring_timeout = timeout;
@@ -218,36 +218,30 @@ impl StorageOptions {
     }
 
     /// Uses `store` instead of the OS keyring (for tests and embedders).
-    pub fn with_keyring_store(mut self, store: Arc<dyn KeyringStore>) -> Self {
-        self.keyring_store = Some(store);
+    pub fn with_keyring(mut self, store: Arc<dyn Keyring>) -> Self {
+        self.keyring = Some(store);
         self
     }
 
-    fn keyring_store(&self) -> Arc<dyn KeyringStore> {
-        self.keyring_store
-            .clone()
-            .unwrap_or_else(|| Arc::new(DefaultKeyringStore))
+    fn keyring(&self) -> Arc<dyn Keyring> {
+        self.keyring.clone().unwrap_or_else(|| Arc::new(OsKeyring))
     }
 }
 
 /// The home for `codex_home` in `mode`.
-pub fn create_auth_storage(
-    codex_home: &Path,
-    mode: AuthCredentialsStoreMode,
-    options: StorageOptions,
-) -> Arc<dyn AuthStorageBackend> {
+pub fn open_store(codex_home: &Path, mode: StoreMode, options: StoreOptions) -> Arc<dyn AuthStore> {
     match mode {
-        AuthCredentialsStoreMode::File => Arc::new(FileAuthStorage::new(codex_home)),
-        AuthCredentialsStoreMode::Keyring => Arc::new(KeyringAuthStorage::new(
+        StoreMode::File => Arc::new(FileStore::new(codex_home)),
+        StoreMode::Keyring => Arc::new(KeyringStore::new(
             codex_home,
-            options.keyring_store(),
+            options.keyring(),
             options.keyring_timeout,
         )),
-        AuthCredentialsStoreMode::Auto => Arc::new(AutoAuthStorage::new(
+        StoreMode::Auto => Arc::new(AutoStore::new(
             codex_home,
-            options.keyring_store(),
+            options.keyring(),
             options.keyring_timeout,
         )),
-        AuthCredentialsStoreMode::Ephemeral => Arc::new(EphemeralAuthStorage::new(codex_home)),
+        StoreMode::Ephemeral => Arc::new(EphemeralStore::new(codex_home)),
     }
 }

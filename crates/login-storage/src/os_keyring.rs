@@ -1,22 +1,22 @@
-//! [`DefaultKeyringStore`]: the OS keyring through the `keyring` crate, or,
+//! [`OsKeyring`]: the OS keyring through the `keyring` crate, or,
 //! without the `keyring` feature, a store that is never reachable.
 
-use crate::keyring_store::{KeyringError, KeyringStore, WINDOWS_MAX_VALUE_LEN};
+use crate::keyring_store::{Keyring, KeyringError, WINDOWS_MAX_VALUE_LEN};
 
 /// The OS keyring through the `keyring` crate's default store (the entry
 /// the mirrored CLI uses): the Keychain on macOS, the Credential Manager on
 /// Windows (values of at most 1,280 UTF-16 units, split into chunks
 /// beyond; no limit elsewhere), and on Linux the
 /// Secret Service. Without the `keyring` feature every call fails with
-/// [`KeyringError::NoAccess`] (so the auto home falls back to the file). (keyring 3.6's `linux-native-async-persistent` builder
+/// [`KeyringError::NoAccess`] (so the auto store falls back to the file). (keyring 3.6's `linux-native-async-persistent` builder
 /// creates Secret Service credentials only; the kernel keyring is not put in
 /// front of it, which also means no per-session cache can go stale when
 /// another client updates the entry.)
 #[derive(Debug, Clone, Copy, Default)]
-pub struct DefaultKeyringStore;
+pub struct OsKeyring;
 
 #[cfg(feature = "keyring")]
-impl DefaultKeyringStore {
+impl OsKeyring {
     fn entry(service: &str, account: &str) -> Result<keyring::Entry, KeyringError> {
         keyring::Entry::new(service, account).map_err(platform_error)
     }
@@ -31,7 +31,7 @@ fn platform_error(error: keyring::Error) -> KeyringError {
 }
 
 #[cfg(feature = "keyring")]
-impl KeyringStore for DefaultKeyringStore {
+impl Keyring for OsKeyring {
     fn load(&self, service: &str, account: &str) -> Result<Option<String>, KeyringError> {
         match Self::entry(service, account)?.get_password() {
             Ok(value) => Ok(Some(value)),
@@ -64,7 +64,7 @@ impl KeyringStore for DefaultKeyringStore {
 const NO_KEYRING: &str = "this build has no OS keyring (login-storage's `keyring` feature is off)";
 
 #[cfg(not(feature = "keyring"))]
-impl KeyringStore for DefaultKeyringStore {
+impl Keyring for OsKeyring {
     fn load(&self, _service: &str, _account: &str) -> Result<Option<String>, KeyringError> {
         Err(KeyringError::NoAccess(NO_KEYRING.to_owned()))
     }

@@ -1,5 +1,5 @@
-//! The auto home (keyring first, file as fallback), store modes and
-//! `create_auth_storage`. Ordinary behaviour runs against the real keyring
+//! The auto store (keyring first, file as fallback), store modes and
+//! `open_store`. Ordinary behaviour runs against the real keyring
 //! (skipped with a reason outside the Secret Service session); keyring
 //! failures and hangs use the fault-injecting mock.
 
@@ -8,9 +8,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use login_storage::{
-    AuthCredentialsStoreMode, AuthStorageBackend, AutoAuthStorage, FileAuthStorage,
-    KEYRING_SERVICE, KeyringAuthStorage, KeyringStore, StorageError, StorageLocation,
-    StorageOptions, create_auth_storage,
+    AuthStore, AutoStore, FileStore, KEYRING_SERVICE, Keyring, KeyringStore, StoreError, StoreKind,
+    StoreMode, StoreOptions, open_store,
 };
 use serde_json::json;
 
@@ -19,8 +18,8 @@ use crate::support::{self, Fault, Home, MockKeyring};
 const TIMEOUT: Duration = Duration::from_secs(5);
 const SHORT_TIMEOUT: Duration = Duration::from_millis(200);
 
-fn auto(home: &Home, store: Arc<dyn KeyringStore>, timeout: Duration) -> AutoAuthStorage {
-    AutoAuthStorage::new(&home.path, store, timeout)
+fn auto(home: &Home, store: Arc<dyn Keyring>, timeout: Duration) -> AutoStore {
+    AutoStore::new(&home.path, store, timeout)
 }
 
 fn file_document(home: &Home) -> login_storage::AuthDotJson {
@@ -38,14 +37,14 @@ fn auto_loads_from_the_keyring_first() {
     };
     file_document(&home);
     let keyring_document = support::full_document();
-    KeyringAuthStorage::new(&home.path, store.clone(), TIMEOUT)
+    KeyringStore::new(&home.path, store.clone(), TIMEOUT)
         .save(&keyring_document)
         .unwrap();
     file_document(&home);
 
     let located = auto(&home, store.clone(), TIMEOUT).load_located().unwrap();
 
-    assert_eq!(located, Some((keyring_document, StorageLocation::Keyring)));
+    assert_eq!(located, Some((keyring_document, StoreKind::Keyring)));
 }
 
 #[test]
@@ -61,7 +60,7 @@ fn auto_falls_back_to_the_file_when_the_keyring_is_empty() {
 
     assert_eq!(
         storage.load_located().unwrap(),
-        Some((document.clone(), StorageLocation::File))
+        Some((document.clone(), StoreKind::File))
     );
     assert_eq!(storage.load().unwrap(), Some(document));
 }
@@ -74,7 +73,7 @@ fn auto_falls_back_to_the_file_when_the_keyring_fails() {
 
     let located = auto(&home, store.clone(), TIMEOUT).load_located().unwrap();
 
-    assert_eq!(located, Some((document, StorageLocation::File)));
+    assert_eq!(located, Some((document, StoreKind::File)));
 }
 
 #[test]
@@ -89,7 +88,7 @@ fn auto_falls_back_to_the_file_when_the_keyring_times_out() {
     let located = storage.load_located().unwrap();
 
     assert!(started.elapsed() < hang, "{:?}", started.elapsed());
-    assert_eq!(located, Some((document, StorageLocation::File)));
+    assert_eq!(located, Some((document, StoreKind::File)));
 }
 
 #[test]
@@ -119,7 +118,7 @@ fn auto_save_goes_to_the_keyring_and_removes_the_file() {
     assert!(!home.auth_file().exists());
     assert_eq!(
         storage.load_located().unwrap(),
-        Some((support::full_document(), StorageLocation::Keyring))
+        Some((support::full_document(), StoreKind::Keyring))
     );
 }
 
@@ -134,7 +133,7 @@ fn auto_save_falls_back_to_the_file_when_the_keyring_fails() {
     assert!(store.accounts().is_empty());
     assert_eq!(
         storage.load_located().unwrap(),
-        Some((support::full_document(), StorageLocation::File))
+        Some((support::full_document(), StoreKind::File))
     );
 }
 
@@ -216,7 +215,7 @@ fn auto_delete_removes_the_file_even_when_the_keyring_fails_and_reports_the_fail
 
     let error = auto(&home, store.clone(), TIMEOUT).delete().unwrap_err();
 
-    assert!(matches!(error, StorageError::Keyring { .. }), "{error:?}");
+    assert!(matches!(error, StoreError::Keyring { .. }), "{error:?}");
     assert!(!home.auth_file().exists());
 }
 
@@ -239,7 +238,7 @@ fn auto_update_reads_the_keyring_and_writes_it_back_there() {
         .unwrap();
 
     let (document, location) = storage.load_located().unwrap().unwrap();
-    assert_eq!(location, StorageLocation::Keyring);
+    assert_eq!(location, StoreKind::Keyring);
     assert_eq!(document.extra["updated"], json!(true));
     assert!(document.extra.contains_key("future_top_level"));
     assert!(!home.auth_file().exists());
@@ -264,7 +263,7 @@ fn auto_update_moves_a_file_document_into_the_keyring() {
         .unwrap();
 
     let (document, location) = storage.load_located().unwrap().unwrap();
-    assert_eq!(location, StorageLocation::Keyring);
+    assert_eq!(location, StoreKind::Keyring);
     assert_eq!(document.extra["from"], json!("file"));
     assert!(!home.auth_file().exists());
 }
@@ -289,7 +288,7 @@ fn auto_update_with_a_failing_keyring_reads_and_writes_the_file_only() {
         store.accounts().is_empty(),
         "nothing written to the keyring"
     );
-    let document = FileAuthStorage::new(&home.path).load().unwrap().unwrap();
+    let document = FileStore::new(&home.path).load().unwrap().unwrap();
     assert_eq!(document.extra["updated"], json!(true));
 }
 
@@ -308,7 +307,7 @@ fn auto_update_refuses_a_corrupt_keyring_value() {
         .update(&mut |_| Ok(Some(support::api_key_document())))
         .unwrap_err();
 
-    assert!(matches!(error, StorageError::Corrupt { .. }), "{error:?}");
+    assert!(matches!(error, StoreError::Corrupt { .. }), "{error:?}");
     assert_eq!(
         support::stored_value(&store, &account).as_deref(),
         Some("{ corrupt")
@@ -318,22 +317,19 @@ fn auto_update_refuses_a_corrupt_keyring_value() {
 }
 
 #[test]
-fn create_auth_storage_picks_the_home_for_each_mode() {
+fn open_store_picks_the_store_for_each_mode() {
     let home = support::home();
     let mut cases = vec![
-        (AuthCredentialsStoreMode::File, StorageLocation::File),
-        (
-            AuthCredentialsStoreMode::Ephemeral,
-            StorageLocation::Ephemeral,
-        ),
+        (StoreMode::File, StoreKind::File),
+        (StoreMode::Ephemeral, StoreKind::Ephemeral),
     ];
-    // The keyring modes use the OS keyring of `StorageOptions::default()`.
-    if support::secret_service_available("create_auth_storage_picks_the_home_for_each_mode") {
-        cases.push((AuthCredentialsStoreMode::Keyring, StorageLocation::Keyring));
-        cases.push((AuthCredentialsStoreMode::Auto, StorageLocation::Keyring));
+    // The keyring modes use the OS keyring of `StoreOptions::default()`.
+    if support::secret_service_available("open_store_picks_the_store_for_each_mode") {
+        cases.push((StoreMode::Keyring, StoreKind::Keyring));
+        cases.push((StoreMode::Auto, StoreKind::Keyring));
     }
     for (mode, location) in cases {
-        let storage = create_auth_storage(&home.path, mode, StorageOptions::default());
+        let storage = open_store(&home.path, mode, StoreOptions::default());
         assert_eq!(storage.location(), location, "{mode}");
         storage.save(&support::api_key_document()).unwrap();
         assert_eq!(
@@ -348,30 +344,27 @@ fn create_auth_storage_picks_the_home_for_each_mode() {
 
 #[test]
 fn store_mode_parses_case_insensitively_serializes_lowercase_and_defaults_to_file() {
-    assert_eq!(
-        AuthCredentialsStoreMode::default(),
-        AuthCredentialsStoreMode::File
-    );
+    assert_eq!(StoreMode::default(), StoreMode::File);
     for (text, mode) in [
-        ("file", AuthCredentialsStoreMode::File),
-        (" Keyring ", AuthCredentialsStoreMode::Keyring),
-        ("AUTO", AuthCredentialsStoreMode::Auto),
-        ("ephemeral", AuthCredentialsStoreMode::Ephemeral),
+        ("file", StoreMode::File),
+        (" Keyring ", StoreMode::Keyring),
+        ("AUTO", StoreMode::Auto),
+        ("ephemeral", StoreMode::Ephemeral),
     ] {
-        assert_eq!(AuthCredentialsStoreMode::from_str(text).unwrap(), mode);
+        assert_eq!(StoreMode::from_str(text).unwrap(), mode);
         assert_eq!(
             serde_json::to_value(mode).unwrap(),
             json!(text.trim().to_lowercase())
         );
     }
-    assert!(AuthCredentialsStoreMode::from_str("vault").is_err());
+    assert!(StoreMode::from_str("vault").is_err());
 }
 
 #[test]
 fn default_options_use_a_five_second_keyring_timeout() {
-    let options = StorageOptions::default();
+    let options = StoreOptions::default();
     assert_eq!(options.keyring_timeout, Duration::from_secs(5));
-    assert!(options.keyring_store.is_none());
+    assert!(options.keyring.is_none());
     let options = options.with_keyring_timeout(SHORT_TIMEOUT);
     assert_eq!(options.keyring_timeout, SHORT_TIMEOUT);
 }

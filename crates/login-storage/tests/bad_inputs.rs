@@ -8,7 +8,7 @@ use std::time::Duration;
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use login_agent_identity::{AgentIdentityAuthRecord, AgentIdentityError, AgentIdentityKey};
-use login_storage::{AuthStorageBackend, FileAuthStorage, StorageError};
+use login_storage::{AuthStore, FileStore, StoreError};
 
 /// Marks secrets in the inputs: no error may repeat it.
 const MARKER: &str = "SECRETMARKER";
@@ -173,13 +173,13 @@ fn file_corpus() -> Vec<(&'static str, Vec<u8>, &'static str)> {
 fn refuse(home: &Path, name: &str, bytes: &[u8]) -> String {
     let path = home.join("auth.json");
     std::fs::write(&path, bytes).unwrap();
-    let storage = FileAuthStorage::new(home);
+    let storage = FileStore::new(home);
     let load = within_cpu_budget(name, || {
         storage.load().and_then(|document| match document {
             Some(document) => document
                 .agent_identity_record()
                 .map(|_| ())
-                .map_err(|error| StorageError::Serialize {
+                .map_err(|error| StoreError::Serialize {
                     reason: format!("agent identity: {error}"),
                 }),
             None => Ok(()),
@@ -226,9 +226,8 @@ fn a_100_mib_auth_json_is_refused_before_it_is_read_whole() {
     let file = std::fs::File::create(&path).unwrap();
     file.set_len(100 * 1024 * 1024).unwrap();
     let modified = std::fs::metadata(&path).unwrap().modified().unwrap();
-    let error =
-        within_cpu_budget("100 MiB", || FileAuthStorage::new(home.path()).load()).unwrap_err();
-    assert!(matches!(error, StorageError::TooLarge { .. }), "{error}");
+    let error = within_cpu_budget("100 MiB", || FileStore::new(home.path()).load()).unwrap_err();
+    assert!(matches!(error, StoreError::TooLarge { .. }), "{error}");
     assert!(error.to_string().contains("too large") && error.to_string().contains("auth.json"));
     let metadata = std::fs::metadata(&path).unwrap();
     assert_eq!(

@@ -19,7 +19,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use login_agent_identity::SecretString;
-use login_storage::{AuthDotJson, AuthStorageBackend as _, FileAuthStorage, StorageError};
+use login_storage::{AuthDotJson, AuthStore as _, FileStore, StoreError};
 use serde_json::json;
 
 use crate::support;
@@ -39,7 +39,7 @@ const READY_LIMIT: Duration = Duration::from_secs(60);
 
 /// Bytes of padding per document, so a write takes real time.
 const PAD_LEN: usize = 4096;
-/// The prefix of the temporary files `FileAuthStorage` writes through.
+/// The prefix of the temporary files `FileStore` writes through.
 const TEMP_PREFIX: &str = ".auth.json.tmp-";
 
 const WRITER_ROLE: &str = "crash-writer";
@@ -74,7 +74,7 @@ fn writer_worker() {
         return;
     }
     let home = PathBuf::from(std::env::var(HOME_ENV).unwrap());
-    let storage = FileAuthStorage::new(&home);
+    let storage = FileStore::new(&home);
     let mut n = storage
         .load()
         .unwrap()
@@ -98,7 +98,7 @@ fn writer_worker() {
 #[ignore = "slow: run by cargo xtask test --slow"]
 fn killed_writer_never_leaves_a_torn_or_foreign_auth_json() {
     let home = support::home();
-    let storage = FileAuthStorage::new(&home.path);
+    let storage = FileStore::new(&home.path);
     let mut delays = SplitMix64(SEED);
     let mut stored_at_least: Option<u64> = None;
     let mut mid_write_kills = 0;
@@ -261,8 +261,8 @@ fn temp_files_in(home: &support::Home) -> usize {
 fn within<T: Send + 'static>(
     limit: Duration,
     kill: usize,
-    work: impl FnOnce() -> Result<T, StorageError> + Send + 'static,
-) -> Result<T, StorageError> {
+    work: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, StoreError> {
     let (sender, receiver) = mpsc::channel();
     std::thread::spawn(move || {
         let _ = sender.send(work());

@@ -1,7 +1,7 @@
 //! The `auth.json` document: fields, wire format, claims, modes, redaction.
 
 use login_agent_identity::{AgentIdentityInput, SecretString};
-use login_storage::{AuthDotJson, AuthMode, AuthStorageBackend, FileAuthStorage, IdToken};
+use login_storage::{AuthDotJson, AuthMode, AuthStore, FileStore, IdToken};
 use serde_json::{Value, json};
 
 use crate::support::{self, API_KEY};
@@ -9,7 +9,7 @@ use crate::support::{self, API_KEY};
 #[test]
 fn every_field_round_trips_through_the_file_home() {
     let home = support::home();
-    let storage = FileAuthStorage::new(&home.path);
+    let storage = FileStore::new(&home.path);
     let document = support::full_document();
 
     storage.save(&document).unwrap();
@@ -37,7 +37,7 @@ fn every_field_round_trips_through_the_file_home() {
 #[test]
 fn written_file_is_pretty_json_with_two_space_indent_and_a_trailing_newline() {
     let home = support::home();
-    FileAuthStorage::new(&home.path)
+    FileStore::new(&home.path)
         .save(&support::api_key_document())
         .unwrap();
 
@@ -119,7 +119,7 @@ fn malformed_id_token_loads_and_fails_naming_tokens_id_token_when_parsed() {
         .as_bytes(),
     );
 
-    let loaded = FileAuthStorage::new(&home.path).load().unwrap().unwrap();
+    let loaded = FileStore::new(&home.path).load().unwrap().unwrap();
     let error = loaded.tokens.unwrap().id_token.claims().unwrap_err();
 
     let message = error.to_string();
@@ -182,7 +182,7 @@ fn rewrite_keeps_the_auth_mode_value_and_the_identity_form_as_read() {
     let jwt = support::identity_jwt(&support::identity_claims());
     let original = json!({"auth_mode": "chatgpt", "OPENAI_API_KEY": null, "agent_identity": jwt});
     home.write_auth_file(original.to_string().as_bytes());
-    let storage = FileAuthStorage::new(&home.path);
+    let storage = FileStore::new(&home.path);
 
     storage
         .update(&mut |current| {
@@ -236,7 +236,7 @@ fn jwt_identity_in_a_document_is_redacted_in_debug() {
 #[test]
 fn serde_type_errors_never_quote_the_offending_value() {
     let home = support::home();
-    let storage = FileAuthStorage::new(&home.path);
+    let storage = FileStore::new(&home.path);
     for document in [
         json!({"OPENAI_API_KEY": null, "last_refresh": "sk-test-API-KEY-MARKER"}),
         json!({"OPENAI_API_KEY": {"k": API_KEY}}),
@@ -244,7 +244,7 @@ fn serde_type_errors_never_quote_the_offending_value() {
         home.write_auth_file(document.to_string().as_bytes());
         let error = storage.load().unwrap_err();
         assert!(
-            matches!(error, login_storage::StorageError::Corrupt { .. }),
+            matches!(error, login_storage::StoreError::Corrupt { .. }),
             "{error:?}"
         );
         support::assert_no_secret(&error.to_string(), None);

@@ -1,6 +1,6 @@
-//! The ephemeral home: process memory keyed like the keyring entry.
+//! The ephemeral store: process memory keyed like the keyring entry.
 
-use login_storage::{AuthStorageBackend, EphemeralAuthStorage, StorageLocation};
+use login_storage::{AuthStore, EphemeralStore, StoreKind};
 use serde_json::json;
 
 use crate::support;
@@ -9,19 +9,14 @@ use crate::support;
 fn ephemeral_homes_share_documents_by_home_and_never_touch_disk() {
     let home = support::home();
     let other = support::home();
-    let first = EphemeralAuthStorage::new(&home.path);
-    let second = EphemeralAuthStorage::new(&home.path);
+    let first = EphemeralStore::new(&home.path);
+    let second = EphemeralStore::new(&home.path);
 
     first.save(&support::full_document()).unwrap();
 
     assert_eq!(second.load().unwrap(), Some(support::full_document()));
-    assert!(
-        EphemeralAuthStorage::new(&other.path)
-            .load()
-            .unwrap()
-            .is_none()
-    );
-    assert_eq!(first.location(), StorageLocation::Ephemeral);
+    assert!(EphemeralStore::new(&other.path).load().unwrap().is_none());
+    assert_eq!(first.location(), StoreKind::Ephemeral);
     assert!(!home.path.exists(), "nothing may touch the disk");
     assert!(second.delete().unwrap());
 }
@@ -29,7 +24,7 @@ fn ephemeral_homes_share_documents_by_home_and_never_touch_disk() {
 #[test]
 fn ephemeral_delete_reports_whether_there_was_a_document() {
     let home = support::home();
-    let storage = EphemeralAuthStorage::new(&home.path);
+    let storage = EphemeralStore::new(&home.path);
     assert!(!storage.delete().unwrap());
     storage.save(&support::api_key_document()).unwrap();
     assert!(storage.delete().unwrap());
@@ -40,7 +35,7 @@ fn ephemeral_delete_reports_whether_there_was_a_document() {
 #[test]
 fn ephemeral_update_keeps_unknown_fields_and_none_keeps_the_document() {
     let home = support::home();
-    let storage = EphemeralAuthStorage::new(&home.path);
+    let storage = EphemeralStore::new(&home.path);
     storage.save(&support::full_document()).unwrap();
 
     storage

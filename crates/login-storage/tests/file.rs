@@ -1,11 +1,9 @@
-//! The file home: atomic writes, modes, symlinks, locking, corrupt files.
+//! The file store: atomic writes, modes, symlinks, locking, corrupt files.
 
 use std::sync::Arc;
 
 use login_agent_identity::{AgentIdentityInput, SecretString};
-use login_storage::{
-    AuthDotJson, AuthStorageBackend, FileAuthStorage, StorageError, StorageLocation,
-};
+use login_storage::{AuthDotJson, AuthStore, FileStore, StoreError, StoreKind};
 use serde_json::{Value, json};
 
 use crate::support::{self, API_KEY};
@@ -22,7 +20,7 @@ fn add_extra(key: &str, value: Value) -> impl FnMut(Option<AuthDotJson>) -> Upda
     }
 }
 
-type UpdateResult = Result<Option<AuthDotJson>, StorageError>;
+type UpdateResult = Result<Option<AuthDotJson>, StoreError>;
 
 fn is_temp_file(name: &str) -> bool {
     name.starts_with(".auth.json.tmp-")
@@ -43,7 +41,7 @@ fn file_storage_keeps_unknown_fields_on_update() {
         .to_string()
         .as_bytes(),
     );
-    let storage = FileAuthStorage::new(&home.path);
+    let storage = FileStore::new(&home.path);
 
     storage
         .update(&mut |current| {
@@ -70,7 +68,7 @@ fn jwt_identity_loads_as_a_record_and_loading_never_rewrites_the_file() {
     let jwt = support::identity_jwt(&claims);
     let original = json!({"OPENAI_API_KEY": null, "agent_identity": jwt}).to_string();
     home.write_auth_file(original.as_bytes());
-    let storage = FileAuthStorage::new(&home.path);
+    let storage = FileStore::new(&home.path);
 
     let loaded = storage.load().unwrap().unwrap();
 
@@ -91,7 +89,7 @@ fn jwt_identity_keeps_its_form_on_rewrite_and_a_cached_task_id_stores_the_object
             .to_string()
             .as_bytes(),
     );
-    let storage = FileAuthStorage::new(&home.path);
+    let storage = FileStore::new(&home.path);
 
     // Saved unchanged: the JWT stays a JWT string.
     let loaded = storage.load().unwrap().unwrap();
@@ -120,7 +118,7 @@ fn jwt_identity_keeps_its_form_on_rewrite_and_a_cached_task_id_stores_the_object
 #[test]
 fn undecodable_jwt_identity_fails_to_serialize_and_changes_nothing() {
     let home = support::home();
-    let storage = FileAuthStorage::new(&home.path);
+    let storage = FileStore::new(&home.path);
     let mut document = support::api_key_document();
     document.agent_identity = Some(AgentIdentityInput::Jwt(SecretString::from(
         "not.a-valid.jwt-SECRET",
@@ -128,14 +126,14 @@ fn undecodable_jwt_identity_fails_to_serialize_and_changes_nothing() {
 
     let error = storage.save(&document).unwrap_err();
 
-    assert!(matches!(error, StorageError::Serialize { .. }), "{error:?}");
+    assert!(matches!(error, StoreError::Serialize { .. }), "{error:?}");
     assert!(!error.to_string().contains("jwt-SECRET"), "{error}");
     assert!(!home.path.exists(), "nothing may be created");
 
     storage.save(&support::api_key_document()).unwrap();
     let before = home.read_auth_file();
     let error = storage.save(&document).unwrap_err();
-    assert!(matches!(error, StorageError::Serialize { .. }));
+    assert!(matches!(error, StoreError::Serialize { .. }));
     assert_eq!(home.read_auth_file(), before);
 }
 
@@ -145,9 +143,9 @@ fn corrupt_file_load_names_the_file_line_and_column_without_content() {
     let bytes = format!("{{\n  \"OPENAI_API_KEY\": \"{API_KEY}\",\n  oops\n}}\n");
     home.write_auth_file(bytes.as_bytes());
 
-    let error = FileAuthStorage::new(&home.path).load().unwrap_err();
+    let error = FileStore::new(&home.path).load().unwrap_err();
 
-    let StorageError::Corrupt {
+    let StoreError::Corrupt {
         path, line, column, ..
     } = &error
     else {
@@ -169,8 +167,8 @@ fn type_error_in_a_field_does_not_echo_the_value() {
     home.write_auth_file(
         format!(r#"{{"OPENAI_API_KEY":null,"last_refresh":"{API_KEY}"}}"#).as_bytes(),
     );
-    let error = FileAuthStorage::new(&home.path).load().unwrap_err();
-    assert!(matches!(error, StorageError::Corrupt { .. }), "{error:?}");
+    let error = FileStore::new(&home.path).load().unwrap_err();
+    assert!(matches!(error, StoreError::Corrupt { .. }), "{error:?}");
     support::assert_no_secret(&error.to_string(), None);
 }
 
@@ -179,9 +177,9 @@ fn empty_file_is_corrupt_at_line_1_column_0() {
     let home = support::home();
     home.write_auth_file(b"");
 
-    let error = FileAuthStorage::new(&home.path).load().unwrap_err();
+    let error = FileStore::new(&home.path).load().unwrap_err();
 
-    let StorageError::Corrupt {
+    let StoreError::Corrupt {
         line,
         column,
         reason,
@@ -200,7 +198,7 @@ fn update_refuses_a_corrupt_file_and_leaves_it_byte_for_byte() {
     for bytes in [&b""[..], b"{\"OPENAI_API_KEY\": tru", b"\n\n  \n"] {
         let home = support::home();
         home.write_auth_file(bytes);
-        let storage = FileAuthStorage::new(&home.path);
+        let storage = FileStore::new(&home.path);
         let mut called = false;
 
         let error = storage
@@ -210,7 +208,7 @@ fn update_refuses_a_corrupt_file_and_leaves_it_byte_for_byte() {
             })
             .unwrap_err();
 
-        assert!(matches!(error, StorageError::Corrupt { .. }), "{error:?}");
+        assert!(matches!(error, StoreError::Corrupt { .. }), "{error:?}");
         assert!(!called, "the closure must not run on a corrupt file");
         assert_eq!(home.read_auth_file(), bytes);
         assert!(!home.entries().iter().any(|name| name.contains("corrupt")));
@@ -222,7 +220,7 @@ fn explicit_save_moves_a_corrupt_file_aside_with_a_utc_timestamp_and_warns() {
     let home = support::home();
     let corrupt = format!("{{\"OPENAI_API_KEY\": \"{API_KEY}\" oops");
     home.write_auth_file(corrupt.as_bytes());
-    let storage = FileAuthStorage::new(&home.path);
+    let storage = FileStore::new(&home.path);
 
     let (result, logs) = support::capture_logs(|| storage.save(&support::api_key_document()));
     result.unwrap();
@@ -252,7 +250,7 @@ fn explicit_save_moves_a_corrupt_file_aside_with_a_utc_timestamp_and_warns() {
 #[test]
 fn two_corrupt_files_moved_aside_in_one_second_do_not_overwrite_each_other() {
     let home = support::home();
-    let storage = FileAuthStorage::new(&home.path);
+    let storage = FileStore::new(&home.path);
     for round in 0..2 {
         home.write_auth_file(format!("corrupt {round}").as_bytes());
         storage.save(&support::api_key_document()).unwrap();
@@ -271,16 +269,16 @@ fn oversized_file_is_refused_by_size_and_left_alone() {
     home.create();
     let file = std::fs::File::create(home.auth_file()).unwrap();
     file.set_len(MAX_AUTH_FILE_LEN + 1).unwrap();
-    let storage = FileAuthStorage::new(&home.path);
+    let storage = FileStore::new(&home.path);
 
     let error = storage.load().unwrap_err();
     assert!(
-        matches!(error, StorageError::TooLarge { len, limit, .. }
+        matches!(error, StoreError::TooLarge { len, limit, .. }
             if len == MAX_AUTH_FILE_LEN + 1 && limit == MAX_AUTH_FILE_LEN),
         "{error:?}"
     );
     let error = storage.update(&mut |_| Ok(None)).unwrap_err();
-    assert!(matches!(error, StorageError::TooLarge { .. }), "{error:?}");
+    assert!(matches!(error, StoreError::TooLarge { .. }), "{error:?}");
     assert_eq!(
         std::fs::metadata(home.auth_file()).unwrap().len(),
         MAX_AUTH_FILE_LEN + 1
@@ -290,9 +288,9 @@ fn oversized_file_is_refused_by_size_and_left_alone() {
 #[test]
 fn load_of_a_missing_file_is_none_and_creates_nothing() {
     let home = support::home();
-    let storage = FileAuthStorage::new(&home.path);
+    let storage = FileStore::new(&home.path);
     assert!(storage.load().unwrap().is_none());
-    assert_eq!(storage.location(), StorageLocation::File);
+    assert_eq!(storage.location(), StoreKind::File);
     assert!(!home.path.exists());
 }
 
@@ -300,7 +298,7 @@ fn load_of_a_missing_file_is_none_and_creates_nothing() {
 #[test]
 fn save_creates_the_file_0600_and_the_directory_0700() {
     let home = support::home();
-    FileAuthStorage::new(&home.path)
+    FileStore::new(&home.path)
         .save(&support::api_key_document())
         .unwrap();
     assert_eq!(support::mode(&home.auth_file()), 0o600);
@@ -315,7 +313,7 @@ fn writes_tighten_an_existing_0644_file_and_0755_directory() {
     home.write_auth_file(&serde_json::to_vec(&support::api_key_document()).unwrap());
     support::set_mode(&home.auth_file(), 0o644);
     support::set_mode(&home.path, 0o755);
-    let storage = FileAuthStorage::new(&home.path);
+    let storage = FileStore::new(&home.path);
 
     storage.update(&mut add_extra("k", json!(1))).unwrap();
 
@@ -330,7 +328,7 @@ fn loading_a_group_readable_file_warns_without_content_and_changes_nothing() {
     let bytes = serde_json::to_vec(&support::api_key_document()).unwrap();
     home.write_auth_file(&bytes);
     support::set_mode(&home.auth_file(), 0o640);
-    let storage = FileAuthStorage::new(&home.path);
+    let storage = FileStore::new(&home.path);
 
     let (loaded, logs) = support::capture_logs(|| storage.load());
 
@@ -361,7 +359,7 @@ fn symlinked_auth_json_keeps_the_link_and_replaces_the_target_atomically() {
     )
     .unwrap();
     std::os::unix::fs::symlink("../secrets/real-auth.json", home.auth_file()).unwrap();
-    let storage = FileAuthStorage::new(&home.path);
+    let storage = FileStore::new(&home.path);
 
     storage
         .update(&mut add_extra("through_link", json!(true)))
@@ -395,7 +393,7 @@ fn stale_temporary_files_of_killed_writers_are_removed_on_the_next_write() {
     }
     std::fs::write(home.path.join("unrelated.tmp-1"), b"keep me").unwrap();
 
-    FileAuthStorage::new(&home.path)
+    FileStore::new(&home.path)
         .save(&support::api_key_document())
         .unwrap();
 
@@ -408,7 +406,7 @@ fn stale_temporary_files_of_killed_writers_are_removed_on_the_next_write() {
 #[test]
 fn delete_removes_the_file_keeps_the_lock_file_and_reports_whether_it_existed() {
     let home = support::home();
-    let storage = FileAuthStorage::new(&home.path);
+    let storage = FileStore::new(&home.path);
     storage.save(&support::api_key_document()).unwrap();
 
     assert!(storage.delete().unwrap());
@@ -421,14 +419,14 @@ fn delete_removes_the_file_keeps_the_lock_file_and_reports_whether_it_existed() 
 #[test]
 fn delete_on_a_missing_home_is_false_and_creates_nothing() {
     let home = support::home();
-    assert!(!FileAuthStorage::new(&home.path).delete().unwrap());
+    assert!(!FileStore::new(&home.path).delete().unwrap());
     assert!(!home.path.exists());
 }
 
 #[test]
 fn update_returning_none_writes_nothing_and_returns_the_current_document() {
     let home = support::home();
-    let storage = FileAuthStorage::new(&home.path);
+    let storage = FileStore::new(&home.path);
     let document = support::api_key_document();
     storage.save(&document).unwrap();
     let before = std::fs::metadata(home.auth_file())
@@ -450,7 +448,7 @@ fn update_returning_none_writes_nothing_and_returns_the_current_document() {
 #[test]
 fn update_on_an_empty_home_creates_the_document() {
     let home = support::home();
-    let storage = FileAuthStorage::new(&home.path);
+    let storage = FileStore::new(&home.path);
     let stored = storage
         .update(&mut |current| {
             assert!(current.is_none());
@@ -464,22 +462,22 @@ fn update_on_an_empty_home_creates_the_document() {
 #[test]
 fn failing_update_closure_aborts_without_writing() {
     let home = support::home();
-    let storage = FileAuthStorage::new(&home.path);
+    let storage = FileStore::new(&home.path);
     storage.save(&support::api_key_document()).unwrap();
     let before = home.read_auth_file();
 
     let error = storage
-        .update(&mut |_| Err(StorageError::Update("refresh failed".into())))
+        .update(&mut |_| Err(StoreError::Update("refresh failed".into())))
         .unwrap_err();
 
-    assert!(matches!(error, StorageError::Update(_)), "{error:?}");
+    assert!(matches!(error, StoreError::Update(_)), "{error:?}");
     assert_eq!(home.read_auth_file(), before);
 }
 
 #[test]
 fn concurrent_updates_from_threads_lose_nothing_and_leave_no_temporary_file() {
     let home = support::home();
-    let storage = Arc::new(FileAuthStorage::new(&home.path));
+    let storage = Arc::new(FileStore::new(&home.path));
     storage.save(&support::api_key_document()).unwrap();
 
     std::thread::scope(|scope| {
@@ -504,7 +502,7 @@ fn concurrent_updates_from_threads_lose_nothing_and_leave_no_temporary_file() {
 #[test]
 fn load_during_concurrent_saves_always_sees_a_whole_document() {
     let home = support::home();
-    let storage = Arc::new(FileAuthStorage::new(&home.path));
+    let storage = Arc::new(FileStore::new(&home.path));
     storage.save(&support::full_document()).unwrap();
     let done = std::sync::atomic::AtomicBool::new(false);
 

@@ -1,4 +1,4 @@
-//! The keyring home: entry naming, value format and what it does to
+//! The keyring store: entry naming, value format and what it does to
 //! `auth.json` against the real keyring (skipped with a reason outside the
 //! Secret Service session); chunking (a store with a small limit), errors
 //! and timeouts with the fault-injecting mock.
@@ -7,20 +7,14 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use login_storage::{
-    AuthDotJson, AuthStorageBackend, KEYRING_SERVICE, KeyringAuthStorage, StorageError,
-    StorageLocation,
-};
+use login_storage::{AuthDotJson, AuthStore, KEYRING_SERVICE, KeyringStore, StoreError, StoreKind};
 use serde_json::{Value, json};
 use test_support::keyring_account_for_home;
 
 use crate::support::{self, API_KEY, Fault, MockKeyring};
 
-fn real_home(
-    home: &support::Home,
-    store: &Arc<dyn login_storage::KeyringStore>,
-) -> KeyringAuthStorage {
-    KeyringAuthStorage::new(&home.path, store.clone(), TIMEOUT)
+fn real_home(home: &support::Home, store: &Arc<dyn login_storage::Keyring>) -> KeyringStore {
+    KeyringStore::new(&home.path, store.clone(), TIMEOUT)
 }
 
 const TIMEOUT: Duration = Duration::from_secs(5);
@@ -90,7 +84,7 @@ fn keyring_home_stores_compact_json_under_codex_auth_and_the_home_account() {
     assert_eq!(value, serde_json::to_string(&document).unwrap());
     assert!(!value.contains('\n'));
     assert_eq!(storage.load().unwrap(), Some(document));
-    assert_eq!(storage.location(), StorageLocation::Keyring);
+    assert_eq!(storage.location(), StoreKind::Keyring);
     assert!(!home.auth_file().exists());
     storage.delete().unwrap();
 }
@@ -144,7 +138,7 @@ fn failed_keyring_save_keeps_auth_json() {
         .save(&support::full_document())
         .unwrap_err();
 
-    assert!(matches!(error, StorageError::Keyring { .. }), "{error:?}");
+    assert!(matches!(error, StoreError::Keyring { .. }), "{error:?}");
     assert!(home.auth_file().exists());
 }
 
@@ -267,7 +261,7 @@ fn missing_chunk_is_a_corrupt_error_naming_the_entry_not_a_panic() {
 
     let error = storage.load().unwrap_err();
 
-    let StorageError::Corrupt { path, reason, .. } = &error else {
+    let StoreError::Corrupt { path, reason, .. } = &error else {
         panic!("expected Corrupt, got {error:?}");
     };
     assert_eq!(
@@ -294,7 +288,7 @@ fn chunks_that_do_not_match_their_header_are_a_corrupt_error() {
     store.put(KEYRING_SERVICE, &chunk, &value);
 
     let error = storage.load().unwrap_err();
-    assert!(matches!(error, StorageError::Corrupt { .. }), "{error:?}");
+    assert!(matches!(error, StoreError::Corrupt { .. }), "{error:?}");
 }
 
 #[test]
@@ -313,7 +307,7 @@ fn corrupt_keyring_value_is_a_corrupt_error_naming_the_entry_without_content() {
 
     let error = storage.load().unwrap_err();
 
-    let StorageError::Corrupt { path, line, .. } = &error else {
+    let StoreError::Corrupt { path, line, .. } = &error else {
         panic!("expected Corrupt, got {error:?}");
     };
     assert_eq!(
@@ -324,7 +318,7 @@ fn corrupt_keyring_value_is_a_corrupt_error_naming_the_entry_without_content() {
     support::assert_no_secret(&error.to_string(), None);
 
     let error = storage.update(&mut |_| Ok(None)).unwrap_err();
-    assert!(matches!(error, StorageError::Corrupt { .. }), "{error:?}");
+    assert!(matches!(error, StoreError::Corrupt { .. }), "{error:?}");
     assert_eq!(
         support::stored_value(&store, storage.account()).as_deref(),
         Some(corrupt.as_str())
@@ -343,7 +337,7 @@ fn keyring_errors_name_the_entry_and_never_the_value() {
         storage.load().unwrap_err(),
         storage.delete().unwrap_err(),
     ] {
-        let StorageError::Keyring { entry, .. } = &error else {
+        let StoreError::Keyring { entry, .. } = &error else {
             panic!("expected Keyring, got {error:?}");
         };
         assert_eq!(entry, &format!("Codex Auth/{}", storage.account()));
@@ -368,7 +362,7 @@ fn hung_keyring_times_out_with_the_configured_timeout() {
     assert!(started.elapsed() < hang, "{:?}", started.elapsed());
     for error in [load, save, delete] {
         assert!(
-            matches!(&error, StorageError::KeyringTimeout { entry, timeout }
+            matches!(&error, StoreError::KeyringTimeout { entry, timeout }
                 if entry.starts_with("Codex Auth/cli|") && *timeout == SHORT_TIMEOUT),
             "{error:?}"
         );
@@ -422,10 +416,10 @@ fn hung_keyring_inside_a_tokio_runtime_times_out_without_panicking() {
     let hung = MockKeyring::with_fault(Fault::Hang(Duration::from_secs(2)));
 
     runtime.block_on(async {
-        let storage = KeyringAuthStorage::new(&home.path, hung.clone(), SHORT_TIMEOUT);
+        let storage = KeyringStore::new(&home.path, hung.clone(), SHORT_TIMEOUT);
         assert!(matches!(
             storage.load(),
-            Err(StorageError::KeyringTimeout { .. })
+            Err(StoreError::KeyringTimeout { .. })
         ));
     });
 }

@@ -1,6 +1,6 @@
 //! Several processes updating one home through the lock lose nothing.
 
-use login_storage::{AuthStorageBackend, FileAuthStorage};
+use login_storage::{AuthStore, FileStore};
 use serde_json::json;
 
 use crate::support;
@@ -13,7 +13,7 @@ const ID_ENV: &str = "LOGIN_STORAGE_TEST_WORKER_ID";
 #[test]
 fn four_processes_doing_100_updates_each_lose_no_key() {
     let home = support::home();
-    let storage = FileAuthStorage::new(&home.path);
+    let storage = FileStore::new(&home.path);
     storage.save(&support::api_key_document()).unwrap();
 
     let children: Vec<_> = (0..PROCESSES)
@@ -60,7 +60,7 @@ fn update_worker() {
     }
     let home = std::path::PathBuf::from(std::env::var(HOME_ENV).unwrap());
     let id = std::env::var(ID_ENV).unwrap();
-    let storage = FileAuthStorage::new(&home);
+    let storage = FileStore::new(&home);
     for i in 0..UPDATES {
         storage
             .update(&mut |current| {

@@ -1,4 +1,4 @@
-//! The keyring home against the real OS keyring: the private Secret Service
+//! The keyring store against the real OS keyring: the private Secret Service
 //! (gnome-keyring) and kernel session keyring that `cargo xtask test` starts
 //! through `scripts/with-secret-service.sh`. Each test uses its own home,
 //! hence its own account, and deletes its entry.
@@ -9,16 +9,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use login_storage::{
-    AuthStorageBackend, AutoAuthStorage, DefaultKeyringStore, KEYRING_SERVICE, KeyringAuthStorage,
-    KeyringError, KeyringStore, StorageLocation,
+    AuthStore, AutoStore, KEYRING_SERVICE, Keyring, KeyringError, KeyringStore, OsKeyring,
+    StoreKind,
 };
 
 use crate::support::{self, Home};
 
 const TIMEOUT: Duration = Duration::from_secs(10);
 
-fn real_keyring(home: &Home) -> KeyringAuthStorage {
-    KeyringAuthStorage::new(&home.path, Arc::new(DefaultKeyringStore), TIMEOUT)
+fn real_keyring(home: &Home) -> KeyringStore {
+    KeyringStore::new(&home.path, Arc::new(OsKeyring), TIMEOUT)
 }
 
 fn secret_tool(args: &[&str], stdin: Option<&str>) -> std::process::Output {
@@ -126,14 +126,14 @@ fn auto_home_with_the_real_keyring_saves_there_and_removes_the_file() {
     }
     let home = support::home();
     home.write_auth_file(&serde_json::to_vec(&support::api_key_document()).unwrap());
-    let storage = AutoAuthStorage::new(&home.path, Arc::new(DefaultKeyringStore), TIMEOUT);
+    let storage = AutoStore::new(&home.path, Arc::new(OsKeyring), TIMEOUT);
 
     storage.save(&support::full_document()).unwrap();
 
     assert!(!home.auth_file().exists());
     assert_eq!(
         storage.load_located().unwrap(),
-        Some((support::full_document(), StorageLocation::Keyring))
+        Some((support::full_document(), StoreKind::Keyring))
     );
     assert!(storage.delete().unwrap());
     assert!(storage.load().unwrap().is_none());
@@ -170,13 +170,13 @@ fn default_keyring_store_works_from_inside_tokio_runtimes() {
 #[test]
 fn default_keyring_store_limits_values_only_on_windows() {
     if cfg!(windows) {
-        assert_eq!(DefaultKeyringStore.max_value_len(), Some(1280));
+        assert_eq!(OsKeyring.max_value_len(), Some(1280));
     } else {
-        assert_eq!(DefaultKeyringStore.max_value_len(), None);
+        assert_eq!(OsKeyring.max_value_len(), None);
     }
 }
 
-/// The kernel keyring (keyutils) as a [`KeyringStore`]. keyring 3.6's
+/// The kernel keyring (keyutils) as a [`Keyring`]. keyring 3.6's
 /// default Linux store builds Secret Service credentials only, so the
 /// kernel keyring is reached through its own credential type.
 #[cfg(target_os = "linux")]
@@ -193,7 +193,7 @@ impl KernelKeyring {
 }
 
 #[cfg(target_os = "linux")]
-impl KeyringStore for KernelKeyring {
+impl Keyring for KernelKeyring {
     fn load(&self, service: &str, account: &str) -> Result<Option<String>, KeyringError> {
         match Self::entry(service, account).and_then(|entry| entry.get_password()) {
             Ok(value) => Ok(Some(value)),
@@ -241,7 +241,7 @@ fn keyring_home_round_trips_through_the_kernel_keyring_readable_by_keyctl() {
         return;
     }
     let home = support::home();
-    let storage = KeyringAuthStorage::new(&home.path, Arc::new(KernelKeyring), TIMEOUT);
+    let storage = KeyringStore::new(&home.path, Arc::new(KernelKeyring), TIMEOUT);
     let document = support::full_document();
 
     storage.save(&document).unwrap();

@@ -16,7 +16,7 @@ use login_agent_identity::{
     JwtSigningKey, SecretString, mint_agent_identity_jwt,
 };
 use login_storage::{
-    AuthDotJson, AuthMode, IdToken, KeyringAuthStorage, KeyringError, KeyringStore, TokenData,
+    AuthDotJson, AuthMode, IdToken, Keyring, KeyringError, KeyringStore, TokenData,
 };
 use serde_json::{Value, json};
 
@@ -284,7 +284,7 @@ impl MockKeyring {
     }
 }
 
-impl KeyringStore for MockKeyring {
+impl Keyring for MockKeyring {
     fn load(&self, service: &str, account: &str) -> Result<Option<String>, KeyringError> {
         self.before_call()?;
         Ok(self.get(service, account))
@@ -319,13 +319,9 @@ impl KeyringStore for MockKeyring {
     }
 }
 
-/// A keyring home of `home` over `store`.
-pub fn keyring_home(
-    home: &Home,
-    store: &Arc<MockKeyring>,
-    timeout: Duration,
-) -> KeyringAuthStorage {
-    KeyringAuthStorage::new(&home.path, store.clone(), timeout)
+/// A keyring store of `home` over `store`.
+pub fn keyring_home(home: &Home, store: &Arc<MockKeyring>, timeout: Duration) -> KeyringStore {
+    KeyringStore::new(&home.path, store.clone(), timeout)
 }
 
 /// Runs `f` and returns what it logged on this thread, one line per event:
@@ -425,13 +421,12 @@ pub use test_support::{print_skip, secret_service_available};
 /// The OS keyring, for tests of ordinary behaviour (real components; the
 /// mock is for fault injection). `None`, after printing why, outside the
 /// private Secret Service session.
-pub fn real_store(test: &str) -> Option<Arc<dyn KeyringStore>> {
-    secret_service_available(test)
-        .then(|| Arc::new(login_storage::DefaultKeyringStore) as Arc<dyn KeyringStore>)
+pub fn real_store(test: &str) -> Option<Arc<dyn Keyring>> {
+    secret_service_available(test).then(|| Arc::new(login_storage::OsKeyring) as Arc<dyn Keyring>)
 }
 
 /// The stored value of `account` in `store` (the trait, so the real store
 /// and the mock read alike).
-pub fn stored_value(store: &Arc<dyn KeyringStore>, account: &str) -> Option<String> {
+pub fn stored_value(store: &Arc<dyn Keyring>, account: &str) -> Option<String> {
     store.load(login_storage::KEYRING_SERVICE, account).unwrap()
 }

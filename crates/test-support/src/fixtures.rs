@@ -14,7 +14,7 @@ use login_agent_identity::{
     AgentIdentityAuthRecord, AgentIdentityJwtClaims, AgentIdentityKey, JwtSigningKey,
     mint_agent_identity_jwt,
 };
-use login_storage::{KeyringError, KeyringStore, TokenData};
+use login_storage::{Keyring, KeyringError, TokenData};
 
 /// A fresh identity as a JWT, and the record it decodes to.
 pub fn identity(workspace_id: &str, runtime_id: &str) -> (String, AgentIdentityAuthRecord) {
@@ -80,7 +80,7 @@ impl EnvSource for TestEnv {
 pub fn config(home: &Path, env: &TestEnv) -> AuthConfig {
     AuthConfig::new(home)
         .with_env(Arc::new(env.clone()))
-        .with_keyring_store(Arc::new(MemoryKeyring::default()))
+        .with_keyring(Arc::new(MemoryKeyring::default()))
         .with_task_registrar(Arc::new(CountingRegistrar::default()))
 }
 
@@ -121,7 +121,7 @@ impl TaskRegistrar for FailingRegistrar {
 /// The keyring account of `home` (`cli|<16 hex digits>`), as the keyring
 /// home derives it.
 pub fn keyring_account_for_home(home: &Path) -> String {
-    login_storage::KeyringAuthStorage::new(
+    login_storage::KeyringStore::new(
         home,
         Arc::new(MemoryKeyring::default()),
         Duration::from_secs(5),
@@ -134,7 +134,7 @@ pub fn keyring_account_for_home(home: &Path) -> String {
 #[derive(Debug, Default)]
 pub struct MemoryKeyring(Mutex<HashMap<(String, String), String>>);
 
-impl KeyringStore for MemoryKeyring {
+impl Keyring for MemoryKeyring {
     fn load(&self, service: &str, account: &str) -> Result<Option<String>, KeyringError> {
         Ok(self
             .0

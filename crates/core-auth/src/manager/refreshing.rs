@@ -6,9 +6,9 @@
 //!    a caller that waited finds the tokens fresh and does nothing;
 //! 2. a refresh token the server refused for good is remembered, so later
 //!    calls fail at once; a reload bringing other tokens forgets it;
-//! 3. across processes, the redemption runs inside the storage home's
+//! 3. across processes, the redemption runs inside the store's
 //!    `update` (the `$CODEX_HOME/auth.json.lock` lock for the file and
-//!    keyring homes): under the lock the stored document is re-read; if its
+//!    keyring stores): under the lock the stored document is re-read; if its
 //!    refresh token differs from the one this process holds (or it holds a
 //!    newer access token that is not stale), another process already
 //!    refreshed, and its tokens are adopted without calling the server.
@@ -38,9 +38,9 @@ pub(super) struct RefreshState {
 
 /// What happened under the storage lock.
 enum Locked {
-    /// The home holds no tokens any more (a logout elsewhere).
+    /// The store holds no tokens any more (a logout elsewhere).
     Gone,
-    /// The home held newer tokens; nothing was written.
+    /// The store held newer tokens; nothing was written.
     Adopted(AuthDotJson),
     /// This process redeemed the token and wrote the result.
     Refreshed(AuthDotJson),
@@ -177,14 +177,14 @@ impl AuthManager {
             return Err(RefreshError::Permanent(failure).into());
         }
         let refresher = self.refresher()?;
-        let homes = self.homes.clone();
+        let stores = self.stores.clone();
         let source = auth.source();
         let held_refresh_token = held.refresh_token.clone();
         let started = Instant::now();
         let (locked, unsaved) = blocking(move || {
-            let home = homes.home_of(source).ok_or(AuthError::NotRefreshable)?;
+            let store = stores.store_of(source).ok_or(AuthError::NotRefreshable)?;
             let mut locked = Locked::Gone;
-            let written = home.update(&mut |current| {
+            let written = store.update(&mut |current| {
                 locked = redeem_or_adopt(current, &held, force, &*refresher);
                 Ok(match &locked {
                     Locked::Refreshed(document) => Some(document.clone()),

@@ -6,7 +6,7 @@
 //! Coordination, in this order:
 //! 1. in this process, one registration at a time (`RegistrationState::flight`);
 //!    a caller that waited finds the id cached and does nothing;
-//! 2. across processes sharing a persistent home (file, keyring, auto, or
+//! 2. across processes sharing a persistent store (file, keyring, auto, or
 //!    the embedder's), registration runs under
 //!    [`RegistrationLock`] (`$CODEX_HOME/auth.json.register.lock`): under it
 //!    the stored identity is re-read, a task id another runtime cached is
@@ -24,13 +24,13 @@ use std::sync::Arc;
 use login_agent_identity::{
     AgentIdentityAuthRecord, AgentIdentityInput, AgentIdentityKey, SecretString,
 };
-use login_storage::{AuthStorageBackend, RegistrationLock};
+use login_storage::{AuthStore, RegistrationLock};
 use tracing::Instrument as _;
 
 use super::{AuthManager, UnauthorizedRecovery, blocking};
 use crate::auth::{AuthSource, CodexAuth};
 use crate::error::AuthError;
-use crate::homes::same_identity;
+use crate::stores::same_identity;
 use crate::task::TaskRegistrar;
 
 /// `Authorization`: the bearer token or the `AgentAssertion`.
@@ -125,7 +125,7 @@ impl AuthManager {
     /// identity is kept.
     ///
     /// Concurrent callers share one registration, and so do runtimes
-    /// sharing a persistent home: under the home's registration lock the
+    /// sharing a persistent store: under the home's registration lock the
     /// stored identity is re-read, and an id another process cached is
     /// adopted instead of registering again (see the module docs of
     /// `manager::registering`). An identity from `CODEX_AGENT_IDENTITY` caches
@@ -156,18 +156,18 @@ impl AuthManager {
                 .cloned()
                 .ok_or(AuthError::NoAgentIdentity)?;
             let registrar = self.registrar()?;
-            let homes = self.homes.clone();
+            let stores = self.stores.clone();
             let codex_home = self.config.codex_home.clone();
             let source = auth.source();
             let registered = blocking(move || {
-                let home = homes.home_of(source).ok_or(AuthError::NoAgentIdentity)?;
+                let store = stores.store_of(source).ok_or(AuthError::NoAgentIdentity)?;
                 let _lock = match source {
                     AuthSource::EnvApiKey
                     | AuthSource::EnvAgentIdentity
                     | AuthSource::Ephemeral => None,
                     _ => Some(RegistrationLock::acquire(&codex_home)?),
                 };
-                register_locked(home, &record, &*registrar)
+                register_locked(store, &record, &*registrar)
             })
             .await?;
             self.adopt(&auth, registered.clone());
@@ -200,12 +200,12 @@ impl AuthManager {
             tracing::info!("another runtime cached a new task id; retry with it");
             return UnauthorizedRecovery::Reloaded;
         }
-        let homes = self.homes.clone();
+        let stores = self.stores.clone();
         let source = auth.source();
         let held = record.clone();
         let cleared = blocking(move || {
-            let home = homes.home_of(source).ok_or(AuthError::NoAgentIdentity)?;
-            let stored_other = home.update_with(|current| {
+            let store = stores.store_of(source).ok_or(AuthError::NoAgentIdentity)?;
+            let stored_other = store.update_with(|current| {
                 let Some(mut document) = current else {
                     return Ok((None, None));
                 };
@@ -264,15 +264,15 @@ fn identity_with_task(auth: Option<CodexAuth>) -> Option<AgentIdentityAuthRecord
         .cloned()
 }
 
-/// With the registration lock held (or in a home private to this process):
+/// With the registration lock held (or in a store private to this process):
 /// adopts a task id already stored for `record`, else registers and caches
 /// one. Returns the stored identity, carrying the id.
 fn register_locked(
-    home: &dyn AuthStorageBackend,
+    store: &dyn AuthStore,
     record: &AgentIdentityAuthRecord,
     registrar: &dyn TaskRegistrar,
 ) -> Result<AgentIdentityAuthRecord, AuthError> {
-    let stored = home
+    let stored = store
         .load()?
         .and_then(|document| document.agent_identity_record().ok().flatten())
         .filter(|stored| same_identity(stored, record));
@@ -285,18 +285,18 @@ fn register_locked(
         .register_task(&key, record)
         .map_err(AuthError::Registration)?;
     tracing::info!("background task registered");
-    cache_task_id(home, record, task_id)
+    cache_task_id(store, record, task_id)
 }
 
 /// Writes `task_id` into the stored identity (a locked read-modify-write
 /// that keeps every other field, and stores the object form), or adopts the
 /// id found there if another writer got there first.
 fn cache_task_id(
-    home: &dyn AuthStorageBackend,
+    store: &dyn AuthStore,
     record: &AgentIdentityAuthRecord,
     task_id: String,
 ) -> Result<AgentIdentityAuthRecord, AuthError> {
-    home.update_with(|current| {
+    store.update_with(|current| {
         let Some(mut document) = current else {
             return Ok((None, Err(AuthError::IdentityChanged)));
         };

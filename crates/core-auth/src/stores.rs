@@ -1,22 +1,19 @@
-//! The storage homes one manager touches, and the rules for each.
+//! The storage stores one manager touches, and the rules for each.
 //!
 //! - `ephemeral`: logins made with the ephemeral store mode;
-//! - `env_identity`: a separate in-memory home that holds the identity from
+//! - `env_identity`: a separate in-memory store that holds the identity from
 //!   `CODEX_AGENT_IDENTITY` (so a task id cached for it stays in memory and
 //!   is never written to disk);
-//! - `persistent`: the configured home (file, keyring, auto or the
+//! - `persistent`: the configured store (file, keyring, auto or the
 //!   embedder's), absent in ephemeral mode;
-//! - `others`: built-in homes that are not configured but may still hold
+//! - `others`: built-in stores that are not configured but may still hold
 //!   credentials from an earlier configuration; logout clears them too, and
 //!   tolerates their failures (a missing keyring must not fail a logout).
 
 use std::sync::Arc;
 
 use login_agent_identity::{AgentIdentityAuthRecord, AgentIdentityInput};
-use login_storage::{
-    AuthCredentialsStoreMode, AuthDotJson, AuthStorageBackend, EphemeralAuthStorage, StorageError,
-    create_auth_storage,
-};
+use login_storage::{AuthDotJson, AuthStore, EphemeralStore, StoreError, StoreMode, open_store};
 
 use crate::auth::AuthSource;
 use crate::config::AuthConfig;
@@ -28,59 +25,54 @@ pub(crate) fn same_identity(a: &AgentIdentityAuthRecord, b: &AgentIdentityAuthRe
 }
 
 #[derive(Debug)]
-pub(crate) struct Homes {
-    pub(crate) ephemeral: EphemeralAuthStorage,
-    env_identity: EphemeralAuthStorage,
-    persistent: Option<Arc<dyn AuthStorageBackend>>,
-    others: Vec<Arc<dyn AuthStorageBackend>>,
+pub(crate) struct Stores {
+    pub(crate) ephemeral: EphemeralStore,
+    env_identity: EphemeralStore,
+    persistent: Option<Arc<dyn AuthStore>>,
+    others: Vec<Arc<dyn AuthStore>>,
 }
 
-impl Homes {
+impl Stores {
     pub(crate) fn new(config: &AuthConfig) -> Self {
         let home = config.codex_home.as_path();
         let options = config.storage_options.clone();
-        let built_in = |mode| create_auth_storage(home, mode, options.clone());
+        let built_in = |mode| open_store(home, mode, options.clone());
         let (persistent, others) = match (&config.storage, config.store_mode) {
             (Some(custom), _) => (Some(custom.clone()), Vec::new()),
-            (None, AuthCredentialsStoreMode::Ephemeral) => (
+            (None, StoreMode::Ephemeral) => (
                 None,
-                vec![
-                    built_in(AuthCredentialsStoreMode::File),
-                    built_in(AuthCredentialsStoreMode::Keyring),
-                ],
+                vec![built_in(StoreMode::File), built_in(StoreMode::Keyring)],
             ),
-            (None, AuthCredentialsStoreMode::File) => (
-                Some(built_in(AuthCredentialsStoreMode::File)),
-                vec![built_in(AuthCredentialsStoreMode::Keyring)],
+            (None, StoreMode::File) => (
+                Some(built_in(StoreMode::File)),
+                vec![built_in(StoreMode::Keyring)],
             ),
-            (None, AuthCredentialsStoreMode::Keyring) => (
-                Some(built_in(AuthCredentialsStoreMode::Keyring)),
-                vec![built_in(AuthCredentialsStoreMode::File)],
+            (None, StoreMode::Keyring) => (
+                Some(built_in(StoreMode::Keyring)),
+                vec![built_in(StoreMode::File)],
             ),
-            (None, AuthCredentialsStoreMode::Auto) => {
-                (Some(built_in(AuthCredentialsStoreMode::Auto)), Vec::new())
-            }
+            (None, StoreMode::Auto) => (Some(built_in(StoreMode::Auto)), Vec::new()),
         };
         Self {
-            ephemeral: EphemeralAuthStorage::new(home),
-            env_identity: EphemeralAuthStorage::scoped(home, "env-agent-identity"),
+            ephemeral: EphemeralStore::new(home),
+            env_identity: EphemeralStore::scoped(home, "env-agent-identity"),
             persistent,
             others,
         }
     }
 
-    /// The configured persistent home, if any.
-    pub(crate) fn persistent(&self) -> Option<&dyn AuthStorageBackend> {
+    /// The configured persistent store, if any.
+    pub(crate) fn persistent(&self) -> Option<&dyn AuthStore> {
         self.persistent.as_deref()
     }
 
-    /// Where logins are written: the persistent home, else memory.
-    pub(crate) fn login_home(&self) -> &dyn AuthStorageBackend {
+    /// Where logins are written: the persistent store, else memory.
+    pub(crate) fn login_store(&self) -> &dyn AuthStore {
         self.persistent().unwrap_or(&self.ephemeral)
     }
 
-    /// The home an auth from `source` is kept in (`None` for variables).
-    pub(crate) fn home_of(&self, source: AuthSource) -> Option<&dyn AuthStorageBackend> {
+    /// The store an auth from `source` is kept in (`None` for variables).
+    pub(crate) fn store_of(&self, source: AuthSource) -> Option<&dyn AuthStore> {
         match source {
             AuthSource::EnvApiKey | AuthSource::EnvAgentIdentity => Some(&self.env_identity),
             AuthSource::Ephemeral => Some(&self.ephemeral),
@@ -88,13 +80,13 @@ impl Homes {
         }
     }
 
-    /// Puts the environment's identity in its in-memory home and returns the
+    /// Puts the environment's identity in its in-memory store and returns the
     /// record held there: the one already held (with its cached task id)
     /// when it is the same identity, else `record`, dropping a stale id.
     pub(crate) fn hold_env_identity(
         &self,
         record: AgentIdentityAuthRecord,
-    ) -> Result<AgentIdentityAuthRecord, StorageError> {
+    ) -> Result<AgentIdentityAuthRecord, StoreError> {
         let mut held = record.clone();
         self.env_identity.update(&mut |current| {
             if let Some(existing) =
@@ -110,8 +102,8 @@ impl Homes {
         Ok(held)
     }
 
-    /// Removes credentials from every home; `true` when any held some.
-    pub(crate) fn logout_all(&self) -> Result<bool, StorageError> {
+    /// Removes credentials from every store; `true` when any held some.
+    pub(crate) fn logout_all(&self) -> Result<bool, StoreError> {
         let mut removed = self.env_identity.delete()?;
         removed |= self.ephemeral.delete()?;
         if let Some(persistent) = self.persistent() {
@@ -121,7 +113,7 @@ impl Homes {
             match other.delete() {
                 Ok(existed) => removed |= existed,
                 Err(error) => {
-                    tracing::debug!(%error, "could not clear a home that is not configured")
+                    tracing::debug!(%error, "could not clear a store that is not configured")
                 }
             }
         }
