@@ -18,7 +18,6 @@ use pkcs8::LineEnding;
 use zeroize::Zeroizing;
 
 use crate::error::AgentIdentityError;
-use crate::record::AgentIdentityAuthRecord;
 use crate::secret::SecretString;
 
 /// Longest base64 text worth decoding: a version 2 key with attributes
@@ -107,14 +106,9 @@ pub struct AgentIdentityKey {
 }
 
 impl AgentIdentityKey {
-    /// The key of `record`; fails when its private key is not PKCS#8 Ed25519.
-    pub fn from_record(record: &AgentIdentityAuthRecord) -> Result<Self, AgentIdentityError> {
-        Self::from_pkcs8_base64(&record.agent_private_key, &record.agent_runtime_id)
-    }
-
     /// The key of `agent_runtime_id` from a standard base64 PKCS#8 Ed25519
     /// private key.
-    fn from_pkcs8_base64(
+    pub(crate) fn from_pkcs8_base64(
         private_key: &SecretString,
         agent_runtime_id: &str,
     ) -> Result<Self, AgentIdentityError> {
