@@ -211,7 +211,7 @@ pub struct JwtSigningKey {
 impl JwtSigningKey {
     /// A fresh random key.
     pub fn generate() -> Self {
-        Self::from_signing_key(SigningKey::generate(&mut rand_core::OsRng))
+        Self::from_signing_key(SigningKey::generate(&mut key::os_rng()))
     }
 
     /// Reads an unencrypted PKCS#8 Ed25519 key: PEM, or standard base64 of

@@ -14,7 +14,9 @@ use base64::engine::general_purpose::STANDARD;
 use ed25519_dalek::pkcs8::spki::Error as SpkiError;
 use ed25519_dalek::pkcs8::{DecodePrivateKey as _, EncodePrivateKey as _, KeypairBytes};
 use ed25519_dalek::{Signer as _, SigningKey, VerifyingKey};
+use getrandom::SysRng;
 use pkcs8::LineEnding;
+use rand_core::UnwrapErr;
 use zeroize::Zeroizing;
 
 use crate::error::AgentIdentityError;
@@ -62,7 +64,7 @@ fn parse_pkcs8_ed25519(base64_der: &str) -> Result<KeypairBytes, AgentIdentityEr
         pkcs8::Error::ParametersMalformed => {
             invalid("Ed25519 algorithm identifier must not have parameters")
         }
-        pkcs8::Error::KeyMalformed => invalid(
+        pkcs8::Error::KeyMalformed(_) => invalid(
             "the Ed25519 private key is not a 32-byte seed (or its public key is not 32 bytes)",
         ),
         _ => invalid("not a PKCS#8 private key"),
@@ -74,6 +76,12 @@ fn parse_pkcs8_ed25519(base64_der: &str) -> Result<KeypairBytes, AgentIdentityEr
 fn signing_key_of(keypair: &KeypairBytes) -> Result<SigningKey, AgentIdentityError> {
     SigningKey::try_from(keypair)
         .map_err(|_| invalid("the embedded public key does not match the private key"))
+}
+
+/// The operating system's random source, for new keys. It panics if the
+/// source fails: no key can be made without it.
+pub(crate) fn os_rng() -> UnwrapErr<SysRng> {
+    UnwrapErr(SysRng)
 }
 
 /// The version 1 PKCS#8 form of `key` (no embedded public key), as written
@@ -121,7 +129,7 @@ impl AgentIdentityKey {
     /// New random key material for `agent_runtime_id`, from the OS RNG.
     pub fn generate(agent_runtime_id: impl Into<String>) -> Self {
         Self {
-            signing_key: SigningKey::generate(&mut rand_core::OsRng),
+            signing_key: SigningKey::generate(&mut os_rng()),
             agent_runtime_id: agent_runtime_id.into(),
         }
     }
