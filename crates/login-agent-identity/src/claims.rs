@@ -9,9 +9,7 @@ use std::fmt;
 
 use serde::Serialize;
 use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use time::format_description::BorrowedFormatItem;
 use time::format_description::well_known::Rfc3339;
-use time::macros::format_description;
 use time::{OffsetDateTime, UtcOffset};
 
 use crate::error::AgentIdentityError;
@@ -232,10 +230,6 @@ pub(crate) fn optional_string(
     }
 }
 
-/// Output of [`normalize_registered_at`]: RFC 3339, UTC, whole seconds, `Z`.
-const REGISTERED_AT_FORMAT: &[BorrowedFormatItem<'_>] =
-    format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
-
 /// `registered_at` as RFC 3339 UTC with whole seconds (`YYYY-MM-DDTHH:MM:SSZ`),
 /// from an RFC 3339 string (parsed by `time`) or a NumericDate. An instant
 /// whose UTC year falls outside 0000-9999 (such as
@@ -265,8 +259,11 @@ fn normalize_registered_at(value: ClaimValue<'_>) -> Result<String, AgentIdentit
     if !(0..=9999).contains(&instant.year()) {
         return Err(out_of_range);
     }
-    // The format has no fraction: sub-second digits are dropped.
+    // In UTC with no fraction, time writes RFC 3339 as exactly
+    // `YYYY-MM-DDTHH:MM:SSZ`: sub-second digits are dropped first.
     instant
-        .format(REGISTERED_AT_FORMAT)
-        .map_err(|_| out_of_range)
+        .replace_nanosecond(0)
+        .ok()
+        .and_then(|instant| instant.format(&Rfc3339).ok())
+        .ok_or(out_of_range)
 }
