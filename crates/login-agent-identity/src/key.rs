@@ -1,7 +1,8 @@
 //! Agent key material: PKCS#8 Ed25519 parsing and [`AgentIdentityKey`].
 //!
 //! PKCS#8 is read and written by ed25519-dalek's `pkcs8` traits
-//! ([`DecodePrivateKey`], [`EncodePrivateKey`]). Validation
+//! ([`DecodePrivateKey`](ed25519_dalek::pkcs8::DecodePrivateKey),
+//! [`EncodePrivateKey`](ed25519_dalek::pkcs8::EncodePrivateKey)). Validation
 //! ([`check_pkcs8_ed25519`]) stops at the structure for a version 1 key (no
 //! curve arithmetic); a version 2 key's embedded public key is checked
 //! against the one derived from the seed, since a mismatched pair would
