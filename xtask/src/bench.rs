@@ -97,7 +97,9 @@ const PEER: PeerComparison = PeerComparison {
     ours: "ours",
     peer: "jsonwebtoken",
     target_group: "decode/typical",
-    target_ratio: 0.8,
+    // A guard, not a goal: the decoder is plain library code and is kept
+    // from drifting, not tuned to beat its peer (see benches/decode.rs).
+    target_ratio: 1.25,
 };
 
 /// A by-size group whose growth with input size is reported.

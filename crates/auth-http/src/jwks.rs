@@ -67,6 +67,20 @@ pub fn fetch_jwk_set(url: &str, options: HttpOptions) -> Result<JwkSet, HttpErro
             describe_body_error(&error, reply.body.len(), "a JWK set"),
         )
     })?;
+    // jsonwebtoken keeps a key of an unknown type (`kty`) as `Other`; such
+    // a set is not one we can verify with, and saying so by position keeps
+    // the body out of the error.
+    if let Some(index) = jwks.keys.iter().position(|key| {
+        matches!(
+            key.algorithm,
+            jsonwebtoken::jwk::AlgorithmParameters::Other(_)
+        )
+    }) {
+        return Err(client.invalid_response(
+            &url,
+            format!("the body is JSON but not a JWK set: key {index} has an unknown key type"),
+        ));
+    }
     tracing::debug!(
         status = reply.status,
         attempts = reply.attempts,
@@ -152,8 +166,7 @@ mod tests {
 
     #[test]
     fn body_errors_give_positions_not_content() {
-        let error =
-            serde_json::from_str::<JwkSet>(r#"{"keys": [{"kty": "SECRETKTY"}]}"#).unwrap_err();
+        let error = serde_json::from_str::<JwkSet>(r#"{"keys": "SECRETKTY"}"#).unwrap_err();
         let reason = describe_body_error(&error, 33, "a JWK set");
         assert!(reason.contains("not a JWK set"), "{reason}");
         assert!(!reason.contains("SECRETKTY"), "{reason}");

@@ -44,7 +44,7 @@ fn sealed_box_public_key(key: &AgentIdentityKey) -> crypto_box::PublicKey {
 
 fn seal(key: &AgentIdentityKey, task_id: &str) -> String {
     let sealed = sealed_box_public_key(key)
-        .seal(&mut rand_core::OsRng, task_id.as_bytes())
+        .seal(&mut crypto_box::aead::OsRng, task_id.as_bytes())
         .unwrap();
     STANDARD.encode(sealed)
 }

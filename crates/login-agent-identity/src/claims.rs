@@ -9,8 +9,8 @@ use std::fmt;
 
 use serde::Serialize;
 use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
+use time::{OffsetDateTime, UtcOffset};
 
 use crate::error::AgentIdentityError;
 use crate::key;
@@ -230,17 +230,24 @@ pub(crate) fn optional_string(
     }
 }
 
+/// `registered_at` as RFC 3339 UTC with whole seconds (`YYYY-MM-DDTHH:MM:SSZ`),
+/// from an RFC 3339 string (parsed by `time`) or a NumericDate. An instant
+/// whose UTC year falls outside 0000-9999 (such as
+/// `9999-12-31T23:59:59-01:00`) is refused.
 fn normalize_registered_at(value: ClaimValue<'_>) -> Result<String, AgentIdentityError> {
-    let unix_seconds = match value {
-        ClaimValue::Str(text) => match common_rfc3339_unix_seconds(&text) {
-            Some(seconds) => seconds,
-            None => OffsetDateTime::parse(&text, &Rfc3339)
-                .map_err(|_| AgentIdentityError::InvalidRegisteredAt {
-                    reason: "the string is not an RFC 3339 timestamp",
-                })?
-                .unix_timestamp(),
-        },
-        ClaimValue::Int(seconds) => seconds,
+    let out_of_range = AgentIdentityError::InvalidRegisteredAt {
+        reason: "the year is outside 0000-9999",
+    };
+    let instant = match value {
+        ClaimValue::Str(text) => OffsetDateTime::parse(&text, &Rfc3339)
+            .map_err(|_| AgentIdentityError::InvalidRegisteredAt {
+                reason: "the string is not an RFC 3339 timestamp",
+            })?
+            .checked_to_offset(UtcOffset::UTC)
+            .ok_or(out_of_range.clone())?,
+        ClaimValue::Int(seconds) => {
+            OffsetDateTime::from_unix_timestamp(seconds).map_err(|_| out_of_range.clone())?
+        }
         ClaimValue::Other(found) => {
             return Err(AgentIdentityError::ClaimType {
                 claim: REGISTERED_AT,
@@ -249,125 +256,14 @@ fn normalize_registered_at(value: ClaimValue<'_>) -> Result<String, AgentIdentit
             });
         }
     };
-    format_unix_seconds(unix_seconds)
-}
-
-/// Days from 1970-01-01 to the proleptic Gregorian date (H. Hinnant's
-/// `days_from_civil`).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let year = if month <= 2 { year - 1 } else { year };
-    let era = year.div_euclid(400);
-    let year_of_era = year - era * 400;
-    let day_of_year = (153 * (month + if month > 2 { -3 } else { 9 }) + 2) / 5 + day - 1;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    era * 146_097 + day_of_era - 719_468
-}
-
-/// The date of a day count from 1970-01-01 (H. Hinnant's `civil_from_days`).
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let days = days + 719_468;
-    let era = days.div_euclid(146_097);
-    let day_of_era = days - era * 146_097;
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let month_index = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * month_index + 2) / 5 + 1;
-    let month = if month_index < 10 {
-        month_index + 3
-    } else {
-        month_index - 9
-    };
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
-    (year, month, day)
-}
-
-/// Seconds since the epoch of the common shape `YYYY-MM-DDTHH:MM:SS`
-/// followed by `Z` or `±HH:MM`, read without the general parser (which
-/// costs more than the rest of a typical decode). `None` for any other
-/// shape or an invalid field (leap seconds included): the caller then asks
-/// the general parser, so this accepts a subset of what it accepts, with
-/// the same meaning.
-fn common_rfc3339_unix_seconds(text: &str) -> Option<i64> {
-    let bytes = text.as_bytes();
-    if !matches!(bytes.len(), 20 | 25)
-        || bytes[4] != b'-'
-        || bytes[7] != b'-'
-        || bytes[10] != b'T'
-        || bytes[13] != b':'
-        || bytes[16] != b':'
-    {
-        return None;
+    if !(0..=9999).contains(&instant.year()) {
+        return Err(out_of_range);
     }
-    let number = |range: std::ops::Range<usize>| -> Option<i64> {
-        bytes[range].iter().try_fold(0i64, |value, byte| {
-            byte.is_ascii_digit()
-                .then(|| value * 10 + i64::from(byte - b'0'))
-        })
-    };
-    let offset_seconds = match (bytes[19], bytes.len()) {
-        (b'Z', 20) => 0,
-        (sign @ (b'+' | b'-'), 25) if bytes[22] == b':' => {
-            let (hours, minutes) = (number(20..22)?, number(23..25)?);
-            if hours > 23 || minutes > 59 {
-                return None;
-            }
-            let seconds = hours * 3600 + minutes * 60;
-            if sign == b'-' { -seconds } else { seconds }
-        }
-        _ => return None,
-    };
-    let (year, month, day) = (number(0..4)?, number(5..7)?, number(8..10)?);
-    let (hour, minute, second) = (number(11..13)?, number(14..16)?, number(17..19)?);
-    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-    let month_len = match month {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if leap => 29,
-        2 => 28,
-        _ => return None,
-    };
-    if day < 1 || day > month_len || hour > 23 || minute > 59 || second > 59 {
-        return None;
-    }
-    let local = days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second;
-    Some(local - offset_seconds)
-}
-
-/// RFC 3339, UTC, whole seconds, `Z`, of a time in seconds since the epoch.
-///
-/// Formatted by hand: the layout is fixed, and the general formatter costs
-/// more than the rest of a typical decode. A time whose UTC year falls
-/// outside 0000-9999 (such as `9999-12-31T23:59:59-01:00`) is refused.
-pub(crate) fn format_unix_seconds(unix_seconds: i64) -> Result<String, AgentIdentityError> {
-    let days = unix_seconds.div_euclid(86_400);
-    let second_of_day = unix_seconds.rem_euclid(86_400);
-    let (year, month, day) = civil_from_days(days);
-    if !(0..=9999).contains(&year) {
-        return Err(AgentIdentityError::InvalidRegisteredAt {
-            reason: "the year is outside 0000-9999",
-        });
-    }
-    let mut text = String::with_capacity(20);
-    push_two_digits(&mut text, year / 100);
-    push_two_digits(&mut text, year % 100);
-    text.push('-');
-    push_two_digits(&mut text, month);
-    text.push('-');
-    push_two_digits(&mut text, day);
-    text.push('T');
-    push_two_digits(&mut text, second_of_day / 3600);
-    text.push(':');
-    push_two_digits(&mut text, second_of_day / 60 % 60);
-    text.push(':');
-    push_two_digits(&mut text, second_of_day % 60);
-    text.push('Z');
-    Ok(text)
-}
-
-/// Appends `value` (0 to 99) as two decimal digits.
-fn push_two_digits(text: &mut String, value: i64) {
-    let value = value.clamp(0, 99) as u8;
-    text.push(char::from(b'0' + value / 10));
-    text.push(char::from(b'0' + value % 10));
+    // In UTC with no fraction, time writes RFC 3339 as exactly
+    // `YYYY-MM-DDTHH:MM:SSZ`: sub-second digits are dropped first.
+    instant
+        .replace_nanosecond(0)
+        .ok()
+        .and_then(|instant| instant.format(&Rfc3339).ok())
+        .ok_or(out_of_range)
 }

@@ -13,7 +13,7 @@ use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, NO_P
 use ed25519_dalek::{Signer as _, SigningKey};
 use serde::de::IgnoredAny;
 use sha2::{Digest as _, Sha256};
-use zeroize::Zeroize as _;
+use zeroize::Zeroizing;
 
 use crate::claims::{AgentIdentityJwtClaims, RawClaims, validate_claims};
 use crate::error::{AgentIdentityError, Segment};
@@ -53,25 +53,19 @@ pub(crate) fn trim_and_limit(input: &str) -> Result<&str, AgentIdentityError> {
     Ok(trimmed)
 }
 
-/// The three segments of a compact JWS, text only (rules 3 and 4).
+/// The header and payload of a compact JWS, text only (rules 3 and 4).
 pub(crate) struct Segments<'a> {
     pub(crate) header: &'a str,
     pub(crate) payload: &'a str,
 }
 
 pub(crate) fn split_segments(token: &str) -> Result<Segments<'_>, AgentIdentityError> {
-    // Counting the dots first and then cutting at the first and the last
-    // one gives the same three segments as `splitn`, faster.
-    let dots = count_dots(token.as_bytes());
-    let (Some(header_end), Some(signature_start)) = (token.find('.'), token.rfind('.')) else {
-        return Err(AgentIdentityError::SegmentCount { found: dots + 1 });
+    let segments: Vec<&str> = token.split('.').collect();
+    let [header, payload, signature] = segments[..] else {
+        return Err(AgentIdentityError::SegmentCount {
+            found: segments.len(),
+        });
     };
-    if dots != 2 {
-        return Err(AgentIdentityError::SegmentCount { found: dots + 1 });
-    }
-    let header = &token[..header_end];
-    let payload = &token[header_end + 1..signature_start];
-    let signature = &token[signature_start + 1..];
     if signature.is_empty() {
         return Err(AgentIdentityError::MissingSignature);
     }
@@ -84,67 +78,21 @@ pub(crate) fn split_segments(token: &str) -> Result<Segments<'_>, AgentIdentityE
     Ok(Segments { header, payload })
 }
 
-/// The number of `.` bytes in `bytes`.
-///
-/// Counted per block into a `u8`, which the compiler turns into wide
-/// byte-wise compares (a `usize` counter per byte would not vectorize well).
-fn count_dots(bytes: &[u8]) -> usize {
-    bytes
-        .chunks(255)
-        .map(|block| {
-            let in_block = block
-                .iter()
-                .fold(0u8, |count, byte| count + u8::from(*byte == b'.'));
-            usize::from(in_block)
-        })
-        .sum()
-}
-
 /// Decodes one base64url segment and checks that it holds a JSON object.
+///
+/// The bytes are wiped when dropped, refused ones too: they may be a
+/// payload's claims.
 pub(crate) fn decode_object_segment(
     text: &str,
     segment: Segment,
-) -> Result<Vec<u8>, AgentIdentityError> {
-    let mut bytes = WipedBytes(
+) -> Result<Zeroizing<Vec<u8>>, AgentIdentityError> {
+    let bytes = Zeroizing::new(
         BASE64URL_LENIENT
             .decode(text)
             .map_err(|_| AgentIdentityError::InvalidBase64(segment))?,
     );
-    // Refused bytes are wiped too: they may be a payload's claims.
-    check_object_start(&bytes.0, segment)?;
-    Ok(std::mem::take(&mut bytes.0))
-}
-
-/// Headers up to this many decoded bytes are decoded on the stack.
-const INLINE_HEADER_LEN: usize = 384;
-
-/// Checks the header segment (rule 5): base64url of a well-formed JSON
-/// object. Same checks, in the same order, as [`decode_object_segment`]
-/// followed by a parse, without a heap buffer for the usual small header.
-fn check_header_segment(text: &str) -> Result<(), AgentIdentityError> {
-    let mut inline = [0u8; INLINE_HEADER_LEN];
-    let heap: Vec<u8>;
-    let bytes: &[u8] = if base64::decoded_len_estimate(text.len()) <= inline.len() {
-        // The buffer holds at least the decoded-length estimate, so this
-        // accepts and refuses exactly what `decode` does.
-        let len = BASE64URL_LENIENT
-            .decode_slice(text, &mut inline)
-            .map_err(|_| AgentIdentityError::InvalidBase64(Segment::Header))?;
-        &inline[..len]
-    } else {
-        heap = BASE64URL_LENIENT
-            .decode(text)
-            .map_err(|_| AgentIdentityError::InvalidBase64(Segment::Header))?;
-        &heap
-    };
-    check_object_start(bytes, Segment::Header)?;
-    serde_json::from_slice::<IgnoredAny>(bytes).map_err(|error| {
-        AgentIdentityError::InvalidJson {
-            segment: Segment::Header,
-            reason: describe_json_error(&error),
-        }
-    })?;
-    Ok(())
+    check_object_start(&bytes, segment)?;
+    Ok(bytes)
 }
 
 /// Names the JSON type by its first byte, so that "not an object" can be
@@ -232,54 +180,21 @@ pub(crate) fn describe_json_error(error: &serde_json::Error) -> String {
 /// ```
 pub fn decode_agent_identity_jwt(jwt: &str) -> Result<AgentIdentityJwtClaims, AgentIdentityError> {
     let token = trim_and_limit(jwt)?;
-    let payload = WipedBytes(decode_structure(token)?);
+    let segments = split_segments(token)?;
+    let header = decode_object_segment(segments.header, Segment::Header)?;
+    serde_json::from_slice::<IgnoredAny>(&header).map_err(|error| {
+        AgentIdentityError::InvalidJson {
+            segment: Segment::Header,
+            reason: describe_json_error(&error),
+        }
+    })?;
+    let payload = decode_object_segment(segments.payload, Segment::Payload)?;
     let raw: RawClaims<'_> =
-        serde_json::from_slice(&payload.0).map_err(|error| AgentIdentityError::InvalidJson {
+        serde_json::from_slice(&payload).map_err(|error| AgentIdentityError::InvalidJson {
             segment: Segment::Payload,
             reason: describe_json_error(&error),
         })?;
     validate_claims(raw)
-}
-
-/// Applies rules 3-5 to a trimmed token and returns the decoded payload.
-///
-/// The usual, valid token takes a fast path: cut at the first and the last
-/// `.` and decode. If that succeeds the payload decoded as base64url, so it
-/// holds no `.` and the token has exactly three segments: the same segments,
-/// checks and bytes as the full path. On any failure the full path runs
-/// from the start, so errors are exactly the ones it reports, in its order
-/// (segment count first). The fast path only saves counting the dots.
-fn decode_structure(token: &str) -> Result<Vec<u8>, AgentIdentityError> {
-    if let (Some(header_end), Some(signature_start)) = (token.find('.'), token.rfind('.')) {
-        let header = &token[..header_end];
-        let signature = &token[signature_start + 1..];
-        if header_end < signature_start && !header.is_empty() && !signature.is_empty() {
-            let payload = &token[header_end + 1..signature_start];
-            if !payload.is_empty()
-                && check_header_segment(header).is_ok()
-                && let Ok(bytes) = decode_object_segment(payload, Segment::Payload)
-            {
-                return Ok(bytes);
-            }
-        }
-    }
-    let segments = split_segments(token)?;
-    check_header_segment(segments.header)?;
-    decode_object_segment(segments.payload, Segment::Payload)
-}
-
-/// A decoded payload, wiped (with its spare capacity) when dropped.
-///
-/// Does what `Zeroizing<Vec<u8>>` does, but with one bulk write per region:
-/// `zeroize` wipes a `Vec`'s elements one volatile byte at a time, which
-/// costs more than decoding a typical payload.
-struct WipedBytes(Vec<u8>);
-
-impl Drop for WipedBytes {
-    fn drop(&mut self) {
-        self.0.as_mut_slice().zeroize();
-        self.0.spare_capacity_mut().zeroize();
-    }
 }
 
 /// An Ed25519 key that signs agent identity JWTs, with its `kid`.
@@ -296,7 +211,7 @@ pub struct JwtSigningKey {
 impl JwtSigningKey {
     /// A fresh random key.
     pub fn generate() -> Self {
-        Self::from_signing_key(SigningKey::generate(&mut rand_core::OsRng))
+        Self::from_signing_key(SigningKey::generate(&mut key::os_rng()))
     }
 
     /// Reads an unencrypted PKCS#8 Ed25519 key: PEM, or standard base64 of
@@ -359,11 +274,12 @@ pub fn mint_agent_identity_jwt(
     let header = serde_json::to_vec(&header).map_err(|error| AgentIdentityError::Mint {
         reason: error.to_string(),
     })?;
-    let payload = zeroize::Zeroizing::new(serde_json::to_vec(&claims).map_err(|error| {
-        AgentIdentityError::Mint {
-            reason: error.to_string(),
-        }
-    })?);
+    let payload =
+        Zeroizing::new(
+            serde_json::to_vec(&claims).map_err(|error| AgentIdentityError::Mint {
+                reason: error.to_string(),
+            })?,
+        );
     let mut token = NO_PAD_URL.encode(header);
     token.push('.');
     NO_PAD_URL.encode_string(payload.as_slice(), &mut token);

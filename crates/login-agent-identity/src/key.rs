@@ -1,30 +1,28 @@
 //! Agent key material: PKCS#8 Ed25519 parsing and [`AgentIdentityKey`].
 //!
-//! Validation ([`check_pkcs8_ed25519`]) is a structural parse only: a
-//! version 1 key costs no curve arithmetic; a version 2 key's embedded
-//! public key is checked against the one derived from the seed, since a
-//! mismatched pair would sign with one key while advertising another.
+//! PKCS#8 is read and written by ed25519-dalek's `pkcs8` traits
+//! ([`DecodePrivateKey`](ed25519_dalek::pkcs8::DecodePrivateKey),
+//! [`EncodePrivateKey`](ed25519_dalek::pkcs8::EncodePrivateKey)). Validation
+//! ([`check_pkcs8_ed25519`]) stops at the structure for a version 1 key (no
+//! curve arithmetic); a version 2 key's embedded public key is checked
+//! against the one derived from the seed, since a mismatched pair would
+//! sign with one key while advertising another.
 
 use std::fmt;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use ed25519_dalek::pkcs8::spki::Error as SpkiError;
+use ed25519_dalek::pkcs8::{DecodePrivateKey as _, EncodePrivateKey as _, KeypairBytes};
 use ed25519_dalek::{Signer as _, SigningKey, VerifyingKey};
-use pkcs8::ObjectIdentifier;
+use getrandom::SysRng;
+use pkcs8::LineEnding;
+use rand_core::UnwrapErr;
 use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
 use crate::error::AgentIdentityError;
-use crate::record::AgentIdentityAuthRecord;
 use crate::secret::SecretString;
-
-/// `id-Ed25519` from RFC 8410.
-const ED25519_OID: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.101.112");
-
-/// DER prefix of a version 1 PKCS#8 Ed25519 key; the 32-byte seed follows.
-const PKCS8_V1_PREFIX: [u8; 16] = [
-    0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
-];
 
 /// Longest base64 text worth decoding: a version 2 key with attributes
 /// fits comfortably; anything longer is not an Ed25519 key.
@@ -36,62 +34,65 @@ fn invalid(reason: &'static str) -> AgentIdentityError {
 
 /// Checks that `base64_der` is standard base64 of a PKCS#8 Ed25519 key.
 pub(crate) fn check_pkcs8_ed25519(base64_der: &str) -> Result<(), AgentIdentityError> {
-    parse_pkcs8_ed25519(base64_der).map(drop)
+    let keypair = parse_pkcs8_ed25519(base64_der)?;
+    if keypair.public_key.is_some() {
+        signing_key_of(&keypair)?;
+    }
+    Ok(())
 }
 
-/// Parses standard base64 PKCS#8 (v1 or v2) into the 32-byte seed.
-fn parse_pkcs8_ed25519(base64_der: &str) -> Result<Zeroizing<[u8; 32]>, AgentIdentityError> {
+/// The signing key of a standard base64 PKCS#8 Ed25519 key (v1 or v2).
+pub(crate) fn signing_key_from_pkcs8_base64(
+    base64_der: &str,
+) -> Result<SigningKey, AgentIdentityError> {
+    signing_key_of(&parse_pkcs8_ed25519(base64_der)?)
+}
+
+/// Parses standard base64 PKCS#8 (v1 or v2) into its key bytes, without
+/// checking a v2 key's public half (see [`signing_key_of`]).
+fn parse_pkcs8_ed25519(base64_der: &str) -> Result<KeypairBytes, AgentIdentityError> {
     if base64_der.len() > MAX_KEY_BASE64_LEN {
         return Err(invalid("too long for an Ed25519 PKCS#8 key"));
     }
-    // On the stack: decoding is a hot path of every startup. The buffer
-    // holds the decoded-length estimate of the longest accepted text, so it
-    // accepts and refuses exactly what a heap `decode` would.
-    let mut der = Zeroizing::new([0u8; MAX_KEY_BASE64_LEN / 4 * 3]);
-    let len = STANDARD
-        .decode_slice(base64_der.trim(), der.as_mut_slice())
-        .map_err(|_| invalid("not standard base64"))?;
-    seed_from_pkcs8_der(&der[..len])
+    let der = Zeroizing::new(
+        STANDARD
+            .decode(base64_der.trim())
+            .map_err(|_| invalid("not standard base64"))?,
+    );
+    KeypairBytes::from_pkcs8_der(&der).map_err(|error| match error {
+        pkcs8::Error::PublicKey(SpkiError::OidUnknown { .. }) => {
+            invalid("not an Ed25519 key (PKCS#8 algorithm is another, such as RSA or EC)")
+        }
+        pkcs8::Error::ParametersMalformed => {
+            invalid("Ed25519 algorithm identifier must not have parameters")
+        }
+        pkcs8::Error::KeyMalformed(_) => invalid(
+            "the Ed25519 private key is not a 32-byte seed (or its public key is not 32 bytes)",
+        ),
+        _ => invalid("not a PKCS#8 private key"),
+    })
 }
 
-fn seed_from_pkcs8_der(der: &[u8]) -> Result<Zeroizing<[u8; 32]>, AgentIdentityError> {
-    // The version 1 form has one fixed layout: the prefix pins every field
-    // but the seed, so the full parser would accept it as well.
-    if let Some(seed_bytes) = der.strip_prefix(&PKCS8_V1_PREFIX)
-        && seed_bytes.len() == 32
-    {
-        let mut seed = Zeroizing::new([0u8; 32]);
-        seed.copy_from_slice(seed_bytes);
-        return Ok(seed);
+/// The signing key of `keypair`; ed25519-dalek refuses an embedded public
+/// key that is not the seed's.
+fn signing_key_of(keypair: &KeypairBytes) -> Result<SigningKey, AgentIdentityError> {
+    SigningKey::try_from(keypair)
+        .map_err(|_| invalid("the embedded public key does not match the private key"))
+}
+
+/// The operating system's random source, for new keys. It panics if the
+/// source fails: no key can be made without it.
+pub(crate) fn os_rng() -> UnwrapErr<SysRng> {
+    UnwrapErr(SysRng)
+}
+
+/// The version 1 PKCS#8 form of `key` (no embedded public key), as written
+/// into `agent_private_key` and signing key files.
+fn keypair_v1(key: &SigningKey) -> KeypairBytes {
+    KeypairBytes {
+        secret_key: key.to_bytes(),
+        public_key: None,
     }
-    let info =
-        pkcs8::PrivateKeyInfo::try_from(der).map_err(|_| invalid("not a PKCS#8 private key"))?;
-    if info.algorithm.oid != ED25519_OID {
-        return Err(invalid(
-            "not an Ed25519 key (PKCS#8 algorithm is another, such as RSA or EC)",
-        ));
-    }
-    if info.algorithm.parameters.is_some() {
-        return Err(invalid(
-            "Ed25519 algorithm identifier must not have parameters",
-        ));
-    }
-    // The private key is an OCTET STRING wrapping the 32-byte seed.
-    let seed_bytes = match info.private_key {
-        [0x04, 0x20, rest @ ..] if rest.len() == 32 => rest,
-        _ => return Err(invalid("the Ed25519 private key is not a 32-byte seed")),
-    };
-    let mut seed = Zeroizing::new([0u8; 32]);
-    seed.copy_from_slice(seed_bytes);
-    if let Some(public) = info.public_key {
-        let derived = SigningKey::from_bytes(&seed).verifying_key();
-        if public != derived.as_bytes() {
-            return Err(invalid(
-                "the embedded public key does not match the private key",
-            ));
-        }
-    }
-    Ok(seed)
 }
 
 /// The Ed25519 key of an agent identity, ready to sign.
@@ -115,19 +116,22 @@ pub struct AgentIdentityKey {
 }
 
 impl AgentIdentityKey {
-    /// The key of `record`; fails when its private key is not PKCS#8 Ed25519.
-    pub fn from_record(record: &AgentIdentityAuthRecord) -> Result<Self, AgentIdentityError> {
-        let seed = parse_pkcs8_ed25519(record.agent_private_key.expose_secret())?;
+    /// The key of `agent_runtime_id` from a standard base64 PKCS#8 Ed25519
+    /// private key.
+    pub(crate) fn from_pkcs8_base64(
+        private_key: &SecretString,
+        agent_runtime_id: &str,
+    ) -> Result<Self, AgentIdentityError> {
         Ok(Self {
-            signing_key: SigningKey::from_bytes(&seed),
-            agent_runtime_id: record.agent_runtime_id.clone(),
+            signing_key: signing_key_from_pkcs8_base64(private_key.expose_secret())?,
+            agent_runtime_id: agent_runtime_id.to_owned(),
         })
     }
 
     /// New random key material for `agent_runtime_id`, from the OS RNG.
     pub fn generate(agent_runtime_id: impl Into<String>) -> Self {
         Self {
-            signing_key: SigningKey::generate(&mut rand_core::OsRng),
+            signing_key: SigningKey::generate(&mut os_rng()),
             agent_runtime_id: agent_runtime_id.into(),
         }
     }
@@ -228,7 +232,13 @@ impl AgentIdentityKey {
     /// The private key as standard base64 of a version 1 PKCS#8 document,
     /// the form `agent_private_key` holds.
     pub fn private_key_pkcs8_base64(&self) -> SecretString {
-        SecretString::new(pkcs8_v1_base64(&self.signing_key).to_string())
+        match keypair_v1(&self.signing_key).to_pkcs8_der() {
+            Ok(der) => SecretString::new(STANDARD.encode(der.as_bytes())),
+            // Encoding 32 bytes into a fixed layout has no failure mode
+            // short of memory exhaustion; the empty string is refused by
+            // every reader.
+            Err(_) => SecretString::default(),
+        }
     }
 
     /// The 32-byte Ed25519 seed, for protocols that derive other keys from
@@ -268,44 +278,33 @@ fn assertion_timestamp(timestamp: OffsetDateTime) -> Result<String, AgentIdentit
 /// (`-----BEGIN PRIVATE KEY-----`) or standard base64 of the DER.
 pub(crate) fn signing_key_from_pkcs8_text(text: &str) -> Result<SigningKey, AgentIdentityError> {
     let invalid_signing = |reason| AgentIdentityError::InvalidSigningKey { reason };
-    let body: String = if text.contains("-----BEGIN") {
-        if !text.contains("-----BEGIN PRIVATE KEY-----") {
+    let text = text.trim();
+    if text.starts_with("-----BEGIN") {
+        let label = pkcs8::der::pem::decode_label(text.as_bytes())
+            .map_err(|_| invalid_signing("not base64 or PEM"))?;
+        if label != "PRIVATE KEY" {
             return Err(invalid_signing(
                 "PEM must be an unencrypted PKCS#8 `PRIVATE KEY`",
             ));
         }
-        text.lines()
-            .filter(|line| !line.starts_with("-----"))
-            .flat_map(str::chars)
-            .filter(|c| !c.is_whitespace())
-            .collect()
-    } else {
-        text.chars().filter(|c| !c.is_whitespace()).collect()
-    };
-    let body = Zeroizing::new(body);
+        return SigningKey::from_pkcs8_pem(text)
+            .map_err(|_| invalid_signing("not a PKCS#8 Ed25519 private key"));
+    }
+    let body = Zeroizing::new(text.split_whitespace().collect::<String>());
     let der = Zeroizing::new(
         STANDARD
             .decode(body.as_bytes())
             .map_err(|_| invalid_signing("not base64 or PEM"))?,
     );
-    let seed = seed_from_pkcs8_der(&der)
-        .map_err(|_| invalid_signing("not a PKCS#8 Ed25519 private key"))?;
-    Ok(SigningKey::from_bytes(&seed))
+    SigningKey::from_pkcs8_der(&der)
+        .map_err(|_| invalid_signing("not a PKCS#8 Ed25519 private key"))
 }
 
 /// PEM of a version 1 PKCS#8 document for `key`.
 pub(crate) fn signing_key_to_pkcs8_pem(key: &SigningKey) -> SecretString {
-    let body = pkcs8_v1_base64(key);
-    SecretString::new(format!(
-        "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
-        body.as_str()
-    ))
-}
-
-/// Standard base64 of the version 1 PKCS#8 DER of `key`.
-fn pkcs8_v1_base64(key: &SigningKey) -> Zeroizing<String> {
-    let mut der = Zeroizing::new([0u8; 48]);
-    der[..16].copy_from_slice(&PKCS8_V1_PREFIX);
-    der[16..].copy_from_slice(key.as_bytes());
-    Zeroizing::new(STANDARD.encode(der.as_slice()))
+    match keypair_v1(key).to_pkcs8_pem(LineEnding::LF) {
+        Ok(pem) => SecretString::new(pem.as_str().to_owned()),
+        // As in `private_key_pkcs8_base64`: no failure mode for this input.
+        Err(_) => SecretString::default(),
+    }
 }

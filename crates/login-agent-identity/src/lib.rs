@@ -16,6 +16,11 @@
 //!   on drop;
 //! - no input panics.
 //!
+//! Modules depend on each other in one direction only (a module uses only
+//! those before it): `error`, `secret`, `key`, `claims`, `jwt`, `record`,
+//! `verify`. `AgentIdentityKey::from_record` is therefore defined in
+//! `record`, next to the type it reads.
+//!
 //! ```
 //! use login_agent_identity::{AgentIdentityInput, AgentIdentityJwtClaims, AgentIdentityKey,
 //!     JwtSigningKey, mint_agent_identity_jwt};

@@ -14,6 +14,7 @@ use crate::claims::{
 };
 use crate::error::AgentIdentityError;
 use crate::jwt::{self, decode_agent_identity_jwt};
+use crate::key::AgentIdentityKey;
 use crate::secret::{REDACTED, SecretString};
 
 /// The agent identity as stored in `auth.json`: a JSON object.
@@ -147,6 +148,15 @@ impl AgentIdentityAuthRecord {
     /// cached `background_task_id` belongs to that pair.
     pub fn same_agent(&self, other: &Self) -> bool {
         self.agent_runtime_id == other.agent_runtime_id && self.workspace_id == other.workspace_id
+    }
+}
+
+// Here rather than in `key`, so that `key` needs nothing of the record
+// (the modules form a DAG, see lib.rs).
+impl AgentIdentityKey {
+    /// The key of `record`; fails when its private key is not PKCS#8 Ed25519.
+    pub fn from_record(record: &AgentIdentityAuthRecord) -> Result<Self, AgentIdentityError> {
+        Self::from_pkcs8_base64(&record.agent_private_key, &record.agent_runtime_id)
     }
 }
 

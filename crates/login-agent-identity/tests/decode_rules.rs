@@ -312,15 +312,16 @@ fn rule9_pkcs8_v2_key_with_mismatched_public_key_is_refused() {
 
 #[test]
 fn rule9_private_key_that_is_not_base64_pkcs8_ed25519_is_refused_without_echo() {
+    use p256::elliptic_curve::Generate as _;
     use p256::pkcs8::EncodePrivateKey as _;
     let standard = base64::engine::general_purpose::STANDARD;
     let ec = standard.encode(
-        p256::SecretKey::random(&mut rand_core::OsRng)
+        p256::SecretKey::generate()
             .to_pkcs8_der()
             .unwrap()
             .as_bytes(),
     );
-    let rsa_key = rsa::RsaPrivateKey::new(&mut rand_core::OsRng, 1024).unwrap();
+    let rsa_key = rsa::PrivateKey::new(&mut getrandom::SysRng, 1024).unwrap();
     let rsa = standard.encode(
         rsa::pkcs8::EncodePrivateKey::to_pkcs8_der(&rsa_key)
             .unwrap()

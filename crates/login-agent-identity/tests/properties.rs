@@ -89,34 +89,68 @@ proptest! {
     }
 
     #[test]
-    fn registered_at_normalizes_like_the_general_rfc3339_parser(
+    fn registered_at_string_normalizes_to_the_same_instant_in_utc_whole_seconds(
         year in 0u16..=9999, month in 0u8..=13, day in 0u8..=32,
         hour in 0u8..=24, minute in 0u8..=60, second in 0u8..=61,
         offset in prop_oneof![Just("Z".to_owned()), Just("z".to_owned()), "[+-][0-2][0-9]:[0-6][0-9]"],
         separator in prop_oneof![Just('T'), Just('t')],
+        fraction in prop_oneof![Just(String::new()), "[.][0-9]{1,9}"],
     ) {
         use time::format_description::well_known::Rfc3339;
-        let text = format!("{year:04}-{month:02}-{day:02}{separator}{hour:02}:{minute:02}:{second:02}{offset}");
-        let expected = time::OffsetDateTime::parse(&text, &Rfc3339).ok().and_then(|instant| {
-            let utc = instant.checked_to_offset(time::UtcOffset::UTC)?;
-            (0..=9999).contains(&utc.year()).then(|| utc.replace_nanosecond(0).unwrap().format(&Rfc3339).unwrap())
-        });
-        let mut payload = crate::common::minimal_payload();
-        payload["registered_at"] = serde_json::json!(text);
-        let decoded = AgentIdentityAuthRecord::from_jwt(&crate::common::token_with_payload(&payload));
-        prop_assert_eq!(decoded.ok().and_then(|record| record.registered_at), expected);
+        let text = format!("{year:04}-{month:02}-{day:02}{separator}{hour:02}:{minute:02}:{second:02}{fraction}{offset}");
+        let decoded = registered_at_of(serde_json::json!(text));
+        match time::OffsetDateTime::parse(&text, &Rfc3339) {
+            // Not RFC 3339: refused.
+            Err(_) => prop_assert_eq!(decoded, None),
+            Ok(instant) => {
+                let seconds = instant.unix_timestamp();
+                prop_assert_eq!(decoded.is_some(), UTC_YEARS_0000_TO_9999.contains(&seconds), "{}", text);
+                if let Some(normalized) = decoded {
+                    assert_utc_whole_seconds(&normalized, seconds)?;
+                    // Normalizing the normalized form changes nothing.
+                    prop_assert_eq!(registered_at_of(serde_json::json!(normalized.clone())), Some(normalized));
+                }
+            }
+        }
     }
 
     #[test]
-    fn registered_at_numeric_date_normalizes_like_the_time_crate(seconds in -100_000_000_000i64..300_000_000_000) {
-        use time::format_description::well_known::Rfc3339;
-        let expected = time::OffsetDateTime::from_unix_timestamp(seconds)
-            .ok()
-            .filter(|instant| (0..=9999).contains(&instant.year()))
-            .map(|instant| instant.format(&Rfc3339).unwrap());
-        let mut payload = crate::common::minimal_payload();
-        payload["registered_at"] = serde_json::json!(seconds);
-        let decoded = AgentIdentityAuthRecord::from_jwt(&crate::common::token_with_payload(&payload));
-        prop_assert_eq!(decoded.ok().and_then(|record| record.registered_at), expected);
+    fn registered_at_numeric_date_normalizes_to_utc_whole_seconds(seconds in -100_000_000_000i64..300_000_000_000) {
+        let decoded = registered_at_of(serde_json::json!(seconds));
+        prop_assert_eq!(decoded.is_some(), UTC_YEARS_0000_TO_9999.contains(&seconds));
+        if let Some(normalized) = decoded {
+            assert_utc_whole_seconds(&normalized, seconds)?;
+        }
     }
+}
+
+/// Seconds since the epoch from 0000-01-01T00:00:00Z to 9999-12-31T23:59:59Z:
+/// the instants `registered_at` can be written as `YYYY-MM-DDTHH:MM:SSZ`.
+const UTC_YEARS_0000_TO_9999: std::ops::RangeInclusive<i64> = -62_167_219_200..=253_402_300_799;
+
+/// `registered_at` of a decoded JWT whose payload carries `value` there;
+/// `None` when the token is refused.
+fn registered_at_of(value: serde_json::Value) -> Option<String> {
+    let mut payload = crate::common::minimal_payload();
+    payload["registered_at"] = value;
+    AgentIdentityAuthRecord::from_jwt(&crate::common::token_with_payload(&payload))
+        .ok()
+        .and_then(|record| record.registered_at)
+}
+
+/// `normalized` is `YYYY-MM-DDTHH:MM:SSZ` and names `unix_seconds`.
+fn assert_utc_whole_seconds(normalized: &str, unix_seconds: i64) -> Result<(), TestCaseError> {
+    use time::format_description::well_known::Rfc3339;
+    let shape =
+        normalized
+            .bytes()
+            .zip("dddd-dd-ddTdd:dd:ddZ".bytes())
+            .all(|(byte, want)| match want {
+                b'd' => byte.is_ascii_digit(),
+                _ => byte == want,
+            });
+    prop_assert!(normalized.len() == 20 && shape, "{}", normalized);
+    let back = time::OffsetDateTime::parse(normalized, &Rfc3339).unwrap();
+    prop_assert_eq!(back.unix_timestamp(), unix_seconds, "{}", normalized);
+    Ok(())
 }

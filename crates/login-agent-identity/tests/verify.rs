@@ -38,10 +38,11 @@ struct Es256 {
 }
 
 fn es256() -> Es256 {
-    use p256::elliptic_curve::sec1::ToEncodedPoint as _;
+    use p256::elliptic_curve::Generate as _;
+    use p256::elliptic_curve::sec1::ToSec1Point as _;
     use p256::pkcs8::EncodePrivateKey as _;
-    let secret = p256::SecretKey::random(&mut rand_core::OsRng);
-    let point = secret.public_key().to_encoded_point(false);
+    let secret = p256::SecretKey::generate();
+    let point = secret.public_key().to_sec1_point(false);
     let jwk = json!({
         "kty": "EC", "crv": "P-256", "kid": "ec-1",
         "x": URL_SAFE_NO_PAD.encode(point.x().unwrap()),
@@ -64,11 +65,11 @@ fn rs256() -> &'static Rs256 {
     KEY.get_or_init(|| {
         use rsa::pkcs1::EncodeRsaPrivateKey as _;
         use rsa::traits::PublicKeyParts as _;
-        let private = rsa::RsaPrivateKey::new(&mut rand_core::OsRng, 2048).unwrap();
+        let private = rsa::PrivateKey::new(&mut getrandom::SysRng, 2048).unwrap();
         let jwk = json!({
             "kty": "RSA", "kid": "rsa-1", "alg": "RS256",
-            "n": URL_SAFE_NO_PAD.encode(private.n().to_bytes_be()),
-            "e": URL_SAFE_NO_PAD.encode(private.e().to_bytes_be()),
+            "n": URL_SAFE_NO_PAD.encode(private.n().to_be_bytes_trimmed_vartime()),
+            "e": URL_SAFE_NO_PAD.encode(private.e().to_be_bytes_trimmed_vartime()),
         });
         Rs256 {
             encoding: EncodingKey::from_rsa_der(private.to_pkcs1_der().unwrap().as_bytes()),
@@ -194,7 +195,7 @@ fn verification_refuses_hs256() {
     let token = sign(
         Algorithm::HS256,
         "k",
-        &EncodingKey::from_secret(b"shared"),
+        &EncodingKey::from_secret(b"shared").unwrap(),
         &minimal_payload(),
     );
     let oct = json!({"kty": "oct", "kid": "k", "k": URL_SAFE_NO_PAD.encode(b"shared")});

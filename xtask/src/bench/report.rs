@@ -929,7 +929,7 @@ mod tests {
         );
 
         let mut report = complete_report();
-        report.suites[0].results[0] = measured("decode/typical", "ours", None, 900.0);
+        report.suites[0].results[0] = measured("decode/typical", "ours", None, 1300.0);
         report.process = Ok(Comparison {
             version: summary(2.0),
             status: summary(4.5),
@@ -937,7 +937,7 @@ mod tests {
         assert_eq!(report.unmet_targets().len(), 2);
         let text = report.render();
         assert!(
-            text.contains("| 0.90x | 0.74x to 1.10x | ≤ 0.80x: NOT met |"),
+            text.contains("| 1.30x | 1.06x to 1.59x | ≤ 1.25x: NOT met |"),
             "{text}"
         );
         assert!(text.contains("target ≤ 2.00 ms: NOT met"));
