@@ -6,7 +6,6 @@ use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
 use login_agent_identity::{AgentIdentityAuthRecord, AgentIdentityKey, SecretString};
 use sha2::{Digest as _, Sha512};
 use time::OffsetDateTime;
-use time::macros::format_description;
 use zeroize::{Zeroize as _, Zeroizing};
 
 use crate::{
@@ -162,10 +161,15 @@ impl TaskRegistrar for HttpTaskRegistrar {
 
 /// The request body for now, signed by `key`; the signature is a secret.
 fn signed_body(key: &AgentIdentityKey, url: &str) -> Result<JsonBody, HttpError> {
+    // RFC 3339 as `time` writes whole seconds in UTC: `...T12:00:00Z`.
     let timestamp = OffsetDateTime::now_utc()
-        .format(format_description!(
-            "[year]-[month]-[day]T[hour]:[minute]:[second]Z"
-        ))
+        .replace_nanosecond(0)
+        .map_err(|_| HttpError::Transport {
+            service: SERVICE,
+            url: url.to_owned(),
+            reason: "cannot truncate the current time".to_owned(),
+        })?
+        .format(&time::format_description::well_known::Rfc3339)
         .map_err(|_| HttpError::Transport {
             service: SERVICE,
             url: url.to_owned(),

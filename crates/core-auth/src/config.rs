@@ -186,7 +186,9 @@ impl AuthConfig {
                 .map(PathBuf::from)
         }) {
             Some(path) => checked_codex_home(path)?,
-            None => dirs::home_dir()
+            // std's home_dir reads $HOME (and the user database when unset),
+            // which is what `dirs` did here, without its three crates.
+            None => std::env::home_dir()
                 .ok_or(AuthError::NoHomeDirectory)?
                 .join(".codex"),
         };

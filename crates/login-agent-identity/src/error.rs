@@ -133,8 +133,9 @@ pub enum AgentIdentityError {
         "agent identity JWT uses an HMAC algorithm ({alg}); only public-key algorithms are accepted"
     )]
     HmacRefused {
-        /// The header's algorithm.
-        alg: String,
+        /// The algorithm's standard name (`HS256`, `HS384`, `HS512`), or
+        /// `HMAC` for another `HS*` value: never text copied from the token.
+        alg: &'static str,
     },
     /// Verification: the JWK cannot be used (type, curve or algorithm unsupported).
     #[error("JWK for this `kid` is unusable: {reason}")]
@@ -145,10 +146,11 @@ pub enum AgentIdentityError {
     /// Verification: the header's `alg` differs from the key's algorithm.
     #[error("agent identity JWT header alg `{header}` does not match the key's algorithm `{key}`")]
     AlgorithmMismatch {
-        /// The header's algorithm.
-        header: String,
+        /// The header's algorithm by its standard name, or `unknown` when
+        /// it names none: never text copied from the token.
+        header: &'static str,
         /// The algorithm the JWK dictates.
-        key: String,
+        key: &'static str,
     },
     /// Verification: the signature does not verify with the key.
     #[error("agent identity JWT signature is invalid for the key in the JWK set")]

@@ -260,18 +260,17 @@ impl fmt::Debug for AgentIdentityKey {
 
 /// `timestamp` in UTC as `YYYY-MM-DDTHH:MM:SSZ`, sub-seconds dropped.
 fn assertion_timestamp(timestamp: OffsetDateTime) -> Result<String, AgentIdentityError> {
-    const FORMAT: &[time::format_description::BorrowedFormatItem<'static>] =
-        time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
-    let utc = timestamp.to_offset(time::UtcOffset::UTC);
+    let cannot = |reason| AgentIdentityError::InvalidTimestamp { reason };
+    let utc = timestamp
+        .to_offset(time::UtcOffset::UTC)
+        .replace_nanosecond(0)
+        .map_err(|_| cannot("it cannot be truncated to whole seconds"))?;
     if !(0..=9999).contains(&utc.year()) {
-        return Err(AgentIdentityError::InvalidTimestamp {
-            reason: "the year must be between 0 and 9999",
-        });
+        return Err(cannot("the year must be between 0 and 9999"));
     }
-    utc.format(FORMAT)
-        .map_err(|_| AgentIdentityError::InvalidTimestamp {
-            reason: "it cannot be written as RFC 3339",
-        })
+    // RFC 3339 as `time` writes it: no fraction for whole seconds, `Z` for UTC.
+    utc.format(&time::format_description::well_known::Rfc3339)
+        .map_err(|_| cannot("it cannot be written as RFC 3339"))
 }
 
 /// Parses an Ed25519 signing key given as PKCS#8: PEM text

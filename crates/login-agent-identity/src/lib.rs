@@ -50,6 +50,7 @@ mod jwt;
 mod key;
 mod record;
 mod secret;
+#[cfg(feature = "verify")]
 mod verify;
 
 pub use claims::AgentIdentityJwtClaims;
@@ -60,7 +61,9 @@ pub use jwt::{
 pub use key::AgentIdentityKey;
 pub use record::{AgentIdentityAuthRecord, AgentIdentityInput};
 pub use secret::{REDACTED, SecretString};
+#[cfg(feature = "verify")]
 pub use verify::{VerifyOptions, verify_agent_identity_jwt};
 
 /// Re-export of the JWK set type [`verify_agent_identity_jwt`] takes.
+#[cfg(feature = "verify")]
 pub use jsonwebtoken::jwk::JwkSet;

@@ -105,9 +105,10 @@ pub fn verify_agent_identity_jwt(
     if header_alg.eq_ignore_ascii_case("none") || header_alg.is_empty() {
         return Err(AgentIdentityError::AlgNone);
     }
+    let header_algorithm = header_alg.parse::<Algorithm>().ok();
     if header_alg.to_ascii_uppercase().starts_with("HS") {
         return Err(AgentIdentityError::HmacRefused {
-            alg: header_alg.to_owned(),
+            alg: header_algorithm.map_or("HMAC", algorithm_name),
         });
     }
     let kid = header
@@ -116,10 +117,10 @@ pub fn verify_agent_identity_jwt(
         .ok_or(AgentIdentityError::MissingKid)?;
     let jwk = jwks.find(kid).ok_or(AgentIdentityError::UnknownKid)?;
     let key_alg = algorithm_of(jwk)?;
-    if format!("{key_alg:?}") != header_alg {
+    if header_algorithm != Some(key_alg) {
         return Err(AgentIdentityError::AlgorithmMismatch {
-            header: header_alg.to_owned(),
-            key: format!("{key_alg:?}"),
+            header: header_algorithm.map_or("unknown", algorithm_name),
+            key: algorithm_name(key_alg),
         });
     }
     let key = DecodingKey::from_jwk(jwk).map_err(|error| AgentIdentityError::UnsupportedJwk {
@@ -131,17 +132,44 @@ pub fn verify_agent_identity_jwt(
     validation.leeway = options.leeway_secs;
     validation.validate_exp = true;
     validation.validate_nbf = true;
+    // jsonwebtoken checks `iss`/`aud` only when present: a configured one
+    // must also be required, or a token without the claim would pass.
     match &options.issuer {
-        Some(issuer) => validation.set_issuer(&[issuer]),
+        Some(issuer) => {
+            validation.set_issuer(&[issuer]);
+            validation.required_spec_claims.insert("iss".to_owned());
+        }
         None => validation.iss = None,
     }
     match &options.audience {
-        Some(audience) => validation.set_audience(&[audience]),
+        Some(audience) => {
+            validation.set_audience(&[audience]);
+            validation.required_spec_claims.insert("aud".to_owned());
+        }
         None => validation.validate_aud = false,
     }
     jsonwebtoken::decode::<IgnoredAny>(token, &key, &validation)
         .map_err(|error| map_error(error.kind()))?;
     decode_agent_identity_jwt(token)
+}
+
+/// The standard (RFC 7518) name of `algorithm`.
+fn algorithm_name(algorithm: Algorithm) -> &'static str {
+    match algorithm {
+        Algorithm::HS256 => "HS256",
+        Algorithm::HS384 => "HS384",
+        Algorithm::HS512 => "HS512",
+        Algorithm::ES256 => "ES256",
+        Algorithm::ES384 => "ES384",
+        Algorithm::RS256 => "RS256",
+        Algorithm::RS384 => "RS384",
+        Algorithm::RS512 => "RS512",
+        Algorithm::PS256 => "PS256",
+        Algorithm::PS384 => "PS384",
+        Algorithm::PS512 => "PS512",
+        Algorithm::EdDSA => "EdDSA",
+        _ => "another algorithm",
+    }
 }
 
 /// The algorithm a JWK dictates: its `alg` when set, else the one its key
@@ -191,6 +219,12 @@ fn map_error(kind: &ErrorKind) -> AgentIdentityError {
         ErrorKind::ImmatureSignature => AgentIdentityError::NotYetValid,
         ErrorKind::InvalidIssuer => AgentIdentityError::InvalidIssuer,
         ErrorKind::InvalidAudience => AgentIdentityError::InvalidAudience,
+        ErrorKind::MissingRequiredClaim(claim) if claim == "iss" => {
+            AgentIdentityError::InvalidIssuer
+        }
+        ErrorKind::MissingRequiredClaim(claim) if claim == "aud" => {
+            AgentIdentityError::InvalidAudience
+        }
         ErrorKind::InvalidClaimFormat(claim) if claim == "exp" => {
             AgentIdentityError::MalformedTimeClaim { claim: "exp" }
         }

@@ -99,15 +99,13 @@ fn every_error_variant_renders_without_secret_text() {
         AgentIdentityError::MissingKid,
         AgentIdentityError::UnknownKid,
         AgentIdentityError::AlgNone,
-        AgentIdentityError::HmacRefused {
-            alg: "HS256".into(),
-        },
+        AgentIdentityError::HmacRefused { alg: "HS256" },
         AgentIdentityError::UnsupportedJwk {
             reason: "oct".into(),
         },
         AgentIdentityError::AlgorithmMismatch {
-            header: "ES256".into(),
-            key: "EdDSA".into(),
+            header: "ES256",
+            key: "EdDSA",
         },
         AgentIdentityError::InvalidSignature,
         AgentIdentityError::Expired,

@@ -200,12 +200,7 @@ fn verification_refuses_hs256() {
     );
     let oct = json!({"kty": "oct", "kid": "k", "k": URL_SAFE_NO_PAD.encode(b"shared")});
     let error = verify(&token, &jwks(vec![oct])).unwrap_err();
-    assert_eq!(
-        error,
-        AgentIdentityError::HmacRefused {
-            alg: "HS256".into()
-        }
-    );
+    assert_eq!(error, AgentIdentityError::HmacRefused { alg: "HS256" });
 }
 
 #[test]
@@ -224,8 +219,8 @@ fn verification_takes_the_algorithm_from_the_jwk_not_the_header() {
     assert_eq!(
         error,
         AgentIdentityError::AlgorithmMismatch {
-            header: "ES256".into(),
-            key: "EdDSA".into()
+            header: "ES256",
+            key: "EdDSA"
         }
     );
 }
@@ -252,6 +247,45 @@ fn verification_checks_issuer_and_audience_when_asked() {
         verify_agent_identity_jwt(&token, &set, &wrong_aud).unwrap_err(),
         AgentIdentityError::InvalidAudience
     );
+}
+
+#[test]
+fn a_configured_issuer_or_audience_is_required_not_only_checked_when_present() {
+    let key = rs256();
+    let token = sign(Algorithm::RS256, "rsa-1", &key.encoding, &minimal_payload());
+    let set = jwks(vec![key.jwk.clone()]);
+    verify_agent_identity_jwt(&token, &set, &VerifyOptions::default()).unwrap();
+    let issuer = VerifyOptions::default().with_issuer("https://auth.invalid");
+    assert_eq!(
+        verify_agent_identity_jwt(&token, &set, &issuer).unwrap_err(),
+        AgentIdentityError::InvalidIssuer
+    );
+    let audience = VerifyOptions::default().with_audience("agents");
+    assert_eq!(
+        verify_agent_identity_jwt(&token, &set, &audience).unwrap_err(),
+        AgentIdentityError::InvalidAudience
+    );
+}
+
+#[test]
+fn header_algorithm_text_never_reaches_an_error() {
+    let signer = JwtSigningKey::generate();
+    let header =
+        URL_SAFE_NO_PAD.encode(json!({"alg": "X-\u{1b}[31mEVIL", "kid": signer.kid()}).to_string());
+    let payload = URL_SAFE_NO_PAD.encode(minimal_payload().to_string());
+    let token = format!("{header}.{payload}.c2ln");
+    let error = verify(&token, &jwks(vec![signer.public_jwk()])).unwrap_err();
+    assert_eq!(
+        error,
+        AgentIdentityError::AlgorithmMismatch {
+            header: "unknown",
+            key: "EdDSA"
+        }
+    );
+    assert!(!error.to_string().contains("EVIL"), "{error}");
+    let hmac_header = URL_SAFE_NO_PAD.encode(json!({"alg": "HS-EVIL", "kid": "k"}).to_string());
+    let error = verify(&format!("{hmac_header}.{payload}.c2ln"), &jwks(vec![])).unwrap_err();
+    assert_eq!(error, AgentIdentityError::HmacRefused { alg: "HMAC" });
 }
 
 #[test]

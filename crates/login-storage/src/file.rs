@@ -517,11 +517,16 @@ fn move_aside_if_corrupt(target: &Path) -> Result<(), StoreError> {
 
 fn corrupt_backup_path(target: &Path) -> Result<PathBuf, StoreError> {
     let (dir, name) = split_target(target)?;
-    let stamp = time::OffsetDateTime::now_utc()
-        .format(time::macros::format_description!(
-            "[year][month][day]T[hour][minute][second]Z"
-        ))
-        .unwrap_or_else(|_| "unknown-time".to_owned());
+    let now = time::OffsetDateTime::now_utc();
+    let stamp = format!(
+        "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
+        now.year(),
+        u8::from(now.month()),
+        now.day(),
+        now.hour(),
+        now.minute(),
+        now.second()
+    );
     let base = format!("{}.corrupt-{stamp}", name.to_string_lossy());
     // Two corrupt files within one second must not overwrite each other.
     for attempt in 0..100u32 {

@@ -59,7 +59,7 @@ const MAX_CHUNKS: usize = 1024;
 pub(crate) fn keyring_account_for_home(codex_home: &Path) -> String {
     let path = std::fs::canonicalize(codex_home).unwrap_or_else(|_| codex_home.to_path_buf());
     let digest = Sha256::digest(path.to_string_lossy().as_bytes());
-    format!("cli|{}", &hex::encode(digest)[..16])
+    format!("cli|{}", &lower_hex(&digest)[..16])
 }
 
 /// A keyring failure. Messages come from the platform store and name no
@@ -297,7 +297,7 @@ impl ChunkHeader {
 }
 
 fn sha256_hex(value: &str) -> String {
-    hex::encode(Sha256::digest(value.as_bytes()))
+    lower_hex(&Sha256::digest(value.as_bytes()))
 }
 
 fn utf16_len(value: &str) -> usize {
@@ -463,4 +463,15 @@ fn delete_value(store: &dyn Keyring, account: &str) -> Result<bool, OperationErr
     }
     remove_chunks_from(store, account, count + 1)?;
     Ok(existed)
+}
+
+/// Lower-case hex of `bytes` (a digest: 32 bytes, so not worth a crate).
+fn lower_hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut hex, byte| {
+            let _ = write!(hex, "{byte:02x}");
+            hex
+        })
 }
