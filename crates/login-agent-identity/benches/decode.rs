@@ -36,7 +36,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use criterion::{BenchmarkId, Criterion, Throughput};
 use login_agent_identity::{
-    AgentIdentityAuthRecord, AgentIdentityJwtClaims, AgentIdentityKey, JwtSigningKey,
+    AgentIdentityAuthRecord, AgentIdentityJwtClaims, AgentIdentityKey, ExposeSecret, JwtSigningKey,
     MAX_AGENT_IDENTITY_LEN, decode_agent_identity_jwt, mint_agent_identity_jwt,
 };
 use serde_json::{Value, json};

@@ -22,7 +22,7 @@ use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
 use crate::error::AgentIdentityError;
-use crate::secret::SecretString;
+use crate::secret::{ExposeSecret as _, SecretString};
 
 /// Longest base64 text worth decoding: a version 2 key with attributes
 /// fits comfortably; anything longer is not an Ed25519 key.
@@ -187,13 +187,14 @@ impl AgentIdentityKey {
     /// cannot write.
     ///
     /// ```
-    /// use login_agent_identity::AgentIdentityKey;
+    /// use login_agent_identity::{AgentIdentityKey, ExposeSecret};
     /// use time::macros::datetime;
     ///
     /// let key = AgentIdentityKey::generate("rt-1");
     /// let header = key.agent_assertion_at("task-1", datetime!(2026-04-17 12:00:00 UTC))?;
     /// assert!(header.expose_secret().starts_with("AgentAssertion ey"));
-    /// assert_eq!(format!("{header:?}"), "<redacted>");
+    /// let debug = format!("{header:?}");
+    /// assert!(!debug.contains(header.expose_secret()) && debug.contains("[REDACTED]"));
     /// # Ok::<(), login_agent_identity::AgentIdentityError>(())
     /// ```
     pub fn agent_assertion_at(
@@ -223,7 +224,7 @@ impl AgentIdentityKey {
                 reason: "the assertion could not be serialized",
             })?,
         );
-        Ok(SecretString::new(format!(
+        Ok(SecretString::from(format!(
             "AgentAssertion {}",
             URL_SAFE_NO_PAD.encode(json.as_slice())
         )))
@@ -233,7 +234,7 @@ impl AgentIdentityKey {
     /// the form `agent_private_key` holds.
     pub fn private_key_pkcs8_base64(&self) -> SecretString {
         match keypair_v1(&self.signing_key).to_pkcs8_der() {
-            Ok(der) => SecretString::new(STANDARD.encode(der.as_bytes())),
+            Ok(der) => SecretString::from(STANDARD.encode(der.as_bytes())),
             // Encoding 32 bytes into a fixed layout has no failure mode
             // short of memory exhaustion; the empty string is refused by
             // every reader.
@@ -303,7 +304,7 @@ pub(crate) fn signing_key_from_pkcs8_text(text: &str) -> Result<SigningKey, Agen
 /// PEM of a version 1 PKCS#8 document for `key`.
 pub(crate) fn signing_key_to_pkcs8_pem(key: &SigningKey) -> SecretString {
     match keypair_v1(key).to_pkcs8_pem(LineEnding::LF) {
-        Ok(pem) => SecretString::new(pem.as_str().to_owned()),
+        Ok(pem) => SecretString::from(pem.as_str()),
         // As in `private_key_pkcs8_base64`: no failure mode for this input.
         Err(_) => SecretString::default(),
     }

@@ -12,8 +12,9 @@
 //! Invariants:
 //! - every error names the segment, claim or limit, and never contains the
 //!   private key, the signature or the whole token;
-//! - secrets are [`SecretString`]s: redacted in `Debug`/`Display`, zeroized
-//!   on drop;
+//! - secrets are `secrecy`'s [`SecretString`]s: no `Display`, redacted in
+//!   `Debug`, read only through [`ExposeSecret`], serialized only where a
+//!   document names [`serde_secret`], zeroized on drop;
 //! - no input panics.
 //!
 //! Modules depend on each other in one direction only (a module uses only
@@ -59,7 +60,7 @@ pub use jwt::{
 };
 pub use key::AgentIdentityKey;
 pub use record::{AgentIdentityAuthRecord, AgentIdentityInput};
-pub use secret::{REDACTED, SecretString};
+pub use secret::{ExposeSecret, REDACTED, SecretString, serde_secret};
 pub use verify::{VerifyOptions, verify_agent_identity_jwt};
 
 /// Re-export of the JWK set type [`verify_agent_identity_jwt`] takes.

@@ -2,7 +2,7 @@
 
 use login_agent_identity::{
     AgentIdentityAuthRecord, AgentIdentityError, AgentIdentityJwtClaims, AgentIdentityKey,
-    JwtSigningKey, mint_agent_identity_jwt,
+    ExposeSecret as _, JwtSigningKey, mint_agent_identity_jwt,
 };
 
 fn claims() -> AgentIdentityJwtClaims {

@@ -2,8 +2,9 @@
 
 use auth_http::{HttpOptions, fetch_jwk_set};
 use login_agent_identity::{
-    AgentIdentityAuthRecord, AgentIdentityInput, AgentIdentityJwtClaims, AgentIdentityKey, JwkSet,
-    JwtSigningKey, REDACTED, VerifyOptions, mint_agent_identity_jwt, verify_agent_identity_jwt,
+    AgentIdentityAuthRecord, AgentIdentityInput, AgentIdentityJwtClaims, AgentIdentityKey,
+    ExposeSecret as _, JwkSet, JwtSigningKey, REDACTED, VerifyOptions, mint_agent_identity_jwt,
+    verify_agent_identity_jwt,
 };
 use serde_json::{Value, json};
 

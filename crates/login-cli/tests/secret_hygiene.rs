@@ -13,7 +13,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use core_auth::{AuthConfig, AuthManager, MapEnv, RegistrarError, TaskRegistrar};
 use login_agent_identity::{
     AgentIdentityAuthRecord, AgentIdentityInput, AgentIdentityJwtClaims, AgentIdentityKey,
-    JwtSigningKey, SecretString, mint_agent_identity_jwt,
+    ExposeSecret as _, JwtSigningKey, SecretString, mint_agent_identity_jwt,
 };
 use login_storage::{
     AuthDotJson, Keyring, KeyringError, StoreMode, StoreOptions, TokenData, open_store,
