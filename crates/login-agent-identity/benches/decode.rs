@@ -75,7 +75,9 @@ impl Tokens {
             },
             &signer,
         )
-        .unwrap();
+        .unwrap()
+        .expose_secret()
+        .to_owned();
 
         // Minting writes only the claims this crate knows; a launcher's
         // token also carries the registered JWT claims. Take the header and
@@ -89,7 +91,7 @@ impl Tokens {
             registered_at: Some("2026-04-17T03:18:00+02:00".into()),
         };
         let minted = mint_agent_identity_jwt(&full_claims, &signer).unwrap();
-        let mut parts = minted.split('.');
+        let mut parts = minted.expose_secret().split('.');
         let header = parts.next().unwrap().to_owned();
         let signature = parts.nth(1).unwrap().to_owned();
         let typical_payload = json!({

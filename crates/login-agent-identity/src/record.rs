@@ -68,7 +68,7 @@ impl AgentIdentityAuthRecord {
     ///     registered_at: Some("2026-01-01T00:00:00Z".into()),
     /// };
     /// let jwt = mint_agent_identity_jwt(&claims, &JwtSigningKey::generate())?;
-    /// let record = AgentIdentityAuthRecord::from_jwt(&jwt)?;
+    /// let record = AgentIdentityAuthRecord::from_jwt(jwt.expose_secret())?;
     /// assert_eq!(record.agent_runtime_id, "rt-1");
     /// assert_eq!(record.background_task_id, None);
     /// assert!(!format!("{record:?}").contains(claims.agent_private_key.expose_secret()));

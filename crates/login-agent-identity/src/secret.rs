@@ -24,12 +24,25 @@
 //! let header = format!("Bearer {token}"); // no `Display`
 //! ```
 
+use zeroize::Zeroizing;
+
 pub use secrecy::{ExposeSecret, SecretString};
 
 /// What this crate prints in place of a secret that is not a
 /// [`SecretString`] (a signing key in a `Debug` impl), and what redacted
 /// text shows where a secret was.
 pub const REDACTED: &str = "<redacted>";
+
+/// `text` as a [`SecretString`], with no unwiped copy left behind.
+///
+/// `secrecy`'s `From<String>` shrinks the buffer to its length, which may
+/// move it without wiping the old one; a string grown by `format!` or
+/// `push` rarely has an exact capacity. This copies into an exact-size
+/// allocation and wipes the original.
+pub(crate) fn secret_from(text: String) -> SecretString {
+    let text = Zeroizing::new(text);
+    SecretString::from(text.as_str())
+}
 
 /// `serialize_with` helpers: the one way a secret is written out.
 ///

@@ -50,7 +50,7 @@ fn task_registration_signature_covers_runtime_id_and_timestamp() {
     let key = AgentIdentityKey::from_record(&record()).unwrap();
     let timestamp = "2026-04-17T01:18:00Z";
     let signature = STANDARD
-        .decode(key.sign_task_registration(timestamp))
+        .decode(key.sign_task_registration(timestamp).expose_secret())
         .unwrap();
     let signature = Signature::from_slice(&signature).unwrap();
     let public = key.verifying_key();

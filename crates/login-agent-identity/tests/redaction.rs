@@ -1,5 +1,5 @@
 //! No secret reaches `Debug` or `Display`: records, claims, inputs, keys,
-//! and every error variant. Secrets have no `Display` at all
+//! minted tokens, and every error variant. Secrets have no `Display` at all
 //! (a `compile_fail` example of the `secret` module proves it).
 
 use login_agent_identity::{
@@ -26,10 +26,12 @@ fn record_claims_and_input_debug_redact_the_private_key() {
     let record: AgentIdentityAuthRecord = serde_json::from_value(minimal_payload()).unwrap();
     let key = record.agent_private_key.expose_secret().to_owned();
     let signer = JwtSigningKey::generate();
-    let jwt = mint_agent_identity_jwt(&record.to_claims(), &signer).unwrap();
+    let minted = mint_agent_identity_jwt(&record.to_claims(), &signer).unwrap();
+    let jwt = minted.expose_secret();
     let signature = jwt.rsplit('.').next().unwrap();
     let payload = jwt.split('.').nth(1).unwrap();
     let rendered = [
+        format!("{minted:?}"),
         format!("{record:?}"),
         format!("{:?}", record.to_claims()),
         format!("{:?}", AgentIdentityInput::Record(record.clone())),
@@ -44,13 +46,13 @@ fn record_claims_and_input_debug_redact_the_private_key() {
                 &key,
                 signature,
                 payload,
-                &jwt,
+                jwt,
                 signer.to_pkcs8_pem().expose_secret(),
             ],
         );
         assert!(shows_redaction(text), "{text}");
     }
-    assert!(rendered[0].contains("ws-1234") && rendered[0].contains("rt-abcd"));
+    assert!(rendered[1].contains("ws-1234") && rendered[1].contains("rt-abcd"));
 }
 
 #[test]

@@ -121,15 +121,16 @@ pub fn mint(args: &MintArgs, json_output: bool) -> Result<(), CliError> {
         registered_at: registered_at(args.registered_at.as_deref())?,
     };
     let jwt = mint_agent_identity_jwt(&claims, &signing_key)?;
+    // The token is the output: printed on purpose, like `header`.
     if json_output {
         let output = json!({
-            "jwt": jwt,
+            "jwt": jwt.expose_secret(),
             "public_key": agent_key.public_key_ssh(),
             "signing_public_jwk": signing_key.public_jwk(),
         });
         println!("{output}");
     } else {
-        println!("{jwt}");
+        println!("{}", jwt.expose_secret());
     }
     Ok(())
 }
