@@ -18,7 +18,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use login_agent_identity::AgentIdentityInput;
+use login_agent_identity::{AgentIdentityInput, ExposeSecret as _};
 use login_storage::{AuthDotJson, AuthMode, IdToken};
 
 fuzz_target!(|data: &[u8]| {
@@ -68,7 +68,8 @@ fuzz_target!(|data: &[u8]| {
         "auth_mode changed through a write"
     );
     assert!(
-        back.openai_api_key == doc.openai_api_key,
+        back.openai_api_key.as_ref().map(|key| key.expose_secret())
+            == doc.openai_api_key.as_ref().map(|key| key.expose_secret()),
         "OPENAI_API_KEY changed through a write"
     );
     assert!(
@@ -79,8 +80,8 @@ fuzz_target!(|data: &[u8]| {
         (None, None) => {}
         (Some(a), Some(b)) => assert!(
             a.id_token == b.id_token
-                && a.access_token == b.access_token
-                && a.refresh_token == b.refresh_token
+                && a.access_token.expose_secret() == b.access_token.expose_secret()
+                && a.refresh_token.expose_secret() == b.refresh_token.expose_secret()
                 && a.account_id == b.account_id
                 && login_fuzz::maps_eq(&a.extra, &b.extra),
             "tokens changed through a write"

@@ -5,7 +5,9 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use login_agent_identity::{AgentIdentityAuthRecord, AgentIdentityInput, SecretString};
+use login_agent_identity::{
+    AgentIdentityAuthRecord, AgentIdentityInput, ExposeSecret as _, SecretString,
+};
 use serde_json::Value;
 
 /// What secrets are replaced with when checking that `Debug` ignores them.
@@ -113,7 +115,7 @@ pub fn assert_records_eq(a: &AgentIdentityAuthRecord, b: &AgentIdentityAuthRecor
     assert!(
         a.workspace_id == b.workspace_id
             && a.agent_runtime_id == b.agent_runtime_id
-            && a.agent_private_key == b.agent_private_key
+            && a.agent_private_key.expose_secret() == b.agent_private_key.expose_secret()
             && a.chatgpt_user_id == b.chatgpt_user_id
             && a.registered_at == b.registered_at
             && a.background_task_id == b.background_task_id,

@@ -41,7 +41,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use core_auth::AuthConfig;
-use login_agent_identity::SecretString;
+use login_agent_identity::{ExposeSecret, SecretString};
 use zeroize::Zeroizing;
 
 pub use jwks::{MAX_JWKS_BYTES, fetch_jwk_set};
@@ -592,7 +592,7 @@ impl JsonClient {
         let secrets: Vec<&str> = reply
             .secrets
             .iter()
-            .map(SecretString::expose_secret)
+            .map(ExposeSecret::expose_secret)
             .collect();
         HttpError::Status {
             service: self.service,

@@ -1,7 +1,7 @@
 //! [`HttpTokenRefresher`]: redeems a ChatGPT refresh token at the OAuth
 //! token endpoint.
 
-use login_agent_identity::SecretString;
+use login_agent_identity::{ExposeSecret as _, SecretString};
 
 use crate::{HttpError, HttpOptions, JsonBody, JsonClient, describe_body_error, normalize_url};
 use core_auth::EnvSource;
@@ -133,7 +133,8 @@ impl TokenRefresher for HttpTokenRefresher {
                 describe_body_error(&error, reply.body.len(), "a token answer"),
             ))
         })?;
-        let non_empty = |token: Option<SecretString>| token.filter(|token| !token.is_empty());
+        let non_empty =
+            |token: Option<SecretString>| token.filter(|token| !token.expose_secret().is_empty());
         let mut tokens = RefreshedTokens::default();
         if let Some(token) = non_empty(answer.id_token) {
             tokens = tokens.with_id_token(token);

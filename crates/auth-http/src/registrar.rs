@@ -3,7 +3,7 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
-use login_agent_identity::{AgentIdentityAuthRecord, AgentIdentityKey, SecretString};
+use login_agent_identity::{AgentIdentityAuthRecord, AgentIdentityKey, ExposeSecret as _};
 use sha2::{Digest as _, Sha512};
 use time::OffsetDateTime;
 use zeroize::{Zeroize as _, Zeroizing};
@@ -175,7 +175,7 @@ fn signed_body(key: &AgentIdentityKey, url: &str) -> Result<JsonBody, HttpError>
             url: url.to_owned(),
             reason: "cannot format the current time".to_owned(),
         })?;
-    let signature = SecretString::new(key.sign_task_registration(&timestamp));
+    let signature = key.sign_task_registration(&timestamp);
     #[derive(serde::Serialize)]
     struct Body<'a> {
         timestamp: &'a str,

@@ -12,7 +12,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use core_auth::{AuthManager, MapEnv, TaskRegistrar};
 use ed25519_dalek::{Signature, Verifier as _};
-use login_agent_identity::AgentIdentityKey;
+use login_agent_identity::{AgentIdentityKey, ExposeSecret as _};
 use sha2::{Digest as _, Sha512};
 
 use test_support::loopback::{LoopbackServer, Reply, Request, closed_port_url};

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use auth_http::{HttpError, HttpOptions, MAX_JWKS_BYTES, fetch_jwk_set};
 use login_agent_identity::{
-    AgentIdentityError, AgentIdentityJwtClaims, AgentIdentityKey, JwtSigningKey, VerifyOptions,
-    mint_agent_identity_jwt, verify_agent_identity_jwt,
+    AgentIdentityError, AgentIdentityJwtClaims, AgentIdentityKey, ExposeSecret as _, JwtSigningKey,
+    VerifyOptions, mint_agent_identity_jwt, verify_agent_identity_jwt,
 };
 
 use test_support::loopback::{LoopbackServer, Reply};
@@ -36,7 +36,10 @@ fn minted() -> (String, serde_json::Value) {
         registered_at: None,
     };
     let jwt = mint_agent_identity_jwt(&claims, &signer).unwrap();
-    (jwt, serde_json::json!({ "keys": [signer.public_jwk()] }))
+    (
+        jwt.expose_secret().to_owned(),
+        serde_json::json!({ "keys": [signer.public_jwk()] }),
+    )
 }
 
 #[test]

@@ -14,6 +14,7 @@ use core_auth::{
     AuthError, AuthManager, RefreshError, RefreshOutcome, RefreshTokenFailure, TokenRefresher,
     UnauthorizedRecovery,
 };
+use login_agent_identity::ExposeSecret as _;
 use login_storage::{AuthStore as _, FileStore};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;

@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 
 use auth_http::{HttpOptions, HttpTokenRefresher, RefreshConfig};
 use core_auth::AuthManager;
+use login_agent_identity::ExposeSecret as _;
 use login_storage::{AuthDotJson, AuthStore as _, FileStore};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;

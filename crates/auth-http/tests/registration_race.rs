@@ -24,6 +24,7 @@ use auth_http::{HttpOptions, HttpTaskRegistrar};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use core_auth::{AUTHORIZATION_HEADER, AuthManager};
+use login_agent_identity::ExposeSecret as _;
 use login_storage::{AuthStore as _, FileStore};
 use serde_json::json;
 

@@ -15,7 +15,7 @@ use core_auth::{
     UnauthorizedRecovery,
 };
 use ed25519_dalek::{Signature, Verifier as _};
-use login_agent_identity::{AgentIdentityAuthRecord, AgentIdentityKey};
+use login_agent_identity::{AgentIdentityAuthRecord, AgentIdentityKey, ExposeSecret as _};
 use login_storage::AuthMode;
 use serde_json::{Value, json};
 

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use auth_http::{HttpTaskRegistrar, HttpTokenRefresher, RefreshConfig};
 use core_auth::AuthManager;
-use login_agent_identity::AgentIdentityKey;
+use login_agent_identity::{AgentIdentityKey, ExposeSecret as _};
 use test_support::loopback::{LoopbackServer, Reply, access_token, unix_now};
 use test_support::{Capture, TestEnv, config, id_token};
 

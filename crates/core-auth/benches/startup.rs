@@ -11,7 +11,8 @@ use std::sync::Arc;
 use core_auth::{AuthConfig, AuthManager, MapEnv};
 use criterion::{Criterion, criterion_group, criterion_main};
 use login_agent_identity::{
-    AgentIdentityJwtClaims, AgentIdentityKey, JwtSigningKey, mint_agent_identity_jwt,
+    AgentIdentityJwtClaims, AgentIdentityKey, ExposeSecret as _, JwtSigningKey,
+    mint_agent_identity_jwt,
 };
 
 fn startup(c: &mut Criterion) {
@@ -26,7 +27,7 @@ fn startup(c: &mut Criterion) {
     let jwt = mint_agent_identity_jwt(&claims, &JwtSigningKey::generate()).unwrap();
     std::fs::write(
         home.path().join("auth.json"),
-        serde_json::json!({ "agent_identity": jwt }).to_string(),
+        serde_json::json!({ "agent_identity": jwt.expose_secret() }).to_string(),
     )
     .unwrap();
     let config = AuthConfig::new(home.path()).with_env(Arc::new(MapEnv::new()));

@@ -14,7 +14,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use core_auth::{AuthConfig, AuthManager, RegistrarError, TaskRegistrar};
-use login_agent_identity::{AgentIdentityAuthRecord, AgentIdentityKey};
+use login_agent_identity::{AgentIdentityAuthRecord, AgentIdentityKey, ExposeSecret as _};
 
 /// Registers tasks without a network: the id is derived from the signed
 /// registration message, so it is stable per runtime and timestamp.
@@ -29,6 +29,7 @@ impl TaskRegistrar for LocalRegistrar {
     ) -> Result<String, RegistrarError> {
         let signature = key.sign_task_registration("2026-01-01T00:00:00Z");
         let suffix: String = signature
+            .expose_secret()
             .chars()
             .filter(char::is_ascii_alphanumeric)
             .take(12)

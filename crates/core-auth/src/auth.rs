@@ -3,7 +3,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use login_agent_identity::{AgentIdentityAuthRecord, SecretString};
+use login_agent_identity::{AgentIdentityAuthRecord, ExposeSecret as _, SecretString};
 use login_storage::{AuthMode, IdTokenClaims, StoreKind, TokenData};
 use time::OffsetDateTime;
 
@@ -62,7 +62,7 @@ impl fmt::Display for AuthSource {
 }
 
 /// The credentials of one auth.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 #[expect(
     clippy::large_enum_variant,
     reason = "held once, behind the Arc of a CodexAuth"
@@ -78,6 +78,39 @@ pub(crate) enum Credentials {
         agent_identity: Option<AgentIdentityAuthRecord>,
     },
     AgentIdentity(AgentIdentityAuthRecord),
+}
+
+/// Variant by variant, an API key by its text. Not constant-time: a local
+/// equality check, not one an attacker can time.
+impl PartialEq for Credentials {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Credentials::ApiKey(a), Credentials::ApiKey(b)) => {
+                a.expose_secret() == b.expose_secret()
+            }
+            (
+                Credentials::Chatgpt {
+                    tokens,
+                    claims,
+                    last_refresh,
+                    agent_identity,
+                },
+                Credentials::Chatgpt {
+                    tokens: other_tokens,
+                    claims: other_claims,
+                    last_refresh: other_last_refresh,
+                    agent_identity: other_agent_identity,
+                },
+            ) => {
+                tokens == other_tokens
+                    && claims == other_claims
+                    && last_refresh == other_last_refresh
+                    && agent_identity == other_agent_identity
+            }
+            (Credentials::AgentIdentity(a), Credentials::AgentIdentity(b)) => a == b,
+            _ => false,
+        }
+    }
 }
 
 #[derive(Debug, PartialEq)]

@@ -34,7 +34,8 @@
 //! ```
 //! use std::sync::Arc;
 //! use core_auth::{AuthConfig, AuthManager, MapEnv, CODEX_AGENT_IDENTITY_VAR};
-//! use login_agent_identity::{AgentIdentityJwtClaims, AgentIdentityKey, JwtSigningKey, mint_agent_identity_jwt};
+//! use login_agent_identity::{AgentIdentityJwtClaims, AgentIdentityKey, ExposeSecret, JwtSigningKey,
+//!     mint_agent_identity_jwt};
 //!
 //! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
 //! // A launcher hands the runtime one string.
@@ -46,7 +47,7 @@
 //!     registered_at: None,
 //! };
 //! let jwt = mint_agent_identity_jwt(&claims, &JwtSigningKey::generate())?;
-//! let env = MapEnv::new().with(CODEX_AGENT_IDENTITY_VAR, jwt);
+//! let env = MapEnv::new().with(CODEX_AGENT_IDENTITY_VAR, jwt.expose_secret());
 //!
 //! let home = tempfile::tempdir()?;
 //! let manager = AuthManager::load(AuthConfig::new(home.path()).with_env(Arc::new(env))).await?;

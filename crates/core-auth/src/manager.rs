@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use login_agent_identity::{AgentIdentityInput, SecretString};
+use login_agent_identity::{AgentIdentityInput, ExposeSecret as _, SecretString};
 use login_storage::{AuthDotJson, AuthMode, TokenData};
 use tokio::sync::watch;
 use tracing::Instrument as _;

@@ -13,7 +13,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use login_agent_identity::SecretString;
+use login_agent_identity::{ExposeSecret as _, SecretString};
 use login_storage::TokenData;
 use time::OffsetDateTime;
 
@@ -124,7 +124,7 @@ impl RefreshError {
 
 /// What a token endpoint answered: each token present replaces the stored
 /// one. `Debug` redacts them.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default)]
 #[non_exhaustive]
 pub struct RefreshedTokens {
     /// A new id token.
@@ -167,6 +167,26 @@ impl RefreshedTokens {
         }
     }
 }
+
+/// Token by token, by their text. Not constant-time: a local equality
+/// check, not one an attacker can time.
+impl PartialEq for RefreshedTokens {
+    fn eq(&self, other: &Self) -> bool {
+        fn text(token: &Option<SecretString>) -> Option<&str> {
+            token.as_ref().map(|token| token.expose_secret())
+        }
+        let Self {
+            id_token,
+            access_token,
+            refresh_token,
+        } = self;
+        text(id_token) == text(&other.id_token)
+            && text(access_token) == text(&other.access_token)
+            && text(refresh_token) == text(&other.refresh_token)
+    }
+}
+
+impl Eq for RefreshedTokens {}
 
 /// Redeems a refresh token. Blocking: the manager calls it on tokio's
 /// blocking pool, inside the storage lock, so it must finish (or time out)

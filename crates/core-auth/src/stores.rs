@@ -12,16 +12,18 @@
 
 use std::sync::Arc;
 
-use login_agent_identity::{AgentIdentityAuthRecord, AgentIdentityInput};
+use login_agent_identity::{AgentIdentityAuthRecord, AgentIdentityInput, ExposeSecret as _};
 use login_storage::{AuthDotJson, AuthStore, EphemeralStore, StoreError, StoreMode, open_store};
 
 use crate::auth::AuthSource;
 use crate::config::AuthConfig;
 
 /// Whether two records are the same identity: same runtime, workspace and
-/// key. A cached task id belongs to exactly that.
+/// key. A cached task id belongs to exactly that. The keys are compared by
+/// their text, not in constant time: a local check between records this
+/// process holds, nothing an attacker can time.
 pub(crate) fn same_identity(a: &AgentIdentityAuthRecord, b: &AgentIdentityAuthRecord) -> bool {
-    a.same_agent(b) && a.agent_private_key == b.agent_private_key
+    a.same_agent(b) && a.agent_private_key.expose_secret() == b.agent_private_key.expose_secret()
 }
 
 #[derive(Debug)]

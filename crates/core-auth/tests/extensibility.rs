@@ -4,7 +4,7 @@
 use std::sync::{Arc, Mutex};
 
 use core_auth::{AuthConfig, AuthManager, AuthSource, MapEnv, RegistrarError, TaskRegistrar};
-use login_agent_identity::{AgentIdentityAuthRecord, AgentIdentityKey};
+use login_agent_identity::{AgentIdentityAuthRecord, AgentIdentityKey, ExposeSecret as _};
 use login_storage::{AuthDotJson, AuthStore, StoreError, UpdateFn};
 
 /// A home that keeps the document in a mutex, as a database-backed store would.
@@ -48,7 +48,7 @@ impl TaskRegistrar for SigningRegistrar {
         Ok(format!(
             "task-for-{}-{}",
             identity.agent_runtime_id,
-            signature.len()
+            signature.expose_secret().len()
         ))
     }
 }

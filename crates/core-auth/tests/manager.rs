@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use core_auth::{AuthError, AuthManager, AuthSource};
-use login_agent_identity::AgentIdentityInput;
+use login_agent_identity::{AgentIdentityInput, ExposeSecret as _};
 use login_storage::{
     AuthDotJson, AuthStore, EphemeralStore, FileStore, KEYRING_SERVICE, Keyring, OsKeyring,
     StoreMode,

@@ -6,7 +6,7 @@ use core_auth::{
     AuthConfig, AuthError, AuthManager, AuthSource, CODEX_AGENT_IDENTITY_VAR, CODEX_HOME_VAR,
     MapEnv,
 };
-use login_agent_identity::AgentIdentityInput;
+use login_agent_identity::{AgentIdentityInput, ExposeSecret as _};
 use login_storage::{AuthDotJson, AuthMode, AuthStore, EphemeralStore, FileStore, StoreMode};
 
 use test_support::{TestEnv, config, identity, tokens};

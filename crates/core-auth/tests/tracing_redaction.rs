@@ -1,6 +1,7 @@
 //! All tracing output, at TRACE, across a whole life cycle, holds no secret.
 
 use core_auth::{AuthManager, CODEX_AGENT_IDENTITY_VAR};
+use login_agent_identity::ExposeSecret as _;
 
 use test_support::Capture;
 use test_support::{TestEnv, config, identity, tokens};

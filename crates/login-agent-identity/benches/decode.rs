@@ -36,7 +36,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use criterion::{BenchmarkId, Criterion, Throughput};
 use login_agent_identity::{
-    AgentIdentityAuthRecord, AgentIdentityJwtClaims, AgentIdentityKey, JwtSigningKey,
+    AgentIdentityAuthRecord, AgentIdentityJwtClaims, AgentIdentityKey, ExposeSecret, JwtSigningKey,
     MAX_AGENT_IDENTITY_LEN, decode_agent_identity_jwt, mint_agent_identity_jwt,
 };
 use serde_json::{Value, json};
@@ -75,7 +75,9 @@ impl Tokens {
             },
             &signer,
         )
-        .unwrap();
+        .unwrap()
+        .expose_secret()
+        .to_owned();
 
         // Minting writes only the claims this crate knows; a launcher's
         // token also carries the registered JWT claims. Take the header and
@@ -89,7 +91,7 @@ impl Tokens {
             registered_at: Some("2026-04-17T03:18:00+02:00".into()),
         };
         let minted = mint_agent_identity_jwt(&full_claims, &signer).unwrap();
-        let mut parts = minted.split('.');
+        let mut parts = minted.expose_secret().split('.');
         let header = parts.next().unwrap().to_owned();
         let signature = parts.nth(1).unwrap().to_owned();
         let typical_payload = json!({

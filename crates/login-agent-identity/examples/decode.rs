@@ -13,8 +13,8 @@ use std::io::Read as _;
 use std::process::ExitCode;
 
 use login_agent_identity::{
-    AgentIdentityInput, AgentIdentityJwtClaims, AgentIdentityKey, JwtSigningKey,
-    mint_agent_identity_jwt,
+    AgentIdentityInput, AgentIdentityJwtClaims, AgentIdentityKey, ExposeSecret, JwtSigningKey,
+    SecretString, mint_agent_identity_jwt,
 };
 
 fn main() -> ExitCode {
@@ -40,15 +40,18 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         let jwt = mint_agent_identity_jwt(&claims, &JwtSigningKey::generate())?;
         println!(
             "example token: {} characters (not shown: it carries a private key)",
-            jwt.len()
+            jwt.expose_secret().len()
         );
         jwt
     } else {
         let mut text = String::new();
         std::io::stdin().read_to_string(&mut text)?;
-        text
+        SecretString::from(text)
     };
-    let record = input.parse::<AgentIdentityInput>()?.into_record()?;
+    let record = input
+        .expose_secret()
+        .parse::<AgentIdentityInput>()?
+        .into_record()?;
     let key = AgentIdentityKey::from_record(&record)?;
     println!("{record:#?}");
     println!("public key: {}", key.public_key_ssh());

@@ -14,7 +14,7 @@ use time::{OffsetDateTime, UtcOffset};
 
 use crate::error::AgentIdentityError;
 use crate::key;
-use crate::secret::SecretString;
+use crate::secret::{ExposeSecret as _, SecretString};
 
 pub(crate) const WORKSPACE_ID: &str = "workspace_id";
 pub(crate) const AGENT_RUNTIME_ID: &str = "agent_runtime_id";
@@ -26,14 +26,16 @@ pub(crate) const BACKGROUND_TASK_ID: &str = "background_task_id";
 /// The claims of an agent identity JWT, validated.
 ///
 /// `registered_at` is normalized to RFC 3339 UTC with seconds precision and a
-/// `Z` suffix. `Debug` redacts `agent_private_key`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// `Z` suffix. `Debug` redacts `agent_private_key`; serializing (the payload
+/// of a minted JWT) writes it.
+#[derive(Debug, Clone, Serialize)]
 pub struct AgentIdentityJwtClaims {
     /// The workspace (ChatGPT account) the agent belongs to.
     pub workspace_id: String,
     /// The agent runtime this identity was issued to.
     pub agent_runtime_id: String,
     /// Standard base64 of a PKCS#8 Ed25519 private key.
+    #[serde(serialize_with = "crate::serde_secret::expose")]
     pub agent_private_key: SecretString,
     /// The ChatGPT user the identity acts for, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -59,6 +61,27 @@ impl AgentIdentityJwtClaims {
         validate_claims(raw)
     }
 }
+
+/// Field by field, the private key by its text. Not constant-time: a local
+/// equality check, not one an attacker can time.
+impl PartialEq for AgentIdentityJwtClaims {
+    fn eq(&self, other: &Self) -> bool {
+        let Self {
+            workspace_id,
+            agent_runtime_id,
+            agent_private_key,
+            chatgpt_user_id,
+            registered_at,
+        } = self;
+        *workspace_id == other.workspace_id
+            && *agent_runtime_id == other.agent_runtime_id
+            && agent_private_key.expose_secret() == other.agent_private_key.expose_secret()
+            && *chatgpt_user_id == other.chatgpt_user_id
+            && *registered_at == other.registered_at
+    }
+}
+
+impl Eq for AgentIdentityJwtClaims {}
 
 /// One claim as found in the input, before the rules are applied.
 #[derive(Debug)]
@@ -186,7 +209,7 @@ pub(crate) fn validate_claims(
     Ok(AgentIdentityJwtClaims {
         workspace_id: workspace_id.into_owned(),
         agent_runtime_id: agent_runtime_id.into_owned(),
-        agent_private_key: SecretString::new(agent_private_key.into_owned()),
+        agent_private_key: SecretString::from(agent_private_key.into_owned()),
         chatgpt_user_id,
         registered_at,
     })

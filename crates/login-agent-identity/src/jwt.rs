@@ -10,7 +10,7 @@ use base64::Engine as _;
 use base64::alphabet::URL_SAFE;
 use base64::engine::DecodePaddingMode;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, NO_PAD};
-use ed25519_dalek::{Signer as _, SigningKey};
+use ed25519_dalek::{SIGNATURE_LENGTH, Signer as _, SigningKey};
 use serde::de::IgnoredAny;
 use sha2::{Digest as _, Sha256};
 use zeroize::Zeroizing;
@@ -18,7 +18,7 @@ use zeroize::Zeroizing;
 use crate::claims::{AgentIdentityJwtClaims, RawClaims, validate_claims};
 use crate::error::{AgentIdentityError, Segment};
 use crate::key;
-use crate::secret::SecretString;
+use crate::secret::{SecretString, secret_from};
 
 /// Largest agent identity accepted, in bytes after trimming: 64 KiB.
 /// Longer input is refused before any decoding.
@@ -159,8 +159,8 @@ pub(crate) fn describe_json_error(error: &serde_json::Error) -> String {
 ///
 /// ```
 /// use login_agent_identity::{
-///     AgentIdentityJwtClaims, AgentIdentityKey, JwtSigningKey, decode_agent_identity_jwt,
-///     mint_agent_identity_jwt,
+///     AgentIdentityJwtClaims, AgentIdentityKey, ExposeSecret, JwtSigningKey,
+///     decode_agent_identity_jwt, mint_agent_identity_jwt,
 /// };
 ///
 /// let agent_key = AgentIdentityKey::generate("rt-1");
@@ -173,7 +173,7 @@ pub(crate) fn describe_json_error(error: &serde_json::Error) -> String {
 /// };
 /// let jwt = mint_agent_identity_jwt(&claims, &JwtSigningKey::generate())?;
 ///
-/// let decoded = decode_agent_identity_jwt(&jwt)?;
+/// let decoded = decode_agent_identity_jwt(jwt.expose_secret())?;
 /// assert_eq!(decoded.workspace_id, "ws-1");
 /// assert_eq!(decoded.registered_at.as_deref(), Some("2026-04-17T01:18:00Z"));
 /// # Ok::<(), login_agent_identity::AgentIdentityError>(())
@@ -265,10 +265,14 @@ const NO_PAD_URL: GeneralPurpose = GeneralPurpose::new(&URL_SAFE, NO_PAD);
 /// Mints an EdDSA-signed agent identity JWT that
 /// [`decode_agent_identity_jwt`] and [`crate::AgentIdentityAuthRecord::from_jwt`]
 /// accept. The claims are validated first, by the same rules.
+///
+/// The token carries the private key, so it is a secret: read it with
+/// [`ExposeSecret::expose_secret`](crate::ExposeSecret::expose_secret)
+/// where it is handed over on purpose.
 pub fn mint_agent_identity_jwt(
     claims: &AgentIdentityJwtClaims,
     signing_key: &JwtSigningKey,
-) -> Result<String, AgentIdentityError> {
+) -> Result<SecretString, AgentIdentityError> {
     let claims = claims.clone().validate()?;
     let header = serde_json::json!({ "alg": "EdDSA", "typ": "JWT", "kid": signing_key.kid });
     let header = serde_json::to_vec(&header).map_err(|error| AgentIdentityError::Mint {
@@ -280,11 +284,16 @@ pub fn mint_agent_identity_jwt(
                 reason: error.to_string(),
             })?,
         );
-    let mut token = NO_PAD_URL.encode(header);
+    // Sized up front: a growing string would leave copies of the payload.
+    let encoded_len = |len| base64::encoded_len(len, false).unwrap_or(0);
+    let mut token = String::with_capacity(
+        encoded_len(header.len()) + encoded_len(payload.len()) + encoded_len(SIGNATURE_LENGTH) + 2,
+    );
+    NO_PAD_URL.encode_string(header, &mut token);
     token.push('.');
     NO_PAD_URL.encode_string(payload.as_slice(), &mut token);
     let signature = signing_key.key.sign(token.as_bytes());
     token.push('.');
     NO_PAD_URL.encode_string(signature.to_bytes(), &mut token);
-    Ok(token)
+    Ok(secret_from(token))
 }

@@ -22,7 +22,7 @@ use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
 use crate::error::AgentIdentityError;
-use crate::secret::SecretString;
+use crate::secret::{ExposeSecret as _, SecretString, secret_from};
 
 /// Longest base64 text worth decoding: a version 2 key with attributes
 /// fits comfortably; anything longer is not an Ed25519 key.
@@ -102,12 +102,12 @@ fn keypair_v1(key: &SigningKey) -> KeypairBytes {
 /// shows the runtime id and public key only.
 ///
 /// ```
-/// use login_agent_identity::AgentIdentityKey;
+/// use login_agent_identity::{AgentIdentityKey, ExposeSecret};
 ///
 /// let key = AgentIdentityKey::generate("rt-1");
 /// assert!(key.public_key_ssh().starts_with("ssh-ed25519 "));
 /// let signature = key.sign_task_registration("2026-01-01T00:00:00Z");
-/// assert_eq!(signature.len(), 88); // base64 of 64 bytes
+/// assert_eq!(signature.expose_secret().len(), 88); // base64 of 64 bytes
 /// ```
 #[derive(Clone)]
 pub struct AgentIdentityKey {
@@ -160,9 +160,14 @@ impl AgentIdentityKey {
 
     /// Standard base64 of the Ed25519 signature over
     /// `"{agent_runtime_id}:{timestamp}"`, as task registration expects.
-    pub fn sign_task_registration(&self, timestamp: &str) -> String {
-        let message = format!("{}:{timestamp}", self.agent_runtime_id);
-        STANDARD.encode(self.signing_key.sign(message.as_bytes()).to_bytes())
+    /// A secret: whoever holds it can register a task as this agent.
+    pub fn sign_task_registration(&self, timestamp: &str) -> SecretString {
+        self.sign_base64(&format!("{}:{timestamp}", self.agent_runtime_id))
+    }
+
+    /// Standard base64 of the Ed25519 signature over `message`.
+    fn sign_base64(&self, message: &str) -> SecretString {
+        SecretString::from(STANDARD.encode(self.signing_key.sign(message.as_bytes()).to_bytes()))
     }
 
     /// The `Authorization` header value that authenticates a request of
@@ -187,13 +192,14 @@ impl AgentIdentityKey {
     /// cannot write.
     ///
     /// ```
-    /// use login_agent_identity::AgentIdentityKey;
+    /// use login_agent_identity::{AgentIdentityKey, ExposeSecret};
     /// use time::macros::datetime;
     ///
     /// let key = AgentIdentityKey::generate("rt-1");
     /// let header = key.agent_assertion_at("task-1", datetime!(2026-04-17 12:00:00 UTC))?;
     /// assert!(header.expose_secret().starts_with("AgentAssertion ey"));
-    /// assert_eq!(format!("{header:?}"), "<redacted>");
+    /// let debug = format!("{header:?}");
+    /// assert!(!debug.contains(header.expose_secret()) && debug.contains("[REDACTED]"));
     /// # Ok::<(), login_agent_identity::AgentIdentityError>(())
     /// ```
     pub fn agent_assertion_at(
@@ -211,11 +217,11 @@ impl AgentIdentityKey {
         }
         let timestamp = assertion_timestamp(timestamp)?;
         let message = format!("{}:{task_id}:{timestamp}", self.agent_runtime_id);
-        let signature = STANDARD.encode(self.signing_key.sign(message.as_bytes()).to_bytes());
+        let signature = self.sign_base64(&message);
         let json = Zeroizing::new(
             serde_json::to_vec(&Assertion {
                 agent_runtime_id: &self.agent_runtime_id,
-                signature: &signature,
+                signature: signature.expose_secret(),
                 task_id,
                 timestamp: &timestamp,
             })
@@ -223,17 +229,20 @@ impl AgentIdentityKey {
                 reason: "the assertion could not be serialized",
             })?,
         );
-        Ok(SecretString::new(format!(
-            "AgentAssertion {}",
-            URL_SAFE_NO_PAD.encode(json.as_slice())
-        )))
+        // Sized up front: a growing string would leave copies of the token.
+        const SCHEME: &str = "AgentAssertion ";
+        let token_len = base64::encoded_len(json.len(), false).unwrap_or(0);
+        let mut header = String::with_capacity(SCHEME.len() + token_len);
+        header.push_str(SCHEME);
+        URL_SAFE_NO_PAD.encode_string(json.as_slice(), &mut header);
+        Ok(secret_from(header))
     }
 
     /// The private key as standard base64 of a version 1 PKCS#8 document,
     /// the form `agent_private_key` holds.
     pub fn private_key_pkcs8_base64(&self) -> SecretString {
         match keypair_v1(&self.signing_key).to_pkcs8_der() {
-            Ok(der) => SecretString::new(STANDARD.encode(der.as_bytes())),
+            Ok(der) => SecretString::from(STANDARD.encode(der.as_bytes())),
             // Encoding 32 bytes into a fixed layout has no failure mode
             // short of memory exhaustion; the empty string is refused by
             // every reader.
@@ -302,7 +311,7 @@ pub(crate) fn signing_key_from_pkcs8_text(text: &str) -> Result<SigningKey, Agen
 /// PEM of a version 1 PKCS#8 document for `key`.
 pub(crate) fn signing_key_to_pkcs8_pem(key: &SigningKey) -> SecretString {
     match keypair_v1(key).to_pkcs8_pem(LineEnding::LF) {
-        Ok(pem) => SecretString::new(pem.as_str().to_owned()),
+        Ok(pem) => SecretString::from(pem.as_str()),
         // As in `private_key_pkcs8_base64`: no failure mode for this input.
         Err(_) => SecretString::default(),
     }

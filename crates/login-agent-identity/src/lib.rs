@@ -12,8 +12,10 @@
 //! Invariants:
 //! - every error names the segment, claim or limit, and never contains the
 //!   private key, the signature or the whole token;
-//! - secrets are [`SecretString`]s: redacted in `Debug`/`Display`, zeroized
-//!   on drop;
+//! - secrets (private keys, minted JWTs, signatures, assertion headers) are
+//!   `secrecy`'s [`SecretString`]s: no `Display`, redacted in `Debug`, read
+//!   only through [`ExposeSecret`], serialized only where a document names
+//!   [`serde_secret`], zeroized on drop;
 //! - no input panics.
 //!
 //! Modules depend on each other in one direction only (a module uses only
@@ -23,7 +25,7 @@
 //!
 //! ```
 //! use login_agent_identity::{AgentIdentityInput, AgentIdentityJwtClaims, AgentIdentityKey,
-//!     JwtSigningKey, mint_agent_identity_jwt};
+//!     ExposeSecret, JwtSigningKey, mint_agent_identity_jwt};
 //!
 //! // A launcher mints one string...
 //! let agent_key = AgentIdentityKey::generate("rt-1");
@@ -37,7 +39,7 @@
 //! let jwt = mint_agent_identity_jwt(&claims, &JwtSigningKey::generate())?;
 //!
 //! // ...and the runtime decodes it into the record it already stores.
-//! let record = jwt.parse::<AgentIdentityInput>()?.into_record()?;
+//! let record = jwt.expose_secret().parse::<AgentIdentityInput>()?.into_record()?;
 //! assert_eq!(record.workspace_id, "ws-1");
 //! let key = AgentIdentityKey::from_record(&record)?;
 //! assert_eq!(key.public_key_ssh(), agent_key.public_key_ssh());
@@ -60,7 +62,7 @@ pub use jwt::{
 };
 pub use key::AgentIdentityKey;
 pub use record::{AgentIdentityAuthRecord, AgentIdentityInput};
-pub use secret::{REDACTED, SecretString};
+pub use secret::{ExposeSecret, REDACTED, SecretString, serde_secret};
 #[cfg(feature = "verify")]
 pub use verify::{VerifyOptions, verify_agent_identity_jwt};
 

@@ -15,7 +15,7 @@ use crate::claims::{
 use crate::error::AgentIdentityError;
 use crate::jwt::{self, decode_agent_identity_jwt};
 use crate::key::AgentIdentityKey;
-use crate::secret::{REDACTED, SecretString};
+use crate::secret::{ExposeSecret as _, SecretString, serde_secret};
 
 /// The agent identity as stored in `auth.json`: a JSON object.
 ///
@@ -27,14 +27,16 @@ use crate::secret::{REDACTED, SecretString};
 /// Deserializing validates by the same rules as a JWT: the required claims,
 /// `registered_at` (normalized to RFC 3339 UTC) and the private key.
 /// `Debug` redacts `agent_private_key` and shows only the names of unknown
-/// keys, whose values may be anything.
-#[derive(Clone, PartialEq, Eq, Serialize)]
+/// keys, whose values may be anything; serializing (for `auth.json`) writes
+/// the key.
+#[derive(Clone, Serialize)]
 pub struct AgentIdentityAuthRecord {
     /// The workspace (ChatGPT account) the agent belongs to.
     pub workspace_id: String,
     /// The agent runtime this identity was issued to.
     pub agent_runtime_id: String,
     /// Standard base64 of a PKCS#8 Ed25519 private key.
+    #[serde(serialize_with = "serde_secret::expose")]
     pub agent_private_key: SecretString,
     /// The ChatGPT user the identity acts for, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -56,7 +58,7 @@ impl AgentIdentityAuthRecord {
     ///
     /// ```
     /// use login_agent_identity::{AgentIdentityAuthRecord, AgentIdentityJwtClaims, AgentIdentityKey,
-    ///     JwtSigningKey, mint_agent_identity_jwt};
+    ///     ExposeSecret, JwtSigningKey, mint_agent_identity_jwt};
     ///
     /// let claims = AgentIdentityJwtClaims {
     ///     workspace_id: "ws-1".into(),
@@ -66,7 +68,7 @@ impl AgentIdentityAuthRecord {
     ///     registered_at: Some("2026-01-01T00:00:00Z".into()),
     /// };
     /// let jwt = mint_agent_identity_jwt(&claims, &JwtSigningKey::generate())?;
-    /// let record = AgentIdentityAuthRecord::from_jwt(&jwt)?;
+    /// let record = AgentIdentityAuthRecord::from_jwt(jwt.expose_secret())?;
     /// assert_eq!(record.agent_runtime_id, "rt-1");
     /// assert_eq!(record.background_task_id, None);
     /// assert!(!format!("{record:?}").contains(claims.agent_private_key.expose_secret()));
@@ -174,12 +176,37 @@ impl From<AgentIdentityJwtClaims> for AgentIdentityAuthRecord {
     }
 }
 
+/// Field by field, the private key by its text. Not constant-time: a local
+/// equality check, not one an attacker can time.
+impl PartialEq for AgentIdentityAuthRecord {
+    fn eq(&self, other: &Self) -> bool {
+        let Self {
+            workspace_id,
+            agent_runtime_id,
+            agent_private_key,
+            chatgpt_user_id,
+            registered_at,
+            background_task_id,
+            extra,
+        } = self;
+        *workspace_id == other.workspace_id
+            && *agent_runtime_id == other.agent_runtime_id
+            && agent_private_key.expose_secret() == other.agent_private_key.expose_secret()
+            && *chatgpt_user_id == other.chatgpt_user_id
+            && *registered_at == other.registered_at
+            && *background_task_id == other.background_task_id
+            && *extra == other.extra
+    }
+}
+
+impl Eq for AgentIdentityAuthRecord {}
+
 impl fmt::Debug for AgentIdentityAuthRecord {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AgentIdentityAuthRecord")
             .field("workspace_id", &self.workspace_id)
             .field("agent_runtime_id", &self.agent_runtime_id)
-            .field("agent_private_key", &REDACTED)
+            .field("agent_private_key", &self.agent_private_key)
             .field("chatgpt_user_id", &self.chatgpt_user_id)
             .field("registered_at", &self.registered_at)
             .field("background_task_id", &self.background_task_id)
@@ -246,7 +273,7 @@ impl<'de> Visitor<'de> for UniqueKeyObject {
 /// assert!(error.to_string().contains("segment"));
 /// # Ok::<(), login_agent_identity::AgentIdentityError>(())
 /// ```
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone)]
 #[non_exhaustive]
 pub enum AgentIdentityInput {
     /// The stored object form.
@@ -270,11 +297,27 @@ impl AgentIdentityInput {
     }
 }
 
+/// The same form with equal contents; a JWT by its text. Not constant-time:
+/// a local equality check, not one an attacker can time.
+impl PartialEq for AgentIdentityInput {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (AgentIdentityInput::Record(a), AgentIdentityInput::Record(b)) => a == b,
+            (AgentIdentityInput::Jwt(a), AgentIdentityInput::Jwt(b)) => {
+                a.expose_secret() == b.expose_secret()
+            }
+            _ => false,
+        }
+    }
+}
+
+impl Eq for AgentIdentityInput {}
+
 impl fmt::Debug for AgentIdentityInput {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             AgentIdentityInput::Record(record) => f.debug_tuple("Record").field(record).finish(),
-            AgentIdentityInput::Jwt(_) => f.debug_tuple("Jwt").field(&REDACTED).finish(),
+            AgentIdentityInput::Jwt(jwt) => f.debug_tuple("Jwt").field(jwt).finish(),
         }
     }
 }
@@ -301,7 +344,7 @@ impl Serialize for AgentIdentityInput {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
             AgentIdentityInput::Record(record) => record.serialize(serializer),
-            AgentIdentityInput::Jwt(jwt) => jwt.serialize(serializer),
+            AgentIdentityInput::Jwt(jwt) => serde_secret::expose(jwt, serializer),
         }
     }
 }
@@ -326,7 +369,7 @@ impl<'de> Visitor<'de> for InputVisitor {
     }
 
     fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
-        Ok(AgentIdentityInput::Jwt(SecretString::new(v)))
+        Ok(AgentIdentityInput::Jwt(SecretString::from(v)))
     }
 
     fn visit_map<A: MapAccess<'de>>(self, access: A) -> Result<Self::Value, A::Error> {

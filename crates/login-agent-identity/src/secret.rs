@@ -1,82 +1,87 @@
-//! [`SecretString`]: a string that never prints and is wiped when dropped.
+//! Secrets: `secrecy`'s [`SecretString`] and [`ExposeSecret`], re-exported
+//! so that every crate of the workspace names them by one path, and the
+//! [`serde_secret`] helpers that write one out where a document needs it.
 //!
-//! The whole project holds private keys, API keys and tokens in this type, so
-//! one `Debug` impl decides what a log line can show: the marker
-//! [`REDACTED`], never the value.
+//! A [`SecretString`] has no `Display` (so `format!("Bearer {token}")` does
+//! not compile), prints `SecretBox<str>([REDACTED])` in `Debug`, is wiped
+//! when dropped, and gives its value only through an explicit
+//! [`expose_secret`](ExposeSecret::expose_secret). It deserializes from a
+//! JSON string, but has no `Serialize`: the documents that store a secret
+//! say so field by field.
+//!
+//! ```
+//! use login_agent_identity::{ExposeSecret, SecretString};
+//!
+//! let key = SecretString::from("sk-very-secret");
+//! assert!(!format!("{key:?}").contains("sk-very-secret"));
+//! assert_eq!(key.expose_secret(), "sk-very-secret");
+//! ```
+//!
+//! ```compile_fail
+//! use login_agent_identity::SecretString;
+//!
+//! let token = SecretString::from("sk-very-secret");
+//! let header = format!("Bearer {token}"); // no `Display`
+//! ```
 
-use std::fmt;
+use zeroize::Zeroizing;
 
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use zeroize::{Zeroize, ZeroizeOnDrop};
+pub use secrecy::{ExposeSecret, SecretString};
 
-/// What every redacted secret prints as.
+/// What this crate prints in place of a secret that is not a
+/// [`SecretString`] (a signing key in a `Debug` impl), and what redacted
+/// text shows where a secret was.
 pub const REDACTED: &str = "<redacted>";
 
-/// A secret string: redacted in `Debug` and `Display`, zeroized on drop.
+/// `text` as a [`SecretString`], with no unwiped copy left behind.
 ///
-/// Serde reads and writes it as a plain JSON string: the one place the value
-/// leaves the type on purpose is the persisted document. Use
-/// [`SecretString::expose_secret`] to read it.
+/// `secrecy`'s `From<String>` shrinks the buffer to its length, which may
+/// move it without wiping the old one; a string grown by `format!` or
+/// `push` rarely has an exact capacity. This copies into an exact-size
+/// allocation and wipes the original.
+pub(crate) fn secret_from(text: String) -> SecretString {
+    let text = Zeroizing::new(text);
+    SecretString::from(text.as_str())
+}
+
+/// `serialize_with` helpers: the one way a secret is written out.
+///
+/// Only the documents that must hold a secret use them: `auth.json` (its
+/// API key, tokens and agent identity) and the payload of a minted agent
+/// identity JWT.
 ///
 /// ```
-/// use login_agent_identity::SecretString;
+/// use login_agent_identity::{SecretString, serde_secret};
 ///
-/// let key = SecretString::from("sk-very-secret");
-/// assert_eq!(format!("{key:?}"), "<redacted>");
-/// assert_eq!(key.expose_secret(), "sk-very-secret");
+/// #[derive(serde::Serialize)]
+/// struct Stored {
+///     #[serde(serialize_with = "serde_secret::expose")]
+///     key: SecretString,
+/// }
+///
+/// let json = serde_json::to_string(&Stored { key: "sk-1".into() })?;
+/// assert_eq!(json, r#"{"key":"sk-1"}"#);
+/// # Ok::<(), serde_json::Error>(())
 /// ```
-#[derive(Clone, Default, PartialEq, Eq, Zeroize, ZeroizeOnDrop)]
-pub struct SecretString(String);
+pub mod serde_secret {
+    use serde::Serializer;
 
-impl SecretString {
-    /// Wraps a string.
-    pub fn new(value: String) -> Self {
-        Self(value)
+    use super::{ExposeSecret as _, SecretString};
+
+    /// Writes the secret as a plain string.
+    pub fn expose<S: Serializer>(secret: &SecretString, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(secret.expose_secret())
     }
 
-    /// The secret itself. Callers must not log it.
-    pub fn expose_secret(&self) -> &str {
-        &self.0
-    }
-
-    /// Whether the secret is the empty string.
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-}
-
-impl From<String> for SecretString {
-    fn from(value: String) -> Self {
-        Self(value)
-    }
-}
-
-impl From<&str> for SecretString {
-    fn from(value: &str) -> Self {
-        Self(value.to_owned())
-    }
-}
-
-impl fmt::Debug for SecretString {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(REDACTED)
-    }
-}
-
-impl fmt::Display for SecretString {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(REDACTED)
-    }
-}
-
-impl Serialize for SecretString {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.0)
-    }
-}
-
-impl<'de> Deserialize<'de> for SecretString {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        String::deserialize(deserializer).map(Self)
+    /// Writes a present secret as a plain string and an absent one as
+    /// `null` (or as the format's "none").
+    pub fn expose_option<S: Serializer>(
+        secret: &Option<SecretString>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        match secret {
+            Some(secret) => serializer.serialize_some(secret.expose_secret()),
+            None => serializer.serialize_none(),
+        }
     }
 }

@@ -71,8 +71,8 @@ struct JoseHeader<'a> {
 /// PS256/384/512, as the JWK dictates.
 ///
 /// ```
-/// use login_agent_identity::{AgentIdentityJwtClaims, AgentIdentityKey, JwtSigningKey, VerifyOptions,
-///     mint_agent_identity_jwt, verify_agent_identity_jwt};
+/// use login_agent_identity::{AgentIdentityJwtClaims, AgentIdentityKey, ExposeSecret, JwtSigningKey,
+///     VerifyOptions, mint_agent_identity_jwt, verify_agent_identity_jwt};
 ///
 /// let signer = JwtSigningKey::generate();
 /// let claims = AgentIdentityJwtClaims {
@@ -84,7 +84,7 @@ struct JoseHeader<'a> {
 /// };
 /// let jwt = mint_agent_identity_jwt(&claims, &signer)?;
 /// let jwks = serde_json::from_value(serde_json::json!({ "keys": [signer.public_jwk()] })).unwrap();
-/// let verified = verify_agent_identity_jwt(&jwt, &jwks, &VerifyOptions::default())?;
+/// let verified = verify_agent_identity_jwt(jwt.expose_secret(), &jwks, &VerifyOptions::default())?;
 /// assert_eq!(verified.workspace_id, "ws-1");
 /// # Ok::<(), login_agent_identity::AgentIdentityError>(())
 /// ```

@@ -2,7 +2,7 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use login_agent_identity::AgentIdentityKey;
+use login_agent_identity::{AgentIdentityKey, ExposeSecret as _};
 use serde_json::{Value, json};
 
 /// Standard base64 of a fresh version 1 PKCS#8 Ed25519 key.

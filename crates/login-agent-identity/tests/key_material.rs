@@ -4,7 +4,7 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use ed25519_dalek::{Signature, Verifier as _};
-use login_agent_identity::{AgentIdentityAuthRecord, AgentIdentityKey};
+use login_agent_identity::{AgentIdentityAuthRecord, AgentIdentityKey, ExposeSecret as _};
 
 use crate::common::{minimal_payload, pkcs8_v2};
 
@@ -16,7 +16,10 @@ fn record() -> AgentIdentityAuthRecord {
 fn key_from_record_round_trips_through_pkcs8() {
     let record = record();
     let key = AgentIdentityKey::from_record(&record).unwrap();
-    assert_eq!(key.private_key_pkcs8_base64(), record.agent_private_key);
+    assert_eq!(
+        key.private_key_pkcs8_base64().expose_secret(),
+        record.agent_private_key.expose_secret()
+    );
     assert_eq!(key.agent_runtime_id(), "rt-abcd");
 }
 
@@ -47,7 +50,7 @@ fn task_registration_signature_covers_runtime_id_and_timestamp() {
     let key = AgentIdentityKey::from_record(&record()).unwrap();
     let timestamp = "2026-04-17T01:18:00Z";
     let signature = STANDARD
-        .decode(key.sign_task_registration(timestamp))
+        .decode(key.sign_task_registration(timestamp).expose_secret())
         .unwrap();
     let signature = Signature::from_slice(&signature).unwrap();
     let public = key.verifying_key();

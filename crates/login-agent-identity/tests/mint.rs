@@ -2,7 +2,7 @@
 
 use login_agent_identity::{
     AgentIdentityAuthRecord, AgentIdentityError, AgentIdentityJwtClaims, AgentIdentityKey,
-    JwtSigningKey, mint_agent_identity_jwt,
+    ExposeSecret as _, JwtSigningKey, mint_agent_identity_jwt,
 };
 
 fn claims() -> AgentIdentityJwtClaims {
@@ -19,7 +19,7 @@ fn claims() -> AgentIdentityJwtClaims {
 fn minted_token_decodes_to_the_same_record() {
     let claims = claims();
     let jwt = mint_agent_identity_jwt(&claims, &JwtSigningKey::generate()).unwrap();
-    let record = AgentIdentityAuthRecord::from_jwt(&jwt).unwrap();
+    let record = AgentIdentityAuthRecord::from_jwt(jwt.expose_secret()).unwrap();
     assert_eq!(record.to_claims(), claims.validate().unwrap());
     assert_eq!(record.background_task_id, None);
 }
@@ -33,7 +33,9 @@ fn minted_token_with_only_required_claims_round_trips() {
     };
     let jwt = mint_agent_identity_jwt(&claims, &JwtSigningKey::generate()).unwrap();
     assert_eq!(
-        AgentIdentityAuthRecord::from_jwt(&jwt).unwrap().to_claims(),
+        AgentIdentityAuthRecord::from_jwt(jwt.expose_secret())
+            .unwrap()
+            .to_claims(),
         claims
     );
 }

@@ -5,7 +5,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use login_agent_identity::{
     AgentIdentityAuthRecord, AgentIdentityInput, AgentIdentityJwtClaims, AgentIdentityKey,
-    JwtSigningKey, mint_agent_identity_jwt,
+    ExposeSecret as _, JwtSigningKey, mint_agent_identity_jwt,
 };
 use proptest::prelude::*;
 
@@ -85,7 +85,7 @@ proptest! {
             registered_at,
         };
         let jwt = mint_agent_identity_jwt(&claims, &JwtSigningKey::generate()).unwrap();
-        prop_assert_eq!(AgentIdentityAuthRecord::from_jwt(&jwt).unwrap().to_claims(), claims);
+        prop_assert_eq!(AgentIdentityAuthRecord::from_jwt(jwt.expose_secret()).unwrap().to_claims(), claims);
     }
 
     #[test]

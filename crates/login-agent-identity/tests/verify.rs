@@ -8,8 +8,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use login_agent_identity::{
-    AgentIdentityError, AgentIdentityJwtClaims, AgentIdentityKey, JwkSet, JwtSigningKey,
-    VerifyOptions, mint_agent_identity_jwt, verify_agent_identity_jwt,
+    AgentIdentityError, AgentIdentityJwtClaims, AgentIdentityKey, ExposeSecret as _, JwkSet,
+    JwtSigningKey, VerifyOptions, mint_agent_identity_jwt, verify_agent_identity_jwt,
 };
 use serde_json::{Value, json};
 
@@ -86,7 +86,10 @@ fn eddsa_token(signer: &JwtSigningKey) -> String {
         chatgpt_user_id: None,
         registered_at: None,
     };
-    mint_agent_identity_jwt(&claims, signer).unwrap()
+    mint_agent_identity_jwt(&claims, signer)
+        .unwrap()
+        .expose_secret()
+        .to_owned()
 }
 
 fn verify(token: &str, set: &JwkSet) -> Result<AgentIdentityJwtClaims, AgentIdentityError> {

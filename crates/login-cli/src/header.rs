@@ -2,6 +2,7 @@
 //! printed on purpose (like `gh auth token`), for scripts and `curl -H`.
 
 use core_auth::{AuthConfig, AuthManager};
+use login_agent_identity::ExposeSecret as _;
 use serde_json::{Map, Value, json};
 
 use crate::error::CliError;

@@ -2,8 +2,9 @@
 
 use auth_http::{HttpOptions, fetch_jwk_set};
 use login_agent_identity::{
-    AgentIdentityAuthRecord, AgentIdentityInput, AgentIdentityJwtClaims, AgentIdentityKey, JwkSet,
-    JwtSigningKey, REDACTED, VerifyOptions, mint_agent_identity_jwt, verify_agent_identity_jwt,
+    AgentIdentityAuthRecord, AgentIdentityInput, AgentIdentityJwtClaims, AgentIdentityKey,
+    ExposeSecret as _, JwkSet, JwtSigningKey, REDACTED, VerifyOptions, mint_agent_identity_jwt,
+    verify_agent_identity_jwt,
 };
 use serde_json::{Value, json};
 
@@ -120,15 +121,16 @@ pub fn mint(args: &MintArgs, json_output: bool) -> Result<(), CliError> {
         registered_at: registered_at(args.registered_at.as_deref())?,
     };
     let jwt = mint_agent_identity_jwt(&claims, &signing_key)?;
+    // The token is the output: printed on purpose, like `header`.
     if json_output {
         let output = json!({
-            "jwt": jwt,
+            "jwt": jwt.expose_secret(),
             "public_key": agent_key.public_key_ssh(),
             "signing_public_jwk": signing_key.public_jwk(),
         });
         println!("{output}");
     } else {
-        println!("{jwt}");
+        println!("{}", jwt.expose_secret());
     }
     Ok(())
 }

@@ -18,7 +18,7 @@ pub fn read_stdin() -> Result<SecretString, CliError> {
         .take(MAX_INPUT_LEN + 1)
         .read_to_string(&mut text)
         .map_err(|error| CliError::invalid(format!("cannot read stdin: {error}")))?;
-    let text = SecretString::new(text);
+    let text = SecretString::from(text);
     if read as u64 > MAX_INPUT_LEN {
         return Err(CliError::invalid(format!(
             "stdin is larger than {MAX_INPUT_LEN} bytes"
@@ -40,7 +40,7 @@ pub fn read_file(path: &Path) -> Result<SecretString, CliError> {
         )));
     }
     std::fs::read_to_string(path)
-        .map(SecretString::new)
+        .map(SecretString::from)
         .map_err(describe)
 }
 

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use auth_http::HttpTaskRegistrar;
 use core_auth::{AuthConfig, AuthManager, ProcessEnv};
-use login_agent_identity::AgentIdentityInput;
+use login_agent_identity::{AgentIdentityInput, ExposeSecret as _};
 
 use crate::cli::{Cli, LoginArgs};
 use crate::error::CliError;

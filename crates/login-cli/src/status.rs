@@ -1,7 +1,7 @@
 //! `agent-login status`: what a runtime starting now would see.
 
 use core_auth::{AuthConfig, AuthManager, CodexAuth};
-use login_agent_identity::{AgentIdentityAuthRecord, AgentIdentityKey};
+use login_agent_identity::{AgentIdentityAuthRecord, AgentIdentityKey, ExposeSecret as _};
 use login_storage::AUTH_FILE_NAME;
 use serde_json::{Value, json};
 

@@ -2,6 +2,7 @@
 //! (a JWK set file, or one served on loopback for `--jwks-url`).
 
 use crate::support::{agent_login, cli, code, json, mint, run, stderr, stdout};
+use login_agent_identity::ExposeSecret as _;
 use test_support::loopback::{LoopbackServer, Reply};
 
 #[test]

@@ -13,7 +13,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use core_auth::{AuthConfig, AuthManager, MapEnv, RegistrarError, TaskRegistrar};
 use login_agent_identity::{
     AgentIdentityAuthRecord, AgentIdentityInput, AgentIdentityJwtClaims, AgentIdentityKey,
-    JwtSigningKey, SecretString, mint_agent_identity_jwt,
+    ExposeSecret as _, JwtSigningKey, SecretString, mint_agent_identity_jwt,
 };
 use login_storage::{
     AuthDotJson, Keyring, KeyringError, StoreMode, StoreOptions, TokenData, open_store,
@@ -259,13 +259,15 @@ fn no_entry_point_shows_a_secret_in_debug_display_or_trace_output() {
         registered_at: None,
     };
     let signer = JwtSigningKey::generate();
-    let jwt = mint_agent_identity_jwt(&claims, &signer).unwrap();
-    let identity = AgentIdentityAuthRecord::from_jwt(&jwt).unwrap();
+    let minted = mint_agent_identity_jwt(&claims, &signer).unwrap();
+    let jwt = minted.expose_secret();
+    let identity = AgentIdentityAuthRecord::from_jwt(jwt).unwrap();
     let private_key = claims.agent_private_key.expose_secret().to_owned();
     let signer_pem = signer.to_pkcs8_pem().expose_secret().to_owned();
 
     let mut out = Rendered::default();
     out.debug(&claims);
+    out.debug(&minted);
     out.debug(&identity);
     out.debug(&agent_key);
     out.debug(&signer);
@@ -275,9 +277,9 @@ fn no_entry_point_shows_a_secret_in_debug_display_or_trace_output() {
         .enable_all()
         .build()
         .unwrap();
-    runtime.block_on(drive_manager(home.path(), &jwt, &mut out));
+    runtime.block_on(drive_manager(home.path(), jwt, &mut out));
     let cli_home = tempfile::tempdir().unwrap();
-    let cli_output = drive_cli(cli_home.path(), &jwt);
+    let cli_output = drive_cli(cli_home.path(), jwt);
 
     let traces = capture.text();
     assert!(

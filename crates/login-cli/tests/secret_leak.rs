@@ -4,6 +4,8 @@
 use std::path::Path;
 use std::process::Output;
 
+use login_agent_identity::ExposeSecret as _;
+
 use crate::support::{agent_login, code, mint, run};
 
 fn all_output(outputs: &[Output]) -> String {

@@ -3,13 +3,17 @@
 //! Compatible with the files the mirrored coding-agent CLI writes: the same
 //! keys, `OPENAI_API_KEY` always written (as `null` when absent), unknown
 //! keys kept in order and written back unchanged.
+//!
+//! These types are the one place where secrets are serialized: each secret
+//! field names `login_agent_identity::serde_secret` to be written out.
 
 use std::fmt;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use login_agent_identity::{
-    AgentIdentityAuthRecord, AgentIdentityError, AgentIdentityInput, SecretString,
+    AgentIdentityAuthRecord, AgentIdentityError, AgentIdentityInput, ExposeSecret as _,
+    SecretString,
 };
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
@@ -78,13 +82,17 @@ impl<'de> Deserialize<'de> for AuthMode {
 ///
 /// `Debug` redacts the API key, the three tokens and the private key, and
 /// shows only the names of unknown keys.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, Serialize, Deserialize)]
 pub struct AuthDotJson {
     /// The declared mode; see [`AuthDotJson::resolved_mode`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auth_mode: Option<AuthMode>,
     /// An OpenAI API key. Always written, as `null` when absent.
-    #[serde(rename = "OPENAI_API_KEY", default)]
+    #[serde(
+        rename = "OPENAI_API_KEY",
+        default,
+        serialize_with = "login_agent_identity::serde_secret::expose_option"
+    )]
     pub openai_api_key: Option<SecretString>,
     /// ChatGPT OAuth tokens.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -186,6 +194,28 @@ impl AuthDotJson {
     }
 }
 
+/// Field by field, secrets by their text. Not constant-time: a local
+/// equality check, not one an attacker can time.
+impl PartialEq for AuthDotJson {
+    fn eq(&self, other: &Self) -> bool {
+        let Self {
+            auth_mode,
+            openai_api_key,
+            tokens,
+            last_refresh,
+            agent_identity,
+            extra,
+        } = self;
+        *auth_mode == other.auth_mode
+            && openai_api_key.as_ref().map(|key| key.expose_secret())
+                == other.openai_api_key.as_ref().map(|key| key.expose_secret())
+            && *tokens == other.tokens
+            && *last_refresh == other.last_refresh
+            && *agent_identity == other.agent_identity
+            && *extra == other.extra
+    }
+}
+
 impl fmt::Debug for AuthDotJson {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AuthDotJson")
@@ -200,13 +230,15 @@ impl fmt::Debug for AuthDotJson {
 }
 
 /// ChatGPT OAuth tokens. `Debug` redacts all three tokens.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 pub struct TokenData {
     /// The OpenID id token, kept as the raw JWT; see [`IdToken::claims`].
     pub id_token: IdToken,
     /// The OAuth access token.
+    #[serde(serialize_with = "login_agent_identity::serde_secret::expose")]
     pub access_token: SecretString,
     /// The OAuth refresh token.
+    #[serde(serialize_with = "login_agent_identity::serde_secret::expose")]
     pub refresh_token: SecretString,
     /// The ChatGPT account the tokens belong to.
     #[serde(default)]
@@ -214,6 +246,25 @@ pub struct TokenData {
     /// Keys of `tokens` this version does not know.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+/// Field by field, tokens by their text. Not constant-time: a local
+/// equality check, not one an attacker can time.
+impl PartialEq for TokenData {
+    fn eq(&self, other: &Self) -> bool {
+        let Self {
+            id_token,
+            access_token,
+            refresh_token,
+            account_id,
+            extra,
+        } = self;
+        *id_token == other.id_token
+            && access_token.expose_secret() == other.access_token.expose_secret()
+            && refresh_token.expose_secret() == other.refresh_token.expose_secret()
+            && *account_id == other.account_id
+            && *extra == other.extra
+    }
 }
 
 impl fmt::Debug for TokenData {
@@ -230,9 +281,21 @@ impl fmt::Debug for TokenData {
 
 /// The raw id token (a JWT). Its claims are parsed on demand, so a
 /// malformed token is reported where it is used, not when `auth.json` loads.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 #[serde(transparent)]
-pub struct IdToken(SecretString);
+pub struct IdToken(
+    #[serde(serialize_with = "login_agent_identity::serde_secret::expose")] SecretString,
+);
+
+/// By the token's text. Not constant-time: a local equality check, not one
+/// an attacker can time.
+impl PartialEq for IdToken {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.expose_secret() == other.0.expose_secret()
+    }
+}
+
+impl Eq for IdToken {}
 
 impl fmt::Debug for IdToken {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

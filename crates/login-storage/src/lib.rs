@@ -13,7 +13,7 @@
 //!
 //! ```
 //! use login_storage::{StoreMode, AuthDotJson, StoreOptions, open_store};
-//! use login_agent_identity::SecretString;
+//! use login_agent_identity::{ExposeSecret, SecretString};
 //!
 //! let home = tempfile::tempdir()?;
 //! let storage = open_store(home.path(), StoreMode::File, StoreOptions::default());

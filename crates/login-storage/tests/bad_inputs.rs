@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use login_agent_identity::{AgentIdentityAuthRecord, AgentIdentityError, AgentIdentityKey};
+use login_agent_identity::{
+    AgentIdentityAuthRecord, AgentIdentityError, AgentIdentityKey, ExposeSecret as _,
+};
 use login_storage::{AuthStore, FileStore, StoreError};
 
 /// Marks secrets in the inputs: no error may repeat it.

@@ -1,6 +1,6 @@
 //! The `auth.json` document: fields, wire format, claims, modes, redaction.
 
-use login_agent_identity::{AgentIdentityInput, SecretString};
+use login_agent_identity::{AgentIdentityInput, ExposeSecret as _, SecretString};
 use login_storage::{AuthDotJson, AuthMode, AuthStore, FileStore, IdToken};
 use serde_json::{Value, json};
 
@@ -217,7 +217,7 @@ fn debug_of_document_and_tokens_redacts_api_key_tokens_and_private_key() {
 
     support::assert_no_secret(&debug, Some(&private_key));
     assert!(!debug.contains(&id_token), "{debug}");
-    assert!(debug.contains("<redacted>"));
+    assert!(debug.contains("[REDACTED]"), "{debug}");
     assert!(
         debug.contains("future_top_level"),
         "unknown key names stay visible"

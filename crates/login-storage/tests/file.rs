@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use login_agent_identity::{AgentIdentityInput, SecretString};
+use login_agent_identity::{AgentIdentityInput, ExposeSecret as _, SecretString};
 use login_storage::{AuthDotJson, AuthStore, FileStore, StoreError, StoreKind};
 use serde_json::{Value, json};
 

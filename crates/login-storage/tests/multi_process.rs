@@ -1,5 +1,6 @@
 //! Several processes updating one home through the lock lose nothing.
 
+use login_agent_identity::ExposeSecret as _;
 use login_storage::{AuthStore, FileStore};
 use serde_json::json;
 

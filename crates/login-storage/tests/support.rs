@@ -13,7 +13,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use login_agent_identity::{
     AgentIdentityAuthRecord, AgentIdentityInput, AgentIdentityJwtClaims, AgentIdentityKey,
-    JwtSigningKey, SecretString, mint_agent_identity_jwt,
+    ExposeSecret as _, JwtSigningKey, SecretString, mint_agent_identity_jwt,
 };
 use login_storage::{
     AuthDotJson, AuthMode, IdToken, Keyring, KeyringError, KeyringStore, TokenData,
@@ -143,7 +143,10 @@ pub fn identity_claims() -> AgentIdentityJwtClaims {
 }
 
 pub fn identity_jwt(claims: &AgentIdentityJwtClaims) -> String {
-    mint_agent_identity_jwt(claims, &JwtSigningKey::generate()).unwrap()
+    mint_agent_identity_jwt(claims, &JwtSigningKey::generate())
+        .unwrap()
+        .expose_secret()
+        .to_owned()
 }
 
 pub fn identity_record() -> AgentIdentityAuthRecord {

@@ -11,8 +11,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use core_auth::{AuthConfig, EnvSource, RegistrarError, TaskRegistrar};
 use login_agent_identity::{
-    AgentIdentityAuthRecord, AgentIdentityJwtClaims, AgentIdentityKey, JwtSigningKey,
-    mint_agent_identity_jwt,
+    AgentIdentityAuthRecord, AgentIdentityJwtClaims, AgentIdentityKey, ExposeSecret as _,
+    JwtSigningKey, mint_agent_identity_jwt,
 };
 use login_storage::{Keyring, KeyringError, TokenData};
 
@@ -26,7 +26,10 @@ pub fn identity(workspace_id: &str, runtime_id: &str) -> (String, AgentIdentityA
         registered_at: Some("2026-01-01T00:00:00Z".into()),
     };
     let jwt = mint_agent_identity_jwt(&claims, &JwtSigningKey::generate()).unwrap();
-    (jwt, AgentIdentityAuthRecord::from(claims))
+    (
+        jwt.expose_secret().to_owned(),
+        AgentIdentityAuthRecord::from(claims),
+    )
 }
 
 /// An unsigned-looking id token carrying the claims ChatGPT puts there.

@@ -18,7 +18,7 @@
 use std::sync::{Arc, Mutex as StdMutex, PoisonError};
 use std::time::Instant;
 
-use login_agent_identity::SecretString;
+use login_agent_identity::{ExposeSecret, SecretString};
 use login_storage::AuthDotJson;
 use time::OffsetDateTime;
 use tracing::Instrument as _;
@@ -250,8 +250,10 @@ impl AuthManager {
             .dead_token
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
+        // Not constant-time: both tokens are this process's own, compared
+        // locally; nothing an attacker can time.
         dead.as_ref()
-            .filter(|(token, _)| token == refresh_token)
+            .filter(|(token, _)| token.expose_secret() == refresh_token.expose_secret())
             .map(|(_, failure)| *failure)
     }
 
@@ -270,13 +272,16 @@ impl AuthManager {
         let held = auth
             .as_ref()
             .and_then(CodexAuth::tokens)
-            .map(|tokens| &tokens.refresh_token);
+            .map(|tokens| tokens.refresh_token.expose_secret());
         let mut dead = self
             .refresh
             .dead_token
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        if dead.as_ref().is_some_and(|(token, _)| Some(token) != held) {
+        if dead
+            .as_ref()
+            .is_some_and(|(token, _)| Some(token.expose_secret()) != held)
+        {
             tracing::debug!("new tokens loaded; the refused refresh token is forgotten");
             *dead = None;
         }
@@ -299,8 +304,10 @@ fn redeem_or_adopt(
     let Some(stored) = document.tokens.as_mut() else {
         return Locked::Gone;
     };
-    let rotated = stored.refresh_token != held.refresh_token;
-    let renewed = stored.access_token != held.access_token
+    // Tokens compared by their text, not in constant time: a local check of
+    // what another process stored, nothing an attacker can time.
+    let rotated = stored.refresh_token.expose_secret() != held.refresh_token.expose_secret();
+    let renewed = stored.access_token.expose_secret() != held.access_token.expose_secret()
         && (force || !tokens_need_refresh(stored, last_refresh, now));
     if rotated || renewed {
         tracing::debug!(rotated, "another process refreshed; adopting its tokens");
@@ -317,18 +324,31 @@ fn redeem_or_adopt(
 }
 
 /// Whether two auths hold the same credentials (a cached task id aside).
+/// Secrets are compared by their text, not in constant time: a local check,
+/// nothing an attacker can time.
 fn same_credentials(a: Option<&CodexAuth>, b: Option<&CodexAuth>) -> bool {
+    fn tokens(auth: &CodexAuth) -> Option<(&str, &str)> {
+        auth.tokens().map(|tokens| {
+            (
+                tokens.access_token.expose_secret(),
+                tokens.refresh_token.expose_secret(),
+            )
+        })
+    }
+    fn identity(auth: &CodexAuth) -> Option<(&str, &str)> {
+        auth.agent_identity().map(|record| {
+            (
+                record.agent_runtime_id.as_str(),
+                record.agent_private_key.expose_secret(),
+            )
+        })
+    }
     let (Some(a), Some(b)) = (a, b) else {
         return a.is_none() && b.is_none();
     };
     a.source() == b.source()
-        && a.api_key() == b.api_key()
-        && a.tokens()
-            .map(|tokens| (&tokens.access_token, &tokens.refresh_token))
-            == b.tokens()
-                .map(|tokens| (&tokens.access_token, &tokens.refresh_token))
-        && a.agent_identity()
-            .map(|record| (&record.agent_runtime_id, &record.agent_private_key))
-            == b.agent_identity()
-                .map(|record| (&record.agent_runtime_id, &record.agent_private_key))
+        && a.api_key().map(ExposeSecret::expose_secret)
+            == b.api_key().map(ExposeSecret::expose_secret)
+        && tokens(a) == tokens(b)
+        && identity(a) == identity(b)
 }

@@ -22,7 +22,7 @@
 use std::sync::Arc;
 
 use login_agent_identity::{
-    AgentIdentityAuthRecord, AgentIdentityInput, AgentIdentityKey, SecretString,
+    AgentIdentityAuthRecord, AgentIdentityInput, AgentIdentityKey, ExposeSecret as _, SecretString,
 };
 use login_storage::{AuthStore, RegistrationLock};
 use tracing::Instrument as _;
@@ -65,6 +65,7 @@ impl AuthManager {
     /// ```
     /// use std::sync::Arc;
     /// use core_auth::{AuthConfig, AuthManager, MapEnv, CODEX_API_KEY_VAR};
+    /// use login_agent_identity::ExposeSecret;
     ///
     /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
     /// let env = MapEnv::new().with(CODEX_API_KEY_VAR, "sk-example");
