@@ -9,15 +9,21 @@
 use base64::Engine as _;
 use base64::alphabet::URL_SAFE;
 use base64::engine::DecodePaddingMode;
-use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, NO_PAD};
+#[cfg(feature = "mint")]
+use base64::engine::general_purpose::NO_PAD;
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
+#[cfg(feature = "mint")]
 use ed25519_dalek::{SIGNATURE_LENGTH, Signer as _, SigningKey};
 use serde::de::IgnoredAny;
+#[cfg(feature = "mint")]
 use sha2::{Digest as _, Sha256};
 use zeroize::Zeroizing;
 
 use crate::claims::{AgentIdentityJwtClaims, RawClaims, validate_claims};
 use crate::error::{AgentIdentityError, Segment};
+#[cfg(feature = "mint")]
 use crate::key;
+#[cfg(feature = "mint")]
 use crate::secret::{SecretString, secret_from};
 
 /// Largest agent identity accepted, in bytes after trimming: 64 KiB.
@@ -197,6 +203,7 @@ pub fn decode_agent_identity_jwt(jwt: &str) -> Result<AgentIdentityJwtClaims, Ag
     validate_claims(raw)
 }
 
+#[cfg(feature = "mint")]
 /// An Ed25519 key that signs agent identity JWTs, with its `kid`.
 ///
 /// The `kid` is the RFC 7638 thumbprint of the public JWK, so a verifier
@@ -208,6 +215,7 @@ pub struct JwtSigningKey {
     kid: String,
 }
 
+#[cfg(feature = "mint")]
 impl JwtSigningKey {
     /// A fresh random key.
     pub fn generate() -> Self {
@@ -251,6 +259,7 @@ impl JwtSigningKey {
     }
 }
 
+#[cfg(feature = "mint")]
 impl std::fmt::Debug for JwtSigningKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("JwtSigningKey")
@@ -260,8 +269,10 @@ impl std::fmt::Debug for JwtSigningKey {
     }
 }
 
+#[cfg(feature = "mint")]
 const NO_PAD_URL: GeneralPurpose = GeneralPurpose::new(&URL_SAFE, NO_PAD);
 
+#[cfg(feature = "mint")]
 /// Mints an EdDSA-signed agent identity JWT that
 /// [`decode_agent_identity_jwt`] and [`crate::AgentIdentityAuthRecord::from_jwt`]
 /// accept. The claims are validated first, by the same rules.

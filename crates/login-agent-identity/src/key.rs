@@ -15,8 +15,11 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use ed25519_dalek::pkcs8::spki::Error as SpkiError;
 use ed25519_dalek::pkcs8::{DecodePrivateKey as _, EncodePrivateKey as _, KeypairBytes};
 use ed25519_dalek::{Signer as _, SigningKey, VerifyingKey};
+#[cfg(feature = "mint")]
 use getrandom::SysRng;
+#[cfg(feature = "mint")]
 use pkcs8::LineEnding;
+#[cfg(feature = "mint")]
 use rand_core::UnwrapErr;
 use time::OffsetDateTime;
 use zeroize::Zeroizing;
@@ -82,6 +85,7 @@ fn signing_key_of(keypair: &KeypairBytes) -> Result<SigningKey, AgentIdentityErr
 
 /// The operating system's random source, for new keys. It panics if the
 /// source fails: no key can be made without it.
+#[cfg(feature = "mint")]
 pub(crate) fn os_rng() -> UnwrapErr<SysRng> {
     UnwrapErr(SysRng)
 }
@@ -128,6 +132,7 @@ impl AgentIdentityKey {
         })
     }
 
+    #[cfg(feature = "mint")]
     /// New random key material for `agent_runtime_id`, from the OS RNG.
     pub fn generate(agent_runtime_id: impl Into<String>) -> Self {
         Self {
@@ -284,6 +289,7 @@ fn assertion_timestamp(timestamp: OffsetDateTime) -> Result<String, AgentIdentit
 
 /// Parses an Ed25519 signing key given as PKCS#8: PEM text
 /// (`-----BEGIN PRIVATE KEY-----`) or standard base64 of the DER.
+#[cfg(feature = "mint")]
 pub(crate) fn signing_key_from_pkcs8_text(text: &str) -> Result<SigningKey, AgentIdentityError> {
     let invalid_signing = |reason| AgentIdentityError::InvalidSigningKey { reason };
     let text = text.trim();
@@ -309,6 +315,7 @@ pub(crate) fn signing_key_from_pkcs8_text(text: &str) -> Result<SigningKey, Agen
 }
 
 /// PEM of a version 1 PKCS#8 document for `key`.
+#[cfg(feature = "mint")]
 pub(crate) fn signing_key_to_pkcs8_pem(key: &SigningKey) -> SecretString {
     match keypair_v1(key).to_pkcs8_pem(LineEnding::LF) {
         Ok(pem) => SecretString::from(pem.as_str()),

@@ -57,9 +57,9 @@ mod verify;
 
 pub use claims::AgentIdentityJwtClaims;
 pub use error::{AgentIdentityError, Segment};
-pub use jwt::{
-    JwtSigningKey, MAX_AGENT_IDENTITY_LEN, decode_agent_identity_jwt, mint_agent_identity_jwt,
-};
+#[cfg(feature = "mint")]
+pub use jwt::{JwtSigningKey, mint_agent_identity_jwt};
+pub use jwt::{MAX_AGENT_IDENTITY_LEN, decode_agent_identity_jwt};
 pub use key::AgentIdentityKey;
 pub use record::{AgentIdentityAuthRecord, AgentIdentityInput};
 pub use secret::{ExposeSecret, REDACTED, SecretString, serde_secret};
