@@ -113,27 +113,38 @@ impl Cmd {
         self.check(status)
     }
 
-    /// Echoes and runs a `cargo test` command, passing its stdout through
-    /// line by line and adding its `test result:` lines to `tally`.
+    /// Echoes and runs a `cargo test` command, passing its output through
+    /// line by line: libtest's `test result:` lines (stdout) and the
+    /// `SKIP <test>: <reason>` lines tests print (stderr) go into `tally`.
     pub fn run_tallied(&self, tally: &mut TestTally) -> Result {
-        use std::io::{BufRead as _, BufReader, Write as _};
+        use std::io::IsTerminal as _;
         eprintln!("$ {self}");
-        let mut child = self
-            .command()
+        let mut command = self.command();
+        // Keep cargo's colors although its stderr is now a pipe.
+        if std::io::stderr().is_terminal() && std::env::var_os("CARGO_TERM_COLOR").is_none() {
+            command.env("CARGO_TERM_COLOR", "always");
+        }
+        let mut child = command
             .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
             .spawn()
             .map_err(|e| Error::Other(format!("cannot run `{self}`: {e}")))?;
-        if let Some(stdout) = child.stdout.take() {
-            let mut out = std::io::stdout().lock();
-            for line in BufReader::new(stdout)
-                .lines()
-                .map_while(std::io::Result::ok)
-            {
-                tally.add_line(&line);
-                // A closed stdout must not stop the tests: keep draining.
-                let _ = writeln!(out, "{line}");
+        let stderr = child.stderr.take();
+        let skips = std::thread::spawn(move || {
+            let mut skips = TestTally::default();
+            if let Some(stderr) = stderr {
+                pump(stderr, std::io::stderr(), |line| {
+                    skips.add_stderr_line(line)
+                });
             }
+            skips.skipped
+        });
+        if let Some(stdout) = child.stdout.take() {
+            pump(stdout, std::io::stdout().lock(), |line| {
+                tally.add_line(line)
+            });
         }
+        tally.skipped += skips.join().unwrap_or_default();
         let status = child
             .wait()
             .map_err(|e| Error::Other(format!("cannot wait for `{self}`: {e}")))?;
@@ -215,6 +226,9 @@ pub struct TestTally {
     pub failed: u64,
     /// Tests skipped as `#[ignore]`d.
     pub ignored: u64,
+    /// `SKIP <test>: <reason>` lines on stderr: tests that returned early
+    /// (libtest counted them as passed).
+    pub skipped: u64,
 }
 
 impl TestTally {
@@ -239,6 +253,47 @@ impl TestTally {
             }
         }
     }
+
+    /// Counts a line of a test's stderr if it is `SKIP <test>: <reason>`.
+    pub fn add_stderr_line(&mut self, line: &str) {
+        self.skipped += u64::from(line.starts_with("SKIP "));
+    }
+
+    /// Adds a run of the `#[ignore]`d tests, which the earlier runs counted
+    /// as ignored.
+    pub fn add_ignored_run(&mut self, run: Self) {
+        self.passed += run.passed;
+        self.failed += run.failed;
+        self.ignored = self.ignored.saturating_sub(run.passed + run.failed);
+        self.skipped += run.skipped;
+    }
+
+    /// `totals: N passed, N failed, N skipped`: a test that printed `SKIP`
+    /// counts as skipped, not passed.
+    pub fn totals(&self) -> String {
+        let skipped = self.skipped.min(self.passed);
+        format!(
+            "totals: {} passed, {} failed, {} skipped",
+            self.passed - skipped,
+            self.failed,
+            self.ignored + skipped
+        )
+    }
+}
+
+/// Copies `from` to `to` line by line, handing each line (lossy UTF-8,
+/// without its line break) to `inspect`. A closed `to` does not stop the
+/// copy: the child must never block on a full pipe.
+fn pump(from: impl std::io::Read, mut to: impl std::io::Write, mut inspect: impl FnMut(&str)) {
+    use std::io::BufRead as _;
+    let mut reader = std::io::BufReader::new(from);
+    let mut line = Vec::new();
+    while reader.read_until(b'\n', &mut line).is_ok_and(|n| n > 0) {
+        inspect(String::from_utf8_lossy(&line).trim_end());
+        let _ = to.write_all(&line);
+        line.clear();
+    }
+    let _ = to.flush();
 }
 
 /// Quotes `s` for display if a shell would need it.
@@ -297,9 +352,32 @@ mod tests {
             TestTally {
                 passed: 79,
                 failed: 1,
-                ignored: 2
+                ignored: 2,
+                skipped: 0
             }
         );
+    }
+
+    #[test]
+    fn totals_count_skips_as_skipped() {
+        let mut tally = TestTally::default();
+        tally.add_line("test result: ok. 10 passed; 0 failed; 3 ignored; 0 measured");
+        tally.skipped = 2;
+        let mut slow = TestTally::default();
+        slow.add_line("test result: ok. 3 passed; 0 failed; 0 ignored; 0 measured");
+        slow.skipped = 1;
+        tally.add_ignored_run(slow);
+        assert_eq!(tally.totals(), "totals: 10 passed, 0 failed, 3 skipped");
+    }
+
+    #[test]
+    fn pump_passes_lines_through_and_counts_skips() {
+        let stderr = b"   Compiling x\nSKIP a: no session\nnote: SKIP b\n\xff\nSKIP c: x";
+        let mut copy = Vec::new();
+        let mut tally = TestTally::default();
+        pump(&stderr[..], &mut copy, |line| tally.add_stderr_line(line));
+        assert_eq!(copy, stderr);
+        assert_eq!(tally.skipped, 2);
     }
 
     #[cfg(unix)]

@@ -295,19 +295,9 @@ fn cargo_tests(root: &Path, slow: bool) -> Result {
         cargo(root)
             .args(["test", "--workspace", "--tests", "--", "--ignored"])
             .run_tallied(&mut slow_tally)?;
-        // The ignored tests of the first runs have run now.
-        tally.passed += slow_tally.passed;
-        tally.failed += slow_tally.failed;
-        tally.ignored = tally
-            .ignored
-            .saturating_sub(slow_tally.passed + slow_tally.failed);
+        tally.add_ignored_run(slow_tally);
     }
-    let TestTally {
-        passed,
-        failed,
-        ignored,
-    } = tally;
-    println!("totals: {passed} passed, {failed} failed, {ignored} skipped");
+    println!("{}", tally.totals());
     Ok(())
 }
 
