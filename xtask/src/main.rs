@@ -1,8 +1,8 @@
 //! Developer tasks for this workspace, run as `cargo xtask <command>`.
 //!
 //! Every command echoes what it runs (`$ cargo ...`) to stderr and exits
-//! with the exit code of the first command that fails. std only, so it
-//! builds in about a second. See [`USAGE`] for the commands.
+//! with the exit code of the first command that fails. Its only dependency
+//! is serde_json, so it builds in seconds. See [`USAGE`] for the commands.
 
 mod bench;
 mod cmd;
@@ -21,16 +21,20 @@ Usage: cargo xtask <command> [options]
 
 Commands:
   fmt [--check]               cargo fmt --all (only check with --check)
-  check                       cargo check --workspace --all-targets
-  clippy                      cargo clippy --workspace --all-targets -- -D warnings,
-                              then core-auth alone (without its http feature)
-  fix                         cargo clippy --fix (dirty tree allowed), then fmt
-  test [--slow]               all tests (unit, integration, doc) inside a private
-                              Secret Service session; --slow also runs #[ignore]d
-                              tests; with CI=true and a fuzz/ dir, also fuzz-smoke
+  check [-p CRATE]...         cargo check --all-targets (the workspace, or each -p)
+  clippy [-p CRATE]...        cargo clippy --all-targets -- -D warnings; for the
+                              workspace, or core-auth among several -p, also
+                              core-auth alone (without its http feature)
+  fix [-p CRATE]...           cargo clippy --fix (dirty tree allowed), then fmt
+  test [--slow] [-p CRATE]... [FILTER]...
+                              tests (unit, integration, doc) inside a private
+                              Secret Service session, only those whose name
+                              contains a FILTER if any; --slow also runs #[ignore]d
+                              tests; a test that printed SKIP counts as skipped
   fuzz <target> [--seconds N] cargo fuzz run <target> for N seconds (default 60)
   fuzz-smoke                  every fuzz target for 30 seconds
-  ci                          fmt --check, clippy, test --slow
+  ci                          fmt --check, clippy, test --slow (with CI=true, the
+                              whole test also runs fuzz-smoke)
   bench [--quick]             criterion suites (decode, storage, startup) and
                               agent-login process timing; writes BENCHMARKS.md;
                               --quick: 1 s warm-up, 2 s measurement per benchmark
@@ -38,7 +42,8 @@ Commands:
 
 Environment:
   CI=true                     missing Secret Service tools fail `test` instead
-                              of skipping those tests; `test` runs fuzz-smoke
+                              of skipping those tests; `test` without -p or
+                              FILTER runs fuzz-smoke
 ";
 
 /// Default `--seconds` for `cargo xtask fuzz`.
@@ -54,16 +59,12 @@ enum Task {
     Fmt {
         check: bool,
     },
-    Check,
-    Clippy,
-    Fix,
-    Test {
-        slow: bool,
-    },
+    Check(Opts),
+    Clippy(Opts),
+    Fix(Opts),
+    Test(Opts),
     /// Internal: the cargo test runs, started by `test` inside the session.
-    TestInSession {
-        slow: bool,
-    },
+    TestInSession(Opts),
     Fuzz {
         target: String,
         seconds: u32,
@@ -73,6 +74,36 @@ enum Task {
     Bench {
         quick: bool,
     },
+}
+
+/// Options of `check`, `clippy`, `fix` and `test` (only `test` takes
+/// `--slow` and filters).
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Opts {
+    /// `--slow`: also run the `#[ignore]`d tests.
+    slow: bool,
+    /// `-p <crate>`, repeatable; none means the whole workspace.
+    packages: Vec<String>,
+    /// Test name filters, passed to the test binaries.
+    filters: Vec<String>,
+}
+
+impl Opts {
+    /// `--workspace`, or `-p <crate>` for each selected crate.
+    fn selection(&self) -> Vec<&str> {
+        if self.packages.is_empty() {
+            return vec!["--workspace"];
+        }
+        self.packages.iter().flat_map(|p| ["-p", p]).collect()
+    }
+
+    /// The command line that parses back into these options.
+    fn to_args(&self) -> Vec<&str> {
+        let slow = self.slow.then_some("--slow");
+        let packages = self.packages.iter().flat_map(|p| ["-p", p]);
+        let filters = self.filters.iter().map(String::as_str);
+        slow.into_iter().chain(packages).chain(filters).collect()
+    }
 }
 
 fn main() {
@@ -102,17 +133,16 @@ fn parse(args: &[String]) -> Result<Task> {
         return Ok(Task::Help);
     };
     let rest: Vec<&str> = rest.iter().map(String::as_str).collect();
+    let opts = |test| parse_opts(command, &rest, test);
     let task = match (command.as_str(), rest.as_slice()) {
         ("help" | "-h" | "--help", []) => Task::Help,
         ("fmt", []) => Task::Fmt { check: false },
         ("fmt", ["--check"]) => Task::Fmt { check: true },
-        ("check", []) => Task::Check,
-        ("clippy", []) => Task::Clippy,
-        ("fix", []) => Task::Fix,
-        ("test", []) => Task::Test { slow: false },
-        ("test", ["--slow"]) => Task::Test { slow: true },
-        ("test-in-session", []) => Task::TestInSession { slow: false },
-        ("test-in-session", ["--slow"]) => Task::TestInSession { slow: true },
+        ("check", _) => Task::Check(opts(false)?),
+        ("clippy", _) => Task::Clippy(opts(false)?),
+        ("fix", _) => Task::Fix(opts(false)?),
+        ("test", _) => Task::Test(opts(true)?),
+        ("test-in-session", _) => Task::TestInSession(opts(true)?),
         ("fuzz", [target]) if !target.starts_with('-') => Task::Fuzz {
             target: (*target).to_owned(),
             seconds: DEFAULT_FUZZ_SECONDS,
@@ -125,19 +155,37 @@ fn parse(args: &[String]) -> Result<Task> {
         ("ci", []) => Task::Ci,
         ("bench", []) => Task::Bench { quick: false },
         ("bench", ["--quick"]) => Task::Bench { quick: true },
-        (
-            "help" | "-h" | "--help" | "fmt" | "check" | "clippy" | "fix" | "test"
-            | "test-in-session" | "fuzz" | "fuzz-smoke" | "ci" | "bench",
-            _,
-        ) => {
-            return Err(Error::Usage(format!(
-                "bad arguments for `{command}`: {}",
-                rest.join(" ")
-            )));
+        ("help" | "-h" | "--help" | "fmt" | "fuzz" | "fuzz-smoke" | "ci" | "bench", _) => {
+            return Err(bad_arguments(command, &rest.join(" ")));
         }
         (other, _) => return Err(Error::Usage(format!("unknown command `{other}`"))),
     };
     Ok(task)
+}
+
+/// `-p <crate>` (also `--package`), repeatable; with `test`, also
+/// `--slow` and name filters.
+fn parse_opts(command: &str, args: &[&str], test: bool) -> Result<Opts> {
+    let mut opts = Opts::default();
+    let mut args = args.iter();
+    while let Some(&arg) = args.next() {
+        match arg {
+            "-p" | "--package" => match args.next() {
+                Some(package) if !package.starts_with('-') => {
+                    opts.packages.push((*package).to_owned());
+                }
+                _ => return Err(bad_arguments(command, &format!("{arg} needs a crate name"))),
+            },
+            "--slow" if test => opts.slow = true,
+            filter if test && !filter.starts_with('-') => opts.filters.push(filter.to_owned()),
+            other => return Err(bad_arguments(command, other)),
+        }
+    }
+    Ok(opts)
+}
+
+fn bad_arguments(command: &str, what: &str) -> Error {
+    Error::Usage(format!("bad arguments for `{command}`: {what}"))
 }
 
 fn parse_seconds(n: &str) -> Result<u32> {
@@ -163,12 +211,12 @@ fn run(root: &Path, task: Task) -> Result {
             print!("{USAGE}");
             Ok(())
         }
-        Task::Fmt { check } => fmt(root, check),
-        Task::Check => check(root),
-        Task::Clippy => clippy(root),
-        Task::Fix => fix(root),
-        Task::Test { slow } => test(root, slow),
-        Task::TestInSession { slow } => cargo_tests(root, slow),
+        Task::Fmt { check } => fmt(root, &[], check),
+        Task::Check(opts) => check(root, &opts),
+        Task::Clippy(opts) => clippy(root, &opts),
+        Task::Fix(opts) => fix(root, &opts),
+        Task::Test(opts) => test(root, &opts),
+        Task::TestInSession(opts) => cargo_tests(root, &opts),
         Task::Fuzz { target, seconds } => fuzz::fuzz(root, &target, seconds),
         Task::FuzzSmoke => fuzz::fuzz_smoke(root),
         Task::Ci => ci(root),
@@ -181,124 +229,173 @@ fn cargo(root: &Path) -> Cmd {
     Cmd::cargo().current_dir(root)
 }
 
-fn fmt(root: &Path, check: bool) -> Result {
-    let cmd = cargo(root).args(["fmt", "--all"]);
-    let cmd = if check {
-        cmd.args(["--", "--check"])
+/// `cargo fmt`, of the whole workspace or of `packages`.
+fn fmt(root: &Path, packages: &[String], check: bool) -> Result {
+    let mut cmd = cargo(root).arg("fmt");
+    cmd = if packages.is_empty() {
+        cmd.arg("--all")
     } else {
-        cmd
+        cmd.args(packages.iter().flat_map(|p| ["-p", p]))
     };
+    if check {
+        cmd = cmd.args(["--", "--check"]);
+    }
     cmd.run()
 }
 
-fn check(root: &Path) -> Result {
+fn check(root: &Path, opts: &Opts) -> Result {
     cargo(root)
-        .args(["check", "--workspace", "--all-targets"])
+        .arg("check")
+        .args(opts.selection())
+        .arg("--all-targets")
         .run()
 }
 
-fn clippy(root: &Path) -> Result {
+fn clippy(root: &Path, opts: &Opts) -> Result {
+    let deny_warnings = ["--", "-D", "warnings"];
     cargo(root)
-        .args([
-            "clippy",
-            "--workspace",
-            "--all-targets",
-            "--",
-            "-D",
-            "warnings",
-        ])
+        .arg("clippy")
+        .args(opts.selection())
+        .arg("--all-targets")
+        .args(deny_warnings)
         .run()?;
-    // In the workspace, login-cli turns core-auth's `http` feature on; check
-    // the crate alone too, as an embedder without HTTP builds it.
-    cargo(root)
-        .args([
-            "clippy",
-            "-p",
-            "core-auth",
-            "--all-targets",
-            "--",
-            "-D",
-            "warnings",
-        ])
-        .run()
+    // Built with login-cli, core-auth has its `http` feature on; check the
+    // crate alone too, as an embedder without HTTP builds it.
+    let core_auth = opts.packages.iter().any(|p| p == "core-auth");
+    if opts.packages.is_empty() || (core_auth && opts.packages.len() > 1) {
+        cargo(root)
+            .args(["clippy", "-p", "core-auth", "--all-targets"])
+            .args(deny_warnings)
+            .run()?;
+    }
+    Ok(())
 }
 
-fn fix(root: &Path) -> Result {
+fn fix(root: &Path, opts: &Opts) -> Result {
     cargo(root)
         .args(["clippy", "--fix", "--allow-dirty", "--allow-staged"])
-        .args(["--workspace", "--all-targets"])
+        .args(opts.selection())
+        .arg("--all-targets")
         .run()?;
-    fmt(root, false)
+    fmt(root, &opts.packages, false)
 }
 
 fn ci(root: &Path) -> Result {
-    fmt(root, true)?;
-    clippy(root)?;
-    test(root, true)
+    fmt(root, &[], true)?;
+    clippy(root, &Opts::default())?;
+    test(
+        root,
+        &Opts {
+            slow: true,
+            ..Opts::default()
+        },
+    )
 }
 
 /// `cargo xtask test`: the cargo test runs inside a private Secret Service
 /// session when the tools are installed, then fuzz-smoke on CI.
-fn test(root: &Path, slow: bool) -> Result {
+fn test(root: &Path, opts: &Opts) -> Result {
     let missing: Vec<&str> = SECRET_SERVICE_TOOLS
         .into_iter()
         .filter(|tool| !on_path(tool))
         .collect();
     // Fuzzing first on CI, so the test totals close the output.
-    if is_ci() && fuzz::has_fuzz_dir(root) {
+    let everything = opts.packages.is_empty() && opts.filters.is_empty();
+    if is_ci() && everything && fuzz::has_fuzz_dir(root) {
         fuzz::fuzz_smoke(root)?;
     }
     if missing.is_empty() {
         let xtask = env::current_exe()
             .map_err(|e| Error::Other(format!("cannot find the xtask executable: {e}")))?;
-        let mut session = Cmd::new("bash", "bash")
+        return Cmd::new("bash", "bash")
             .arg("scripts/with-secret-service.sh")
             .arg(xtask)
             .arg("test-in-session")
-            .current_dir(root);
-        if slow {
-            session = session.arg("--slow");
-        }
-        session.run()?;
-    } else {
-        let missing = missing.join(", ");
-        if is_ci() {
-            return Err(Error::Other(format!(
-                "CI=true but {missing} not found: cannot run the Secret Service tests. \
-                 Install gnome-keyring dbus dbus-x11 libsecret-tools keyutils (see .ci/run)."
-            )));
-        }
-        eprintln!(
-            "xtask: note: Secret Service tests will skip: {missing} not found \
-             (install gnome-keyring dbus dbus-x11 libsecret-tools keyutils to run them)"
-        );
-        cargo_tests(root, slow)?;
+            .args(opts.to_args())
+            .current_dir(root)
+            .run();
     }
-    Ok(())
+    let missing = missing.join(", ");
+    if is_ci() {
+        return Err(Error::Other(format!(
+            "CI=true but {missing} not found: cannot run the Secret Service tests. \
+             Install gnome-keyring dbus dbus-x11 libsecret-tools keyutils (see .ci/run)."
+        )));
+    }
+    eprintln!(
+        "xtask: note: Secret Service tests will skip: {missing} not found \
+         (install gnome-keyring dbus dbus-x11 libsecret-tools keyutils to run them)"
+    );
+    cargo_tests(root, opts)
 }
 
 /// The cargo test runs proper (inside the Secret Service session if any),
 /// closed by one line with the totals of every run.
-fn cargo_tests(root: &Path, slow: bool) -> Result {
+fn cargo_tests(root: &Path, opts: &Opts) -> Result {
     let mut tally = TestTally::default();
-    cargo(root)
-        .args(["test", "--workspace", "--all-targets"])
+    let test = || cargo(root).arg("test");
+    test()
+        .args(opts.selection())
+        .args(["--all-targets", "--"])
+        .args(&opts.filters)
         .run_tallied(&mut tally)?;
-    cargo(root)
-        .args(["test", "--workspace", "--doc"])
-        .run_tallied(&mut tally)?;
-    if slow {
+    // Only libraries have doctests; cargo refuses `--doc` when no selected
+    // crate has one.
+    let libraries = libraries(root, opts)?;
+    if !libraries.is_empty() {
+        test()
+            .args(libraries)
+            .args(["--doc", "--"])
+            .args(&opts.filters)
+            .run_tallied(&mut tally)?;
+    }
+    if opts.slow {
         // `--tests` (lib, bins, integration tests), not the default target
         // set: with `-- --ignored` the default set would also try to compile
         // and run ```ignore doctests, which are not meant to build.
         let mut slow_tally = TestTally::default();
-        cargo(root)
-            .args(["test", "--workspace", "--tests", "--", "--ignored"])
+        test()
+            .args(opts.selection())
+            .args(["--tests", "--", "--ignored"])
+            .args(&opts.filters)
             .run_tallied(&mut slow_tally)?;
         tally.add_ignored_run(slow_tally);
     }
     println!("{}", tally.totals());
     Ok(())
+}
+
+/// `--workspace`, or `-p <crate>` for each selected crate with a library
+/// target (per `cargo metadata`).
+fn libraries(root: &Path, opts: &Opts) -> Result<Vec<String>> {
+    if opts.packages.is_empty() {
+        return Ok(vec!["--workspace".to_owned()]);
+    }
+    let metadata = cargo(root)
+        .args(["metadata", "--format-version", "1", "--no-deps"])
+        .read_stdout()?;
+    let metadata: serde_json::Value = serde_json::from_str(&metadata)
+        .map_err(|e| Error::Other(format!("cannot read `cargo metadata`: {e}")))?;
+    let has_lib = |name: &str| {
+        metadata["packages"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|p| {
+                p["name"] == name
+                    && p["targets"].as_array().into_iter().flatten().any(|t| {
+                        t["kind"]
+                            .as_array()
+                            .is_some_and(|kinds| kinds.iter().any(|k| k == "lib"))
+                    })
+            })
+    };
+    Ok(opts
+        .packages
+        .iter()
+        .filter(|p| has_lib(p))
+        .flat_map(|p| ["-p".to_owned(), p.clone()])
+        .collect())
 }
 
 fn is_ci() -> bool {
@@ -329,8 +426,36 @@ mod tests {
         );
         assert_eq!(
             parse_strs(&["test", "--slow"]).unwrap(),
-            Task::Test { slow: true }
+            Task::Test(Opts {
+                slow: true,
+                ..Opts::default()
+            })
         );
+        assert_eq!(
+            parse_strs(&["check", "-p", "login-storage", "-p", "core-auth"]).unwrap(),
+            Task::Check(Opts {
+                packages: vec!["login-storage".to_owned(), "core-auth".to_owned()],
+                ..Opts::default()
+            })
+        );
+        let test = Opts {
+            slow: true,
+            packages: vec!["login-agent-identity".to_owned()],
+            filters: vec!["agent_identity".to_owned()],
+        };
+        let args = [
+            "test",
+            "-p",
+            "login-agent-identity",
+            "--slow",
+            "agent_identity",
+        ];
+        assert_eq!(parse_strs(&args).unwrap(), Task::Test(test));
+        let Task::Test(opts) = parse_strs(&args).unwrap() else {
+            unreachable!()
+        };
+        let again = [&["test-in-session"][..], &opts.to_args()].concat();
+        assert_eq!(parse_strs(&again).unwrap(), Task::TestInSession(opts));
         assert_eq!(
             parse_strs(&["bench"]).unwrap(),
             Task::Bench { quick: false }
@@ -361,6 +486,10 @@ mod tests {
             &["nope"][..],
             &["fmt", "--chek"],
             &["test", "--fast"],
+            &["check", "-p"],
+            &["clippy", "-p", "--all-targets"],
+            &["fix", "login-storage"],
+            &["check", "--slow"],
             &["bench", "--fast"],
             &["fuzz"],
             &["fuzz", "--seconds", "5"],
