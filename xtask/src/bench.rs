@@ -42,24 +42,21 @@ const REQUIRED: [&str; 4] = [
     "startup/auth_hot_path",
 ];
 
-/// Our decoder and its peer: a title with the segment `ours` is paired with
-/// the same title with `jsonwebtoken` in its place.
+/// Our decoder and its peer (a title with the segment `ours` is paired with
+/// the same title with `jsonwebtoken` in its place), and the target: ours /
+/// jsonwebtoken at most 0.8 on `decode/typical`.
 const OURS: &str = "ours";
 const PEER: &str = "jsonwebtoken";
-
-/// Target: ours / jsonwebtoken at most this on `decode/typical`.
-const TARGET_RATIO: f64 = 0.8;
 const TARGET_INPUT: &str = "decode/typical";
+const TARGET_RATIO: f64 = 0.8;
 
-/// Target: `status --json` at most this many ms over `--version` (medians).
-const TARGET_EXTRA_MS: f64 = 2.0;
-
-/// Process timing: unmeasured runs, then measured runs of each command.
-const WARMUP_RUNS: usize = 5;
-const PROCESS_RUNS: [usize; 2] = [100, 30]; // full, quick
-
-/// The two timed command lines, `--version` first.
+/// Process timing: the two commands (`--version` first), unmeasured runs
+/// of each, measured runs of each (full, quick), and the target: `status
+/// --json` at most 2 ms over `--version` (difference of the medians).
 const COMMANDS: [&[&str]; 2] = [&["--version"], &["status", "--json"]];
+const WARMUP_RUNS: usize = 5;
+const PROCESS_RUNS: [usize; 2] = [100, 30];
+const TARGET_EXTRA_MS: f64 = 2.0;
 
 /// Variables removed for every `agent-login` run, so that the identity in
 /// the temporary home is what `status` resolves.
@@ -147,23 +144,17 @@ pub fn bench(root: &Path, quick: bool) -> Result {
 /// The report's first paragraph: when, where and how.
 fn header(root: &Path, quick: bool) -> String {
     let output = |program: &str, args: &[&str]| {
-        let out = Command::new(program)
-            .args(args)
-            .current_dir(root)
-            .stderr(Stdio::null())
-            .output();
-        out.ok()
-            .filter(|o| o.status.success())
-            .and_then(|o| String::from_utf8(o.stdout).ok())
-            .map_or_else(|| "unknown".to_owned(), |s| s.trim().to_owned())
-    };
-    let cpu = fs::read_to_string("/proc/cpuinfo").ok().and_then(|info| {
-        info.lines().find_map(|l| {
-            l.strip_prefix("model name")?
-                .split_once(':')
-                .map(|(_, v)| v.trim().to_owned())
+        let out = Command::new(program).args(args).current_dir(root).output();
+        let out = out.ok().filter(|o| o.status.success()).map(|o| o.stdout);
+        out.map_or("unknown".into(), |o| {
+            String::from_utf8_lossy(&o).trim().to_owned()
         })
-    });
+    };
+    let cpuinfo = fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let cpu = cpuinfo
+        .lines()
+        .find_map(|l| l.strip_prefix("model name")?.split_once(':'));
+    let loadavg = fs::read_to_string("/proc/loadavg").unwrap_or_default();
     let settings = if quick {
         "`cargo xtask bench --quick` (criterion: 1 s warm-up, 2 s measurement)"
     } else {
@@ -174,13 +165,14 @@ fn header(root: &Path, quick: bool) -> String {
          Produced by {settings}.",
         output("date", &["-u", "+%Y-%m-%d %H:%M UTC"]),
         output("git", &["describe", "--always", "--dirty", "--exclude=*"]),
-        cpu.as_deref().unwrap_or("unknown CPU"),
+        cpu.map_or("unknown CPU", |(_, model)| model.trim()),
         thread::available_parallelism().map_or(0, usize::from),
         output("rustc", &["--version"]),
-        fs::read_to_string("/proc/loadavg").map_or_else(
-            |_| "unknown".to_owned(),
-            |l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" ")
-        ),
+        loadavg
+            .split_whitespace()
+            .take(3)
+            .collect::<Vec<_>>()
+            .join(" "),
     )
 }
 
@@ -252,15 +244,7 @@ fn read_median(estimates: &Path, since: SystemTime) -> std::result::Result<f64, 
 
 /// Rows `(input, ours, peer)` of the decode comparison, in listing order.
 fn peer_pairs(results: &[Measured]) -> Vec<(String, f64, f64)> {
-    let median = |title: &str| {
-        results
-            .iter()
-            .find(|(t, _)| t == title)?
-            .1
-            .as_ref()
-            .ok()
-            .copied()
-    };
+    let median = |title: &str| results.iter().find(|(t, _)| t == title)?.1.clone().ok();
     results
         .iter()
         .filter_map(|(title, ours)| {
@@ -404,7 +388,13 @@ fn time_processes(
     let bin = target_dir
         .join("release")
         .join(format!("agent-login{}", env::consts::EXE_SUFFIX));
-    let home = TempHome::create().map_err(|e| format!("cannot create a temporary home: {e}"))?;
+    let home = TempHome(env::temp_dir().join(format!("xtask-bench-{}", std::process::id())));
+    let mut private = fs::DirBuilder::new();
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut private, 0o700);
+    private
+        .create(&home.0)
+        .map_err(|e| format!("cannot create {}: {e}", home.0.display()))?;
     let agent_login = |args: &[&str]| {
         let mut command = Command::new(&bin);
         command
@@ -491,20 +481,6 @@ fn write_private(path: &Path, text: &str) -> io::Result<()> {
 /// A private temporary directory, removed on drop.
 struct TempHome(PathBuf);
 
-impl TempHome {
-    fn create() -> io::Result<Self> {
-        let nanos = SystemTime::UNIX_EPOCH
-            .elapsed()
-            .map_or(0, |d| d.subsec_nanos());
-        let path = env::temp_dir().join(format!("xtask-bench-{}-{nanos}", std::process::id()));
-        let mut builder = fs::DirBuilder::new();
-        #[cfg(unix)]
-        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-        builder.create(&path)?;
-        Ok(Self(path))
-    }
-}
-
 impl Drop for TempHome {
     fn drop(&mut self) {
         // Best effort: a leftover directory in the temp dir is harmless.
@@ -548,24 +524,18 @@ mod tests {
             "decode/typical/ours".to_owned(),
             "startup/auth_hot_path".to_owned(),
         ];
-        let long_ago = SystemTime::UNIX_EPOCH;
-        let found = collect(&dir, &titles, long_ago);
+        let found = collect(&dir, &titles, SystemTime::UNIX_EPOCH);
         assert_eq!(found[0].1, Ok(700.5));
         assert!(
             found[1]
                 .1
-                .as_ref()
+                .clone()
                 .unwrap_err()
                 .starts_with("no result under")
         );
         let later = SystemTime::now() + Duration::from_secs(60);
-        assert!(
-            collect(&dir, &titles, later)[0]
-                .1
-                .as_ref()
-                .unwrap_err()
-                .contains("stale")
-        );
+        let stale = collect(&dir, &titles, later).remove(0).1;
+        assert!(stale.unwrap_err().contains("stale"));
         fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -109,8 +109,9 @@ impl Cmd {
     /// Echoes and runs the command with inherited stdio; fails unless it
     /// exits successfully.
     pub fn run(&self) -> Result {
-        let status = self.status(false)?;
-        self.check(status)
+        eprintln!("$ {self}");
+        let status = self.command().status();
+        self.check(status.map_err(|e| Error::Other(format!("cannot run `{self}`: {e}")))?)
     }
 
     /// Echoes and runs a `cargo test` command, passing its output through
@@ -167,19 +168,9 @@ impl Cmd {
     /// Runs the command silently (no echo, no output) and reports whether it
     /// succeeded. For probing whether a tool is installed.
     pub fn succeeds_quietly(&self) -> bool {
-        self.status(true).is_ok_and(|s| s.success())
-    }
-
-    fn status(&self, quiet: bool) -> Result<ExitStatus> {
         let mut command = self.command();
-        if quiet {
-            command.stdout(Stdio::null()).stderr(Stdio::null());
-        } else {
-            eprintln!("$ {self}");
-        }
-        command
-            .status()
-            .map_err(|e| Error::Other(format!("cannot run `{self}`: {e}")))
+        command.stdout(Stdio::null()).stderr(Stdio::null());
+        command.status().is_ok_and(|s| s.success())
     }
 
     fn command(&self) -> Command {
@@ -239,16 +230,11 @@ impl TestTally {
         };
         for part in counts.split(';') {
             let mut words = part.split_whitespace().rev();
-            let (Some(label), Some(number)) = (words.next(), words.next()) else {
-                continue;
-            };
-            let Ok(number) = number.parse::<u64>() else {
-                continue;
-            };
-            match label {
-                "passed" => self.passed += number,
-                "failed" => self.failed += number,
-                "ignored" => self.ignored += number,
+            let label = words.next();
+            match (words.next().and_then(|n| n.parse::<u64>().ok()), label) {
+                (Some(n), Some("passed")) => self.passed += n,
+                (Some(n), Some("failed")) => self.failed += n,
+                (Some(n), Some("ignored")) => self.ignored += n,
                 _ => {}
             }
         }
@@ -347,15 +333,7 @@ mod tests {
         );
         tally.add_line("test foo ... ok");
         tally.add_line("running 12 tests");
-        assert_eq!(
-            tally,
-            TestTally {
-                passed: 79,
-                failed: 1,
-                ignored: 2,
-                skipped: 0
-            }
-        );
+        assert_eq!((tally.passed, tally.failed, tally.ignored), (79, 1, 2));
     }
 
     #[test]

@@ -56,9 +56,8 @@ const SECRET_SERVICE_TOOLS: [&str; 3] = ["dbus-run-session", "gnome-keyring-daem
 #[derive(Debug, PartialEq, Eq)]
 enum Task {
     Help,
-    Fmt {
-        check: bool,
-    },
+    /// `fmt [--check]`.
+    Fmt(bool),
     Check(Opts),
     Clippy(Opts),
     Fix(Opts),
@@ -71,9 +70,8 @@ enum Task {
     },
     FuzzSmoke,
     Ci,
-    Bench {
-        quick: bool,
-    },
+    /// `bench [--quick]`.
+    Bench(bool),
 }
 
 /// Options of `check`, `clippy`, `fix` and `test` (only `test` takes
@@ -89,6 +87,13 @@ struct Opts {
 }
 
 impl Opts {
+    fn packages(packages: Vec<String>) -> Self {
+        Self {
+            packages,
+            ..Self::default()
+        }
+    }
+
     /// `--workspace`, or `-p <crate>` for each selected crate.
     fn selection(&self) -> Vec<&str> {
         if self.packages.is_empty() {
@@ -136,8 +141,8 @@ fn parse(args: &[String]) -> Result<Task> {
     let opts = |test| parse_opts(command, &rest, test);
     let task = match (command.as_str(), rest.as_slice()) {
         ("help" | "-h" | "--help", []) => Task::Help,
-        ("fmt", []) => Task::Fmt { check: false },
-        ("fmt", ["--check"]) => Task::Fmt { check: true },
+        ("fmt", []) => Task::Fmt(false),
+        ("fmt", ["--check"]) => Task::Fmt(true),
         ("check", _) => Task::Check(opts(false)?),
         ("clippy", _) => Task::Clippy(opts(false)?),
         ("fix", _) => Task::Fix(opts(false)?),
@@ -153,8 +158,8 @@ fn parse(args: &[String]) -> Result<Task> {
         },
         ("fuzz-smoke", []) => Task::FuzzSmoke,
         ("ci", []) => Task::Ci,
-        ("bench", []) => Task::Bench { quick: false },
-        ("bench", ["--quick"]) => Task::Bench { quick: true },
+        ("bench", []) => Task::Bench(false),
+        ("bench", ["--quick"]) => Task::Bench(true),
         ("help" | "-h" | "--help" | "fmt" | "fuzz" | "fuzz-smoke" | "ci" | "bench", _) => {
             return Err(bad_arguments(command, &rest.join(" ")));
         }
@@ -189,12 +194,8 @@ fn bad_arguments(command: &str, what: &str) -> Error {
 }
 
 fn parse_seconds(n: &str) -> Result<u32> {
-    match n.parse::<u32>() {
-        Ok(seconds) if seconds > 0 => Ok(seconds),
-        _ => Err(Error::Usage(format!(
-            "--seconds needs a positive whole number, got `{n}`"
-        ))),
-    }
+    let positive = n.parse::<u32>().ok().filter(|s| *s > 0);
+    positive.ok_or_else(|| bad_arguments("fuzz", &format!("--seconds needs a number > 0: {n}")))
 }
 
 /// The workspace root: the parent of this crate's directory.
@@ -211,7 +212,7 @@ fn run(root: &Path, task: Task) -> Result {
             print!("{USAGE}");
             Ok(())
         }
-        Task::Fmt { check } => fmt(root, &[], check),
+        Task::Fmt(check) => fmt(root, &[], check),
         Task::Check(opts) => check(root, &opts),
         Task::Clippy(opts) => clippy(root, &opts),
         Task::Fix(opts) => fix(root, &opts),
@@ -220,7 +221,7 @@ fn run(root: &Path, task: Task) -> Result {
         Task::Fuzz { target, seconds } => fuzz::fuzz(root, &target, seconds),
         Task::FuzzSmoke => fuzz::fuzz_smoke(root),
         Task::Ci => ci(root),
-        Task::Bench { quick } => bench::bench(root, quick),
+        Task::Bench(quick) => bench::bench(root, quick),
     }
 }
 
@@ -243,28 +244,29 @@ fn fmt(root: &Path, packages: &[String], check: bool) -> Result {
     cmd.run()
 }
 
-fn check(root: &Path, opts: &Opts) -> Result {
+/// `cargo <sub> <--workspace or -p ...> --all-targets`.
+fn cargo_all(root: &Path, sub: &[&str], opts: &Opts) -> Cmd {
     cargo(root)
-        .arg("check")
+        .args(sub)
         .args(opts.selection())
         .arg("--all-targets")
-        .run()
+}
+
+fn check(root: &Path, opts: &Opts) -> Result {
+    cargo_all(root, &["check"], opts).run()
 }
 
 fn clippy(root: &Path, opts: &Opts) -> Result {
     let deny_warnings = ["--", "-D", "warnings"];
-    cargo(root)
-        .arg("clippy")
-        .args(opts.selection())
-        .arg("--all-targets")
+    cargo_all(root, &["clippy"], opts)
         .args(deny_warnings)
         .run()?;
     // Built with login-cli, core-auth has its `http` feature on; check the
     // crate alone too, as an embedder without HTTP builds it.
     let core_auth = opts.packages.iter().any(|p| p == "core-auth");
     if opts.packages.is_empty() || (core_auth && opts.packages.len() > 1) {
-        cargo(root)
-            .args(["clippy", "-p", "core-auth", "--all-targets"])
+        let alone = Opts::packages(vec!["core-auth".to_owned()]);
+        cargo_all(root, &["clippy"], &alone)
             .args(deny_warnings)
             .run()?;
     }
@@ -272,24 +274,19 @@ fn clippy(root: &Path, opts: &Opts) -> Result {
 }
 
 fn fix(root: &Path, opts: &Opts) -> Result {
-    cargo(root)
-        .args(["clippy", "--fix", "--allow-dirty", "--allow-staged"])
-        .args(opts.selection())
-        .arg("--all-targets")
-        .run()?;
+    let fix = ["clippy", "--fix", "--allow-dirty", "--allow-staged"];
+    cargo_all(root, &fix, opts).run()?;
     fmt(root, &opts.packages, false)
 }
 
 fn ci(root: &Path) -> Result {
     fmt(root, &[], true)?;
     clippy(root, &Opts::default())?;
-    test(
-        root,
-        &Opts {
-            slow: true,
-            ..Opts::default()
-        },
-    )
+    let slow = Opts {
+        slow: true,
+        ..Opts::default()
+    };
+    test(root, &slow)
 }
 
 /// `cargo xtask test`: the cargo test runs inside a private Secret Service
@@ -376,24 +373,18 @@ fn libraries(root: &Path, opts: &Opts) -> Result<Vec<String>> {
         .read_stdout()?;
     let metadata: serde_json::Value = serde_json::from_str(&metadata)
         .map_err(|e| Error::Other(format!("cannot read `cargo metadata`: {e}")))?;
+    let lib = serde_json::Value::from("lib");
     let has_lib = |name: &str| {
-        metadata["packages"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .any(|p| {
-                p["name"] == name
-                    && p["targets"].as_array().into_iter().flatten().any(|t| {
-                        t["kind"]
-                            .as_array()
-                            .is_some_and(|kinds| kinds.iter().any(|k| k == "lib"))
-                    })
-            })
+        let packages = metadata["packages"].as_array().into_iter().flatten();
+        packages.filter(|p| p["name"] == name).any(|p| {
+            let targets = p["targets"].as_array().into_iter().flatten();
+            targets
+                .filter_map(|t| t["kind"].as_array())
+                .any(|kinds| kinds.contains(&lib))
+        })
     };
-    Ok(opts
-        .packages
-        .iter()
-        .filter(|p| has_lib(p))
+    let libraries = opts.packages.iter().filter(|p| has_lib(p));
+    Ok(libraries
         .flat_map(|p| ["-p".to_owned(), p.clone()])
         .collect())
 }
@@ -419,65 +410,44 @@ mod tests {
 
     #[test]
     fn parses_commands() {
-        assert_eq!(parse_strs(&[]).unwrap(), Task::Help);
-        assert_eq!(
-            parse_strs(&["fmt", "--check"]).unwrap(),
-            Task::Fmt { check: true }
-        );
-        assert_eq!(
-            parse_strs(&["test", "--slow"]).unwrap(),
-            Task::Test(Opts {
-                slow: true,
-                ..Opts::default()
-            })
-        );
-        assert_eq!(
-            parse_strs(&["check", "-p", "login-storage", "-p", "core-auth"]).unwrap(),
-            Task::Check(Opts {
-                packages: vec!["login-storage".to_owned(), "core-auth".to_owned()],
-                ..Opts::default()
-            })
-        );
-        let test = Opts {
-            slow: true,
-            packages: vec!["login-agent-identity".to_owned()],
-            filters: vec!["agent_identity".to_owned()],
+        let strings = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        let opts = |slow, packages: &[&str], filters: &[&str]| Opts {
+            slow,
+            packages: strings(packages),
+            filters: strings(filters),
         };
-        let args = [
-            "test",
-            "-p",
-            "login-agent-identity",
-            "--slow",
-            "agent_identity",
-        ];
-        assert_eq!(parse_strs(&args).unwrap(), Task::Test(test));
-        let Task::Test(opts) = parse_strs(&args).unwrap() else {
-            unreachable!()
+        let fuzz = |seconds| Task::Fuzz {
+            target: "parse".to_owned(),
+            seconds,
         };
-        let again = [&["test-in-session"][..], &opts.to_args()].concat();
-        assert_eq!(parse_strs(&again).unwrap(), Task::TestInSession(opts));
-        assert_eq!(
-            parse_strs(&["bench"]).unwrap(),
-            Task::Bench { quick: false }
-        );
-        assert_eq!(
-            parse_strs(&["bench", "--quick"]).unwrap(),
-            Task::Bench { quick: true }
-        );
-        assert_eq!(
-            parse_strs(&["fuzz", "parse"]).unwrap(),
-            Task::Fuzz {
-                target: "parse".to_owned(),
-                seconds: 60
-            }
-        );
-        assert_eq!(
-            parse_strs(&["fuzz", "parse", "--seconds", "5"]).unwrap(),
-            Task::Fuzz {
-                target: "parse".to_owned(),
-                seconds: 5
-            }
-        );
+        let storage_auth = ["login-storage", "core-auth"];
+        for (args, task) in [
+            (&[][..], Task::Help),
+            (&["fmt", "--check"], Task::Fmt(true)),
+            (&["test", "--slow"], Task::Test(opts(true, &[], &[]))),
+            (
+                &["check", "-p", "login-storage", "-p", "core-auth"],
+                Task::Check(opts(false, &storage_auth, &[])),
+            ),
+            (
+                &["fix", "--package", "login-storage"],
+                Task::Fix(opts(false, &["login-storage"], &[])),
+            ),
+            (
+                &["test", "-p", "x", "--slow", "f", "g"],
+                Task::Test(opts(true, &["x"], &["f", "g"])),
+            ),
+            (&["bench"], Task::Bench(false)),
+            (&["bench", "--quick"], Task::Bench(true)),
+            (&["fuzz", "parse"], fuzz(60)),
+            (&["fuzz", "parse", "--seconds", "5"], fuzz(5)),
+        ] {
+            assert_eq!(parse_strs(args).unwrap(), task, "{args:?}");
+        }
+        // `test` hands its options on to `test-in-session` unchanged.
+        let test = opts(true, &["login-agent-identity"], &["agent_identity"]);
+        let again = [&["test-in-session"][..], &test.to_args()].concat();
+        assert_eq!(parse_strs(&again).unwrap(), Task::TestInSession(test));
     }
 
     #[test]
