@@ -331,10 +331,17 @@ fn test(root: &Path, opts: &Opts) -> Result {
 fn cargo_tests(root: &Path, opts: &Opts) -> Result {
     let mut tally = TestTally::default();
     let test = || cargo(root).arg("test");
+    let filters = opts.filters.iter().map(String::as_str);
+    let filters: Vec<&str> = ["--"].into_iter().chain(filters).collect();
+    let filters = if opts.filters.is_empty() {
+        &[]
+    } else {
+        &filters[..]
+    };
     test()
         .args(opts.selection())
-        .args(["--all-targets", "--"])
-        .args(&opts.filters)
+        .arg("--all-targets")
+        .args(filters)
         .run_tallied(&mut tally)?;
     // Only libraries have doctests; cargo refuses `--doc` when no selected
     // crate has one.
@@ -342,8 +349,8 @@ fn cargo_tests(root: &Path, opts: &Opts) -> Result {
     if !libraries.is_empty() {
         test()
             .args(libraries)
-            .args(["--doc", "--"])
-            .args(&opts.filters)
+            .arg("--doc")
+            .args(filters)
             .run_tallied(&mut tally)?;
     }
     if opts.slow {
