@@ -31,8 +31,11 @@ Commands:
                               Secret Service session, only those whose name
                               contains a FILTER if any; --slow also runs #[ignore]d
                               tests; a test that printed SKIP counts as skipped
-  fuzz <target> [--seconds N] cargo fuzz run <target> for N seconds (default 60)
-  fuzz-smoke                  every fuzz target for 30 seconds
+  fuzz <target> [--seconds N] cargo fuzz run <target> for N seconds (default 60) on
+                              fuzz/corpus/<target>/ (ignored by git), first filled
+                              from fuzz/seeds/ and fuzz/regressions/
+  fuzz-smoke                  every fuzz target for 30 seconds, from its seeds and
+                              regressions
   ci                          fmt --check, clippy, test --slow (with CI=true, the
                               whole test also runs fuzz-smoke)
   bench [--quick]             criterion suites (decode, storage, startup) and
