@@ -80,7 +80,7 @@ pub fn bench(root: &Path, quick: bool) -> Result {
         env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), |d| root.join(d));
     let criterion_dir =
         env::var_os("CRITERION_HOME").map_or_else(|| target_dir.join("criterion"), PathBuf::from);
-    let header = header(root, quick);
+    let (header, load_at_start) = (header(root, quick), load_average());
     let mut missing = Vec::new();
     let mut suites = Vec::new();
     for (package, name) in SUITES {
@@ -124,6 +124,11 @@ pub fn bench(root: &Path, quick: bool) -> Result {
         missing.push(format!("process timing: {why}"));
     }
 
+    let header = format!(
+        "{header} Load average (1, 5, 15 min): {load_at_start} at the start, {} at the end; \
+         the machine may be shared, and a high load means noisy numbers.",
+        load_average()
+    );
     let report = render(&header, &suites, &process, &missing);
     let path = root.join(REPORT_FILE);
     fs::write(&path, report)
@@ -154,26 +159,26 @@ fn header(root: &Path, quick: bool) -> String {
     let cpu = cpuinfo
         .lines()
         .find_map(|l| l.strip_prefix("model name")?.split_once(':'));
-    let loadavg = fs::read_to_string("/proc/loadavg").unwrap_or_default();
     let settings = if quick {
         "`cargo xtask bench --quick` (criterion: 1 s warm-up, 2 s measurement)"
     } else {
         "`cargo xtask bench` (criterion's defaults: 3 s warm-up, 5 s measurement)"
     };
     format!(
-        "Run on {} at commit {}; {}, {} CPUs available, {}, load average {}. \
-         Produced by {settings}.",
+        "Run on {} at commit {}; {}, {} CPUs available, {}. Produced by {settings}.",
         output("date", &["-u", "+%Y-%m-%d %H:%M UTC"]),
         output("git", &["describe", "--always", "--dirty", "--exclude=*"]),
         cpu.map_or("unknown CPU", |(_, model)| model.trim()),
         thread::available_parallelism().map_or(0, usize::from),
         output("rustc", &["--version"]),
-        loadavg
-            .split_whitespace()
-            .take(3)
-            .collect::<Vec<_>>()
-            .join(" "),
     )
+}
+
+/// The 1, 5 and 15 minute load averages.
+fn load_average() -> String {
+    let loadavg = fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    let loadavg: Vec<&str> = loadavg.split_whitespace().take(3).collect();
+    loadavg.join(" ")
 }
 
 /// Benchmark titles from criterion's `--list` output (`<title>: benchmark`).
