@@ -1,5 +1,6 @@
 # Developer tasks. Every recipe forwards to `cargo xtask` (see `cargo xtask help`);
-# extra arguments are passed through, e.g. `just test --slow`.
+# extra arguments are passed through, e.g. `just test --slow` or
+# `just fix -p login-storage`.
 
 # List the recipes.
 default:

@@ -109,31 +109,43 @@ impl Cmd {
     /// Echoes and runs the command with inherited stdio; fails unless it
     /// exits successfully.
     pub fn run(&self) -> Result {
-        let status = self.status(false)?;
-        self.check(status)
+        eprintln!("$ {self}");
+        let status = self.command().status();
+        self.check(status.map_err(|e| Error::Other(format!("cannot run `{self}`: {e}")))?)
     }
 
-    /// Echoes and runs a `cargo test` command, passing its stdout through
-    /// line by line and adding its `test result:` lines to `tally`.
+    /// Echoes and runs a `cargo test` command, passing its output through
+    /// line by line: libtest's `test result:` lines (stdout) and the
+    /// `SKIP <test>: <reason>` lines tests print (stderr) go into `tally`.
     pub fn run_tallied(&self, tally: &mut TestTally) -> Result {
-        use std::io::{BufRead as _, BufReader, Write as _};
+        use std::io::IsTerminal as _;
         eprintln!("$ {self}");
-        let mut child = self
-            .command()
+        let mut command = self.command();
+        // Keep cargo's colors although its stderr is now a pipe.
+        if std::io::stderr().is_terminal() && std::env::var_os("CARGO_TERM_COLOR").is_none() {
+            command.env("CARGO_TERM_COLOR", "always");
+        }
+        let mut child = command
             .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
             .spawn()
             .map_err(|e| Error::Other(format!("cannot run `{self}`: {e}")))?;
-        if let Some(stdout) = child.stdout.take() {
-            let mut out = std::io::stdout().lock();
-            for line in BufReader::new(stdout)
-                .lines()
-                .map_while(std::io::Result::ok)
-            {
-                tally.add_line(&line);
-                // A closed stdout must not stop the tests: keep draining.
-                let _ = writeln!(out, "{line}");
+        let stderr = child.stderr.take();
+        let skips = std::thread::spawn(move || {
+            let mut skips = TestTally::default();
+            if let Some(stderr) = stderr {
+                pump(stderr, std::io::stderr(), |line| {
+                    skips.add_stderr_line(line)
+                });
             }
+            skips.skipped
+        });
+        if let Some(stdout) = child.stdout.take() {
+            pump(stdout, std::io::stdout().lock(), |line| {
+                tally.add_line(line)
+            });
         }
+        tally.skipped += skips.join().unwrap_or_default();
         let status = child
             .wait()
             .map_err(|e| Error::Other(format!("cannot wait for `{self}`: {e}")))?;
@@ -156,19 +168,9 @@ impl Cmd {
     /// Runs the command silently (no echo, no output) and reports whether it
     /// succeeded. For probing whether a tool is installed.
     pub fn succeeds_quietly(&self) -> bool {
-        self.status(true).is_ok_and(|s| s.success())
-    }
-
-    fn status(&self, quiet: bool) -> Result<ExitStatus> {
         let mut command = self.command();
-        if quiet {
-            command.stdout(Stdio::null()).stderr(Stdio::null());
-        } else {
-            eprintln!("$ {self}");
-        }
-        command
-            .status()
-            .map_err(|e| Error::Other(format!("cannot run `{self}`: {e}")))
+        command.stdout(Stdio::null()).stderr(Stdio::null());
+        command.status().is_ok_and(|s| s.success())
     }
 
     fn command(&self) -> Command {
@@ -215,6 +217,9 @@ pub struct TestTally {
     pub failed: u64,
     /// Tests skipped as `#[ignore]`d.
     pub ignored: u64,
+    /// `SKIP <test>: <reason>` lines on stderr: tests that returned early
+    /// (libtest counted them as passed).
+    pub skipped: u64,
 }
 
 impl TestTally {
@@ -225,20 +230,56 @@ impl TestTally {
         };
         for part in counts.split(';') {
             let mut words = part.split_whitespace().rev();
-            let (Some(label), Some(number)) = (words.next(), words.next()) else {
-                continue;
-            };
-            let Ok(number) = number.parse::<u64>() else {
-                continue;
-            };
-            match label {
-                "passed" => self.passed += number,
-                "failed" => self.failed += number,
-                "ignored" => self.ignored += number,
+            let label = words.next();
+            match (words.next().and_then(|n| n.parse::<u64>().ok()), label) {
+                (Some(n), Some("passed")) => self.passed += n,
+                (Some(n), Some("failed")) => self.failed += n,
+                (Some(n), Some("ignored")) => self.ignored += n,
                 _ => {}
             }
         }
     }
+
+    /// Counts a line of a test's stderr if it is `SKIP <test>: <reason>`.
+    pub fn add_stderr_line(&mut self, line: &str) {
+        self.skipped += u64::from(line.starts_with("SKIP "));
+    }
+
+    /// Adds a run of the `#[ignore]`d tests, which the earlier runs counted
+    /// as ignored.
+    pub fn add_ignored_run(&mut self, run: Self) {
+        self.passed += run.passed;
+        self.failed += run.failed;
+        self.ignored = self.ignored.saturating_sub(run.passed + run.failed);
+        self.skipped += run.skipped;
+    }
+
+    /// `totals: N passed, N failed, N skipped`: a test that printed `SKIP`
+    /// counts as skipped, not passed.
+    pub fn totals(&self) -> String {
+        let skipped = self.skipped.min(self.passed);
+        format!(
+            "totals: {} passed, {} failed, {} skipped",
+            self.passed - skipped,
+            self.failed,
+            self.ignored + skipped
+        )
+    }
+}
+
+/// Copies `from` to `to` line by line, handing each line (lossy UTF-8,
+/// without its line break) to `inspect`. A closed `to` does not stop the
+/// copy: the child must never block on a full pipe.
+fn pump(from: impl std::io::Read, mut to: impl std::io::Write, mut inspect: impl FnMut(&str)) {
+    use std::io::BufRead as _;
+    let mut reader = std::io::BufReader::new(from);
+    let mut line = Vec::new();
+    while reader.read_until(b'\n', &mut line).is_ok_and(|n| n > 0) {
+        inspect(String::from_utf8_lossy(&line).trim_end());
+        let _ = to.write_all(&line);
+        line.clear();
+    }
+    let _ = to.flush();
 }
 
 /// Quotes `s` for display if a shell would need it.
@@ -292,14 +333,29 @@ mod tests {
         );
         tally.add_line("test foo ... ok");
         tally.add_line("running 12 tests");
-        assert_eq!(
-            tally,
-            TestTally {
-                passed: 79,
-                failed: 1,
-                ignored: 2
-            }
-        );
+        assert_eq!((tally.passed, tally.failed, tally.ignored), (79, 1, 2));
+    }
+
+    #[test]
+    fn totals_count_skips_as_skipped() {
+        let mut tally = TestTally::default();
+        tally.add_line("test result: ok. 10 passed; 0 failed; 3 ignored; 0 measured");
+        tally.skipped = 2;
+        let mut slow = TestTally::default();
+        slow.add_line("test result: ok. 3 passed; 0 failed; 0 ignored; 0 measured");
+        slow.skipped = 1;
+        tally.add_ignored_run(slow);
+        assert_eq!(tally.totals(), "totals: 10 passed, 0 failed, 3 skipped");
+    }
+
+    #[test]
+    fn pump_passes_lines_through_and_counts_skips() {
+        let stderr = b"   Compiling x\nSKIP a: no session\nnote: SKIP b\n\xff\nSKIP c: x";
+        let mut copy = Vec::new();
+        let mut tally = TestTally::default();
+        pump(&stderr[..], &mut copy, |line| tally.add_stderr_line(line));
+        assert_eq!(copy, stderr);
+        assert_eq!(tally.skipped, 2);
     }
 
     #[cfg(unix)]

@@ -1,8 +1,8 @@
 //! Developer tasks for this workspace, run as `cargo xtask <command>`.
 //!
 //! Every command echoes what it runs (`$ cargo ...`) to stderr and exits
-//! with the exit code of the first command that fails. std only, so it
-//! builds in about a second. See [`USAGE`] for the commands.
+//! with the exit code of the first command that fails. Its only dependency
+//! is serde_json, so it builds in seconds. See [`USAGE`] for the commands.
 
 mod bench;
 mod cmd;
@@ -21,16 +21,23 @@ Usage: cargo xtask <command> [options]
 
 Commands:
   fmt [--check]               cargo fmt --all (only check with --check)
-  check                       cargo check --workspace --all-targets
-  clippy                      cargo clippy --workspace --all-targets -- -D warnings,
-                              then core-auth alone (without its http feature)
-  fix                         cargo clippy --fix (dirty tree allowed), then fmt
-  test [--slow]               all tests (unit, integration, doc) inside a private
-                              Secret Service session; --slow also runs #[ignore]d
-                              tests; with CI=true and a fuzz/ dir, also fuzz-smoke
-  fuzz <target> [--seconds N] cargo fuzz run <target> for N seconds (default 60)
-  fuzz-smoke                  every fuzz target for 30 seconds
-  ci                          fmt --check, clippy, test --slow
+  check [-p CRATE]...         cargo check --all-targets (the workspace, or each -p)
+  clippy [-p CRATE]...        cargo clippy --all-targets -- -D warnings; for the
+                              workspace, or with core-auth selected, also
+                              core-auth without its default features
+  fix [-p CRATE]...           cargo clippy --fix (dirty tree allowed), then fmt
+  test [--slow] [-p CRATE]... [FILTER]...
+                              tests (unit, integration, doc) inside a private
+                              Secret Service session, only those whose name
+                              contains a FILTER if any; --slow also runs #[ignore]d
+                              tests; a test that printed SKIP counts as skipped
+  fuzz <target> [--seconds N] cargo fuzz run <target> for N seconds (default 60) on
+                              fuzz/corpus/<target>/ (ignored by git), first filled
+                              from fuzz/seeds/ and fuzz/regressions/
+  fuzz-smoke                  every fuzz target for 30 seconds, from its seeds and
+                              regressions
+  ci                          fmt --check, clippy, test --slow (with CI=true, the
+                              whole test also runs fuzz-smoke)
   bench [--quick]             criterion suites (decode, storage, startup) and
                               agent-login process timing; writes BENCHMARKS.md;
                               --quick: 1 s warm-up, 2 s measurement per benchmark
@@ -38,7 +45,8 @@ Commands:
 
 Environment:
   CI=true                     missing Secret Service tools fail `test` instead
-                              of skipping those tests; `test` runs fuzz-smoke
+                              of skipping those tests; `test` without -p or
+                              FILTER runs fuzz-smoke
 ";
 
 /// Default `--seconds` for `cargo xtask fuzz`.
@@ -51,28 +59,52 @@ const SECRET_SERVICE_TOOLS: [&str; 3] = ["dbus-run-session", "gnome-keyring-daem
 #[derive(Debug, PartialEq, Eq)]
 enum Task {
     Help,
-    Fmt {
-        check: bool,
-    },
-    Check,
-    Clippy,
-    Fix,
-    Test {
-        slow: bool,
-    },
+    /// `fmt [--check]`.
+    Fmt(bool),
+    Check(Opts),
+    Clippy(Opts),
+    Fix(Opts),
+    Test(Opts),
     /// Internal: the cargo test runs, started by `test` inside the session.
-    TestInSession {
-        slow: bool,
-    },
+    TestInSession(Opts),
     Fuzz {
         target: String,
         seconds: u32,
     },
     FuzzSmoke,
     Ci,
-    Bench {
-        quick: bool,
-    },
+    /// `bench [--quick]`.
+    Bench(bool),
+}
+
+/// Options of `check`, `clippy`, `fix` and `test` (only `test` takes
+/// `--slow` and filters).
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Opts {
+    /// `--slow`: also run the `#[ignore]`d tests.
+    slow: bool,
+    /// `-p <crate>`, repeatable; none means the whole workspace.
+    packages: Vec<String>,
+    /// Test name filters, passed to the test binaries.
+    filters: Vec<String>,
+}
+
+impl Opts {
+    /// `--workspace`, or `-p <crate>` for each selected crate.
+    fn selection(&self) -> Vec<&str> {
+        if self.packages.is_empty() {
+            return vec!["--workspace"];
+        }
+        self.packages.iter().flat_map(|p| ["-p", p]).collect()
+    }
+
+    /// The command line that parses back into these options.
+    fn to_args(&self) -> Vec<&str> {
+        let slow = self.slow.then_some("--slow");
+        let packages = self.packages.iter().flat_map(|p| ["-p", p]);
+        let filters = self.filters.iter().map(String::as_str);
+        slow.into_iter().chain(packages).chain(filters).collect()
+    }
 }
 
 fn main() {
@@ -102,17 +134,16 @@ fn parse(args: &[String]) -> Result<Task> {
         return Ok(Task::Help);
     };
     let rest: Vec<&str> = rest.iter().map(String::as_str).collect();
+    let opts = |test| parse_opts(command, &rest, test);
     let task = match (command.as_str(), rest.as_slice()) {
         ("help" | "-h" | "--help", []) => Task::Help,
-        ("fmt", []) => Task::Fmt { check: false },
-        ("fmt", ["--check"]) => Task::Fmt { check: true },
-        ("check", []) => Task::Check,
-        ("clippy", []) => Task::Clippy,
-        ("fix", []) => Task::Fix,
-        ("test", []) => Task::Test { slow: false },
-        ("test", ["--slow"]) => Task::Test { slow: true },
-        ("test-in-session", []) => Task::TestInSession { slow: false },
-        ("test-in-session", ["--slow"]) => Task::TestInSession { slow: true },
+        ("fmt", []) => Task::Fmt(false),
+        ("fmt", ["--check"]) => Task::Fmt(true),
+        ("check", _) => Task::Check(opts(false)?),
+        ("clippy", _) => Task::Clippy(opts(false)?),
+        ("fix", _) => Task::Fix(opts(false)?),
+        ("test", _) => Task::Test(opts(true)?),
+        ("test-in-session", _) => Task::TestInSession(opts(true)?),
         ("fuzz", [target]) if !target.starts_with('-') => Task::Fuzz {
             target: (*target).to_owned(),
             seconds: DEFAULT_FUZZ_SECONDS,
@@ -123,30 +154,44 @@ fn parse(args: &[String]) -> Result<Task> {
         },
         ("fuzz-smoke", []) => Task::FuzzSmoke,
         ("ci", []) => Task::Ci,
-        ("bench", []) => Task::Bench { quick: false },
-        ("bench", ["--quick"]) => Task::Bench { quick: true },
-        (
-            "help" | "-h" | "--help" | "fmt" | "check" | "clippy" | "fix" | "test"
-            | "test-in-session" | "fuzz" | "fuzz-smoke" | "ci" | "bench",
-            _,
-        ) => {
-            return Err(Error::Usage(format!(
-                "bad arguments for `{command}`: {}",
-                rest.join(" ")
-            )));
+        ("bench", []) => Task::Bench(false),
+        ("bench", ["--quick"]) => Task::Bench(true),
+        ("help" | "-h" | "--help" | "fmt" | "fuzz" | "fuzz-smoke" | "ci" | "bench", _) => {
+            return Err(bad_arguments(command, &rest.join(" ")));
         }
         (other, _) => return Err(Error::Usage(format!("unknown command `{other}`"))),
     };
     Ok(task)
 }
 
-fn parse_seconds(n: &str) -> Result<u32> {
-    match n.parse::<u32>() {
-        Ok(seconds) if seconds > 0 => Ok(seconds),
-        _ => Err(Error::Usage(format!(
-            "--seconds needs a positive whole number, got `{n}`"
-        ))),
+/// `-p <crate>` (also `--package`), repeatable; with `test`, also
+/// `--slow` and name filters.
+fn parse_opts(command: &str, args: &[&str], test: bool) -> Result<Opts> {
+    let mut opts = Opts::default();
+    let mut args = args.iter();
+    while let Some(&arg) = args.next() {
+        match arg {
+            "-p" | "--package" => match args.next() {
+                Some(package) if !package.starts_with('-') => {
+                    opts.packages.push((*package).to_owned());
+                }
+                _ => return Err(bad_arguments(command, &format!("{arg} needs a crate name"))),
+            },
+            "--slow" if test => opts.slow = true,
+            filter if test && !filter.starts_with('-') => opts.filters.push(filter.to_owned()),
+            other => return Err(bad_arguments(command, other)),
+        }
     }
+    Ok(opts)
+}
+
+fn bad_arguments(command: &str, what: &str) -> Error {
+    Error::Usage(format!("bad arguments for `{command}`: {what}"))
+}
+
+fn parse_seconds(n: &str) -> Result<u32> {
+    let positive = n.parse::<u32>().ok().filter(|s| *s > 0);
+    positive.ok_or_else(|| bad_arguments("fuzz", &format!("--seconds needs a number > 0: {n}")))
 }
 
 /// The workspace root: the parent of this crate's directory.
@@ -163,16 +208,16 @@ fn run(root: &Path, task: Task) -> Result {
             print!("{USAGE}");
             Ok(())
         }
-        Task::Fmt { check } => fmt(root, check),
-        Task::Check => check(root),
-        Task::Clippy => clippy(root),
-        Task::Fix => fix(root),
-        Task::Test { slow } => test(root, slow),
-        Task::TestInSession { slow } => cargo_tests(root, slow),
+        Task::Fmt(check) => fmt(root, &[], check),
+        Task::Check(opts) => check(root, &opts),
+        Task::Clippy(opts) => clippy(root, &opts),
+        Task::Fix(opts) => fix(root, &opts),
+        Task::Test(opts) => test(root, &opts),
+        Task::TestInSession(opts) => cargo_tests(root, &opts),
         Task::Fuzz { target, seconds } => fuzz::fuzz(root, &target, seconds),
         Task::FuzzSmoke => fuzz::fuzz_smoke(root),
         Task::Ci => ci(root),
-        Task::Bench { quick } => bench::bench(root, quick),
+        Task::Bench(quick) => bench::bench(root, quick),
     }
 }
 
@@ -181,134 +226,189 @@ fn cargo(root: &Path) -> Cmd {
     Cmd::cargo().current_dir(root)
 }
 
-fn fmt(root: &Path, check: bool) -> Result {
-    let cmd = cargo(root).args(["fmt", "--all"]);
-    let cmd = if check {
-        cmd.args(["--", "--check"])
+/// `cargo fmt`, of the whole workspace or of `packages`.
+fn fmt(root: &Path, packages: &[String], check: bool) -> Result {
+    let mut cmd = cargo(root).arg("fmt");
+    cmd = if packages.is_empty() {
+        cmd.arg("--all")
     } else {
-        cmd
+        cmd.args(packages.iter().flat_map(|p| ["-p", p]))
     };
+    if check {
+        cmd = cmd.args(["--", "--check"]);
+    }
     cmd.run()
 }
 
-fn check(root: &Path) -> Result {
+/// `cargo <sub> <--workspace or -p ...> --all-targets`.
+fn cargo_all(root: &Path, sub: &[&str], opts: &Opts) -> Cmd {
     cargo(root)
-        .args(["check", "--workspace", "--all-targets"])
-        .run()
+        .args(sub)
+        .args(opts.selection())
+        .arg("--all-targets")
 }
 
-fn clippy(root: &Path) -> Result {
-    cargo(root)
-        .args([
-            "clippy",
-            "--workspace",
-            "--all-targets",
-            "--",
-            "-D",
-            "warnings",
-        ])
-        .run()?;
-    // In the workspace, login-cli turns core-auth's `http` feature on; check
-    // the crate alone too, as an embedder without HTTP builds it.
-    cargo(root)
-        .args([
-            "clippy",
-            "-p",
-            "core-auth",
-            "--all-targets",
-            "--",
-            "-D",
-            "warnings",
-        ])
-        .run()
+fn check(root: &Path, opts: &Opts) -> Result {
+    cargo_all(root, &["check"], opts).run()
 }
 
-fn fix(root: &Path) -> Result {
-    cargo(root)
-        .args(["clippy", "--fix", "--allow-dirty", "--allow-staged"])
-        .args(["--workspace", "--all-targets"])
+fn clippy(root: &Path, opts: &Opts) -> Result {
+    let deny_warnings = ["--", "-D", "warnings"];
+    cargo_all(root, &["clippy"], opts)
+        .args(deny_warnings)
         .run()?;
-    fmt(root, false)
+    // Built with login-cli, core-auth has every feature on; check it alone
+    // without its default features too, as a lean embedder builds it.
+    let core_auth = opts.packages.iter().any(|p| p == "core-auth");
+    if opts.packages.is_empty() || core_auth {
+        lean_core_auth(root, "clippy").args(deny_warnings).run()?;
+    }
+    Ok(())
+}
+
+/// `cargo SUB -p core-auth --no-default-features`: the embedder that keeps
+/// `auth.json` in a file and neither verifies nor mints identities.
+fn lean_core_auth(root: &Path, sub: &str) -> Cmd {
+    cargo(root).args([
+        sub,
+        "-p",
+        "core-auth",
+        "--no-default-features",
+        "--all-targets",
+    ])
+}
+
+fn fix(root: &Path, opts: &Opts) -> Result {
+    let fix = ["clippy", "--fix", "--allow-dirty", "--allow-staged"];
+    cargo_all(root, &fix, opts).run()?;
+    fmt(root, &opts.packages, false)
 }
 
 fn ci(root: &Path) -> Result {
-    fmt(root, true)?;
-    clippy(root)?;
-    test(root, true)
+    fmt(root, &[], true)?;
+    clippy(root, &Opts::default())?;
+    // The lean configuration's tests (its doc examples mint, so --tests).
+    cargo(root)
+        .args([
+            "test",
+            "-p",
+            "core-auth",
+            "--no-default-features",
+            "--tests",
+        ])
+        .run()?;
+    let slow = Opts {
+        slow: true,
+        ..Opts::default()
+    };
+    test(root, &slow)
 }
 
 /// `cargo xtask test`: the cargo test runs inside a private Secret Service
 /// session when the tools are installed, then fuzz-smoke on CI.
-fn test(root: &Path, slow: bool) -> Result {
+fn test(root: &Path, opts: &Opts) -> Result {
     let missing: Vec<&str> = SECRET_SERVICE_TOOLS
         .into_iter()
         .filter(|tool| !on_path(tool))
         .collect();
     // Fuzzing first on CI, so the test totals close the output.
-    if is_ci() && fuzz::has_fuzz_dir(root) {
+    let everything = opts.packages.is_empty() && opts.filters.is_empty();
+    if is_ci() && everything && fuzz::has_fuzz_dir(root) {
         fuzz::fuzz_smoke(root)?;
     }
     if missing.is_empty() {
         let xtask = env::current_exe()
             .map_err(|e| Error::Other(format!("cannot find the xtask executable: {e}")))?;
-        let mut session = Cmd::new("bash", "bash")
+        return Cmd::new("bash", "bash")
             .arg("scripts/with-secret-service.sh")
             .arg(xtask)
             .arg("test-in-session")
-            .current_dir(root);
-        if slow {
-            session = session.arg("--slow");
-        }
-        session.run()?;
-    } else {
-        let missing = missing.join(", ");
-        if is_ci() {
-            return Err(Error::Other(format!(
-                "CI=true but {missing} not found: cannot run the Secret Service tests. \
-                 Install gnome-keyring dbus dbus-x11 libsecret-tools keyutils (see .ci/run)."
-            )));
-        }
-        eprintln!(
-            "xtask: note: Secret Service tests will skip: {missing} not found \
-             (install gnome-keyring dbus dbus-x11 libsecret-tools keyutils to run them)"
-        );
-        cargo_tests(root, slow)?;
+            .args(opts.to_args())
+            .current_dir(root)
+            .run();
     }
-    Ok(())
+    let missing = missing.join(", ");
+    if is_ci() {
+        return Err(Error::Other(format!(
+            "CI=true but {missing} not found: cannot run the Secret Service tests. \
+             Install gnome-keyring dbus dbus-x11 libsecret-tools keyutils (see .ci/run)."
+        )));
+    }
+    eprintln!(
+        "xtask: note: Secret Service tests will skip: {missing} not found \
+         (install gnome-keyring dbus dbus-x11 libsecret-tools keyutils to run them)"
+    );
+    cargo_tests(root, opts)
 }
 
 /// The cargo test runs proper (inside the Secret Service session if any),
 /// closed by one line with the totals of every run.
-fn cargo_tests(root: &Path, slow: bool) -> Result {
+fn cargo_tests(root: &Path, opts: &Opts) -> Result {
     let mut tally = TestTally::default();
-    cargo(root)
-        .args(["test", "--workspace", "--all-targets"])
+    let test = || cargo(root).arg("test");
+    let filters = opts.filters.iter().map(String::as_str);
+    let filters: Vec<&str> = ["--"].into_iter().chain(filters).collect();
+    let filters = if opts.filters.is_empty() {
+        &[]
+    } else {
+        &filters[..]
+    };
+    test()
+        .args(opts.selection())
+        .arg("--all-targets")
+        .args(filters)
         .run_tallied(&mut tally)?;
-    cargo(root)
-        .args(["test", "--workspace", "--doc"])
-        .run_tallied(&mut tally)?;
-    if slow {
+    // Only libraries have doctests; cargo refuses `--doc` when no selected
+    // crate has one.
+    let libraries = libraries(root, opts)?;
+    if !libraries.is_empty() {
+        test()
+            .args(libraries)
+            .arg("--doc")
+            .args(filters)
+            .run_tallied(&mut tally)?;
+    }
+    if opts.slow {
         // `--tests` (lib, bins, integration tests), not the default target
         // set: with `-- --ignored` the default set would also try to compile
         // and run ```ignore doctests, which are not meant to build.
         let mut slow_tally = TestTally::default();
-        cargo(root)
-            .args(["test", "--workspace", "--tests", "--", "--ignored"])
+        test()
+            .args(opts.selection())
+            .args(["--tests", "--", "--ignored"])
+            .args(&opts.filters)
             .run_tallied(&mut slow_tally)?;
-        // The ignored tests of the first runs have run now.
-        tally.passed += slow_tally.passed;
-        tally.failed += slow_tally.failed;
-        tally.ignored = tally
-            .ignored
-            .saturating_sub(slow_tally.passed + slow_tally.failed);
+        tally.add_ignored_run(slow_tally);
     }
-    let TestTally {
-        passed,
-        failed,
-        ignored,
-    } = tally;
-    println!("totals: {passed} passed, {failed} failed, {ignored} skipped");
+    println!("{}", tally.totals());
     Ok(())
+}
+
+/// `--workspace`, or `-p <crate>` for each selected crate with a library
+/// target (per `cargo metadata`).
+fn libraries(root: &Path, opts: &Opts) -> Result<Vec<String>> {
+    if opts.packages.is_empty() {
+        return Ok(vec!["--workspace".to_owned()]);
+    }
+    let metadata = cargo(root)
+        .args(["metadata", "--format-version", "1", "--no-deps"])
+        .read_stdout()?;
+    let metadata: serde_json::Value = serde_json::from_str(&metadata)
+        .map_err(|e| Error::Other(format!("cannot read `cargo metadata`: {e}")))?;
+    let lib = serde_json::Value::from("lib");
+    let has_lib = |name: &str| {
+        let packages = metadata["packages"].as_array().into_iter().flatten();
+        packages.filter(|p| p["name"] == name).any(|p| {
+            let targets = p["targets"].as_array().into_iter().flatten();
+            targets
+                .filter_map(|t| t["kind"].as_array())
+                .any(|kinds| kinds.contains(&lib))
+        })
+    };
+    let libraries = opts.packages.iter().filter(|p| has_lib(p));
+    Ok(libraries
+        .flat_map(|p| ["-p".to_owned(), p.clone()])
+        .collect())
 }
 
 fn is_ci() -> bool {
@@ -332,37 +432,44 @@ mod tests {
 
     #[test]
     fn parses_commands() {
-        assert_eq!(parse_strs(&[]).unwrap(), Task::Help);
-        assert_eq!(
-            parse_strs(&["fmt", "--check"]).unwrap(),
-            Task::Fmt { check: true }
-        );
-        assert_eq!(
-            parse_strs(&["test", "--slow"]).unwrap(),
-            Task::Test { slow: true }
-        );
-        assert_eq!(
-            parse_strs(&["bench"]).unwrap(),
-            Task::Bench { quick: false }
-        );
-        assert_eq!(
-            parse_strs(&["bench", "--quick"]).unwrap(),
-            Task::Bench { quick: true }
-        );
-        assert_eq!(
-            parse_strs(&["fuzz", "parse"]).unwrap(),
-            Task::Fuzz {
-                target: "parse".to_owned(),
-                seconds: 60
-            }
-        );
-        assert_eq!(
-            parse_strs(&["fuzz", "parse", "--seconds", "5"]).unwrap(),
-            Task::Fuzz {
-                target: "parse".to_owned(),
-                seconds: 5
-            }
-        );
+        let strings = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        let opts = |slow, packages: &[&str], filters: &[&str]| Opts {
+            slow,
+            packages: strings(packages),
+            filters: strings(filters),
+        };
+        let fuzz = |seconds| Task::Fuzz {
+            target: "parse".to_owned(),
+            seconds,
+        };
+        let storage_auth = ["login-storage", "core-auth"];
+        for (args, task) in [
+            (&[][..], Task::Help),
+            (&["fmt", "--check"], Task::Fmt(true)),
+            (&["test", "--slow"], Task::Test(opts(true, &[], &[]))),
+            (
+                &["check", "-p", "login-storage", "-p", "core-auth"],
+                Task::Check(opts(false, &storage_auth, &[])),
+            ),
+            (
+                &["fix", "--package", "login-storage"],
+                Task::Fix(opts(false, &["login-storage"], &[])),
+            ),
+            (
+                &["test", "-p", "x", "--slow", "f", "g"],
+                Task::Test(opts(true, &["x"], &["f", "g"])),
+            ),
+            (&["bench"], Task::Bench(false)),
+            (&["bench", "--quick"], Task::Bench(true)),
+            (&["fuzz", "parse"], fuzz(60)),
+            (&["fuzz", "parse", "--seconds", "5"], fuzz(5)),
+        ] {
+            assert_eq!(parse_strs(args).unwrap(), task, "{args:?}");
+        }
+        // `test` hands its options on to `test-in-session` unchanged.
+        let test = opts(true, &["login-agent-identity"], &["agent_identity"]);
+        let again = [&["test-in-session"][..], &test.to_args()].concat();
+        assert_eq!(parse_strs(&again).unwrap(), Task::TestInSession(test));
     }
 
     #[test]
@@ -371,6 +478,10 @@ mod tests {
             &["nope"][..],
             &["fmt", "--chek"],
             &["test", "--fast"],
+            &["check", "-p"],
+            &["clippy", "-p", "--all-targets"],
+            &["fix", "login-storage"],
+            &["check", "--slow"],
             &["bench", "--fast"],
             &["fuzz"],
             &["fuzz", "--seconds", "5"],
