@@ -276,7 +276,8 @@ async fn every_permanent_code_in_every_location_fails_with_its_own_message() {
 
 #[tokio::test]
 async fn other_failures_are_transient_keep_the_tokens_and_are_not_remembered() {
-    let slow = Reply::json(200, new_tokens("late")).delayed(Duration::from_secs(1));
+    // Ten times the client's 500 ms timeout, so the answer is always late.
+    let slow = Reply::json(200, new_tokens("late")).delayed(Duration::from_secs(5));
     let cases: Vec<(&str, Option<Reply>)> = vec![
         ("server error", Some(Reply::text(500, "upstream down"))),
         (
@@ -339,7 +340,8 @@ async fn other_failures_are_transient_keep_the_tokens_and_are_not_remembered() {
             );
             assert_eq!(held_tokens(&manager).1, OLD_REFRESH, "{name}");
             if let Some(server) = &server {
-                // A timed-out request is recorded once the server is free.
+                // The server records a request on its own thread: wait
+                // (bounded) until it has, then count.
                 let deadline = std::time::Instant::now() + Duration::from_secs(5);
                 while server.request_count() < attempt && std::time::Instant::now() < deadline {
                     tokio::time::sleep(Duration::from_millis(10)).await;
