@@ -12,7 +12,7 @@ use test_support::keyring_account_for_home;
 
 #[cfg(feature = "keyring")]
 use test_support::secret_service_available;
-use test_support::{MemoryKeyring, TestEnv, config, identity, tokens};
+use test_support::{FakeKeyring, TestEnv, config, identity, tokens};
 
 #[tokio::test]
 async fn reload_reports_a_login_by_another_process() {
@@ -131,7 +131,7 @@ async fn logout_from_the_ephemeral_home_clears_memory() {
 #[tokio::test]
 async fn logout_from_the_keyring_home_removes_the_entry_and_a_leftover_file() {
     let home = tempfile::tempdir().unwrap();
-    let keyring = Arc::new(MemoryKeyring::default());
+    let keyring = Arc::new(FakeKeyring::default());
     let config = config(home.path(), &TestEnv::default())
         .with_store_mode(StoreMode::Keyring)
         .with_keyring(keyring.clone());

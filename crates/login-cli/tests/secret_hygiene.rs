@@ -3,10 +3,8 @@
 //! marker secrets; the Debug and Display of every returned value and error,
 //! and all tracing output at TRACE, must contain none of them.
 
-use std::collections::HashMap;
 use std::fmt::Debug;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -15,64 +13,15 @@ use login_agent_identity::{
     AgentIdentityAuthRecord, AgentIdentityInput, AgentIdentityJwtClaims, AgentIdentityKey,
     ExposeSecret as _, JwtSigningKey, SecretString, mint_agent_identity_jwt,
 };
-use login_storage::{
-    AuthDotJson, Keyring, KeyringError, StoreMode, StoreOptions, TokenData, open_store,
-};
+use login_storage::{AuthDotJson, StoreMode, StoreOptions, TokenData, open_store};
 
 use crate::support::{agent_login, run};
-use test_support::Capture;
+use test_support::{Capture, FakeKeyring, Fault};
 
 const API_KEY: &str = "sk-HYGIENE-API-KEY-MARKER-0001";
 const ACCESS: &str = "HYGIENE-ACCESS-MARKER";
 const REFRESH: &str = "HYGIENE-REFRESH-MARKER";
 const ID_SIGNATURE: &str = "HYGIENE-ID-SIGNATURE-MARKER";
-
-/// A keyring in memory that can be told to fail, so error paths run too.
-#[derive(Debug, Default)]
-struct SwitchableKeyring {
-    entries: Mutex<HashMap<String, String>>,
-    failing: AtomicBool,
-}
-
-impl SwitchableKeyring {
-    fn check(&self) -> Result<(), KeyringError> {
-        if self.failing.load(Ordering::SeqCst) {
-            return Err(KeyringError::Platform("the keyring is locked".into()));
-        }
-        Ok(())
-    }
-}
-
-impl Keyring for SwitchableKeyring {
-    fn load(&self, service: &str, account: &str) -> Result<Option<String>, KeyringError> {
-        self.check()?;
-        Ok(self
-            .entries
-            .lock()
-            .unwrap()
-            .get(&format!("{service}/{account}"))
-            .cloned())
-    }
-
-    fn save(&self, service: &str, account: &str, value: &str) -> Result<(), KeyringError> {
-        self.check()?;
-        self.entries
-            .lock()
-            .unwrap()
-            .insert(format!("{service}/{account}"), value.to_owned());
-        Ok(())
-    }
-
-    fn delete(&self, service: &str, account: &str) -> Result<bool, KeyringError> {
-        self.check()?;
-        Ok(self
-            .entries
-            .lock()
-            .unwrap()
-            .remove(&format!("{service}/{account}"))
-            .is_some())
-    }
-}
 
 #[derive(Debug)]
 struct Registrar;
@@ -121,7 +70,8 @@ fn drive_storage_homes(
     identity: &AgentIdentityAuthRecord,
     out: &mut Rendered,
 ) {
-    let keyring = Arc::new(SwitchableKeyring::default());
+    // Told to fail halfway, so the error paths run too.
+    let keyring = Arc::new(FakeKeyring::default());
     let full = AuthDotJson {
         openai_api_key: Some(API_KEY.into()),
         tokens: Some(tokens()),
@@ -141,10 +91,10 @@ fn drive_storage_homes(
         out.result(&storage.load());
         out.result(&storage.load_located());
         out.result(&storage.update(&mut |document| Ok(document)));
-        keyring.failing.store(true, Ordering::SeqCst);
+        keyring.set_fault(Fault::Fail);
         out.result(&storage.save(&full));
         out.result(&storage.load());
-        keyring.failing.store(false, Ordering::SeqCst);
+        keyring.set_fault(Fault::None);
         out.result(&storage.delete());
     }
     // A corrupt file holding secrets: the error names the file, not them.

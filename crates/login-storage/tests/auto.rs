@@ -1,7 +1,7 @@
 //! The auto store (keyring first, file as fallback), store modes and
 //! `open_store`. Ordinary behaviour runs against the real keyring
 //! (skipped with a reason outside the Secret Service session); keyring
-//! failures and hangs use the fault-injecting mock.
+//! failures and hangs use the fault-injecting fake.
 
 use std::str::FromStr as _;
 use std::sync::Arc;
@@ -12,8 +12,9 @@ use login_storage::{
     StoreMode, StoreOptions, open_store,
 };
 use serde_json::json;
+use test_support::{FakeKeyring, Fault};
 
-use crate::support::{self, Fault, Home, MockKeyring};
+use crate::support::{self, Home};
 
 const TIMEOUT: Duration = Duration::from_secs(5);
 const SHORT_TIMEOUT: Duration = Duration::from_millis(200);
@@ -68,7 +69,7 @@ fn auto_falls_back_to_the_file_when_the_keyring_is_empty() {
 #[test]
 fn auto_falls_back_to_the_file_when_the_keyring_fails() {
     let home = support::home();
-    let store = MockKeyring::with_fault(Fault::Fail);
+    let store = FakeKeyring::with_fault(Fault::Fail);
     let document = file_document(&home);
 
     let located = auto(&home, store.clone(), TIMEOUT).load_located().unwrap();
@@ -80,7 +81,7 @@ fn auto_falls_back_to_the_file_when_the_keyring_fails() {
 fn auto_falls_back_to_the_file_when_the_keyring_times_out() {
     let home = support::home();
     let hang = Duration::from_secs(5);
-    let store = MockKeyring::with_fault(Fault::Hang(hang));
+    let store = FakeKeyring::with_fault(Fault::Hang(hang));
     let document = file_document(&home);
     let storage = auto(&home, store.clone(), SHORT_TIMEOUT);
 
@@ -125,7 +126,7 @@ fn auto_save_goes_to_the_keyring_and_removes_the_file() {
 #[test]
 fn auto_save_falls_back_to_the_file_when_the_keyring_fails() {
     let home = support::home();
-    let store = MockKeyring::with_fault(Fault::Fail);
+    let store = FakeKeyring::with_fault(Fault::Fail);
     let storage = auto(&home, store.clone(), TIMEOUT);
 
     storage.save(&support::full_document()).unwrap();
@@ -140,7 +141,7 @@ fn auto_save_falls_back_to_the_file_when_the_keyring_fails() {
 #[test]
 fn auto_save_falls_back_to_the_file_when_the_keyring_times_out() {
     let home = support::home();
-    let store = MockKeyring::with_fault(Fault::Hang(Duration::from_secs(3)));
+    let store = FakeKeyring::with_fault(Fault::Hang(Duration::from_secs(3)));
     let storage = auto(&home, store.clone(), SHORT_TIMEOUT);
 
     storage.save(&support::api_key_document()).unwrap();
@@ -170,7 +171,7 @@ fn fallback_warning_worker() {
         return;
     }
     let home = support::home();
-    let store = MockKeyring::with_fault(Fault::Fail);
+    let store = FakeKeyring::with_fault(Fault::Fail);
     let storage = auto(&home, store.clone(), TIMEOUT);
 
     let ((), logs) = support::capture_logs(|| {
@@ -210,7 +211,7 @@ fn auto_delete_removes_both_and_reports_whether_either_existed() {
 #[test]
 fn auto_delete_removes_the_file_even_when_the_keyring_fails_and_reports_the_failure() {
     let home = support::home();
-    let store = MockKeyring::with_fault(Fault::Fail);
+    let store = FakeKeyring::with_fault(Fault::Fail);
     file_document(&home);
 
     let error = auto(&home, store.clone(), TIMEOUT).delete().unwrap_err();
@@ -271,7 +272,7 @@ fn auto_update_moves_a_file_document_into_the_keyring() {
 #[test]
 fn auto_update_with_a_failing_keyring_reads_and_writes_the_file_only() {
     let home = support::home();
-    let store = MockKeyring::with_fault(Fault::Fail);
+    let store = FakeKeyring::with_fault(Fault::Fail);
     file_document(&home);
     let storage = auto(&home, store.clone(), TIMEOUT);
 

@@ -1,7 +1,7 @@
 //! The keyring store: entry naming, value format and what it does to
 //! `auth.json` against the real keyring (skipped with a reason outside the
 //! Secret Service session); chunking (a store with a small limit), errors
-//! and timeouts with the fault-injecting mock.
+//! and timeouts with the fault-injecting fake.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -9,9 +9,9 @@ use std::time::{Duration, Instant};
 
 use login_storage::{AuthDotJson, AuthStore, KEYRING_SERVICE, KeyringStore, StoreError, StoreKind};
 use serde_json::{Value, json};
-use test_support::keyring_account_for_home;
+use test_support::{FakeKeyring, Fault, keyring_account_for_home};
 
-use crate::support::{self, API_KEY, Fault, MockKeyring};
+use crate::support::{self, API_KEY};
 
 fn real_home(home: &support::Home, store: &Arc<dyn login_storage::Keyring>) -> KeyringStore {
     KeyringStore::new(&home.path, store.clone(), TIMEOUT)
@@ -30,7 +30,7 @@ fn long_document() -> AuthDotJson {
     document
 }
 
-fn chunk_accounts(store: &MockKeyring, account: &str) -> Vec<String> {
+fn chunk_accounts(store: &FakeKeyring, account: &str) -> Vec<String> {
     store
         .accounts()
         .into_iter()
@@ -132,7 +132,7 @@ fn keyring_save_moves_a_corrupt_leftover_auth_json_aside_instead_of_deleting_it(
 fn failed_keyring_save_keeps_auth_json() {
     let home = support::home();
     home.write_auth_file(&serde_json::to_vec(&support::api_key_document()).unwrap());
-    let store = MockKeyring::with_fault(Fault::Fail);
+    let store = FakeKeyring::with_fault(Fault::Fail);
 
     let error = support::keyring_home(&home, &store, TIMEOUT)
         .save(&support::full_document())
@@ -177,7 +177,7 @@ fn values_within_the_limit_are_one_plain_entry() {
     let home = support::home();
     let document = support::api_key_document();
     let len = serde_json::to_string(&document).unwrap().len();
-    let store = MockKeyring::with_limit(len);
+    let store = FakeKeyring::with_limit(len);
     let storage = support::keyring_home(&home, &store, TIMEOUT);
 
     storage.save(&document).unwrap();
@@ -189,7 +189,7 @@ fn values_within_the_limit_are_one_plain_entry() {
 #[test]
 fn long_values_are_chunked_and_round_trip_on_a_limited_store() {
     let home = support::home();
-    let store = MockKeyring::with_limit(200);
+    let store = FakeKeyring::with_limit(200);
     let storage = support::keyring_home(&home, &store, TIMEOUT);
     let document = long_document();
 
@@ -217,7 +217,7 @@ fn long_values_are_chunked_and_round_trip_on_a_limited_store() {
 #[test]
 fn saving_a_shorter_value_removes_stale_chunks() {
     let home = support::home();
-    let store = MockKeyring::with_limit(200);
+    let store = FakeKeyring::with_limit(200);
     let storage = support::keyring_home(&home, &store, TIMEOUT);
     storage.save(&long_document()).unwrap();
 
@@ -241,7 +241,7 @@ fn saving_a_shorter_value_removes_stale_chunks() {
 #[test]
 fn delete_removes_every_chunk() {
     let home = support::home();
-    let store = MockKeyring::with_limit(200);
+    let store = FakeKeyring::with_limit(200);
     let storage = support::keyring_home(&home, &store, TIMEOUT);
     storage.save(&long_document()).unwrap();
     assert!(store.accounts().len() > 2);
@@ -254,7 +254,7 @@ fn delete_removes_every_chunk() {
 #[test]
 fn missing_chunk_is_a_corrupt_error_naming_the_entry_not_a_panic() {
     let home = support::home();
-    let store = MockKeyring::with_limit(200);
+    let store = FakeKeyring::with_limit(200);
     let storage = support::keyring_home(&home, &store, TIMEOUT);
     storage.save(&long_document()).unwrap();
     store.remove(KEYRING_SERVICE, &format!("{}|chunk-2", storage.account()));
@@ -279,7 +279,7 @@ fn missing_chunk_is_a_corrupt_error_naming_the_entry_not_a_panic() {
 #[test]
 fn chunks_that_do_not_match_their_header_are_a_corrupt_error() {
     let home = support::home();
-    let store = MockKeyring::with_limit(200);
+    let store = FakeKeyring::with_limit(200);
     let storage = support::keyring_home(&home, &store, TIMEOUT);
     storage.save(&long_document()).unwrap();
     let chunk = format!("{}|chunk-1", storage.account());
@@ -329,7 +329,7 @@ fn corrupt_keyring_value_is_a_corrupt_error_naming_the_entry_without_content() {
 #[test]
 fn keyring_errors_name_the_entry_and_never_the_value() {
     let home = support::home();
-    let store = MockKeyring::with_fault(Fault::Fail);
+    let store = FakeKeyring::with_fault(Fault::Fail);
     let storage = support::keyring_home(&home, &store, TIMEOUT);
 
     for error in [
@@ -350,7 +350,7 @@ fn keyring_errors_name_the_entry_and_never_the_value() {
 fn hung_keyring_times_out_with_the_configured_timeout() {
     let home = support::home();
     let hang = Duration::from_secs(5);
-    let store = MockKeyring::with_fault(Fault::Hang(hang));
+    let store = FakeKeyring::with_fault(Fault::Hang(hang));
     let storage = support::keyring_home(&home, &store, SHORT_TIMEOUT);
 
     let started = Instant::now();
@@ -413,7 +413,7 @@ fn hung_keyring_inside_a_tokio_runtime_times_out_without_panicking() {
         .build()
         .unwrap();
     let home = support::home();
-    let hung = MockKeyring::with_fault(Fault::Hang(Duration::from_secs(2)));
+    let hung = FakeKeyring::with_fault(Fault::Hang(Duration::from_secs(2)));
 
     runtime.block_on(async {
         let storage = KeyringStore::new(&home.path, hung.clone(), SHORT_TIMEOUT);

@@ -1,8 +1,8 @@
 //! Fixtures shared by the test modules: documents with distinctive secret
-//! markers, a fault-injecting keyring store, log capture, re-running this
-//! test binary as a worker process, and the Secret Service gate.
+//! markers, keyring homes over test-support's `FakeKeyring`, log capture,
+//! re-running this test binary as a worker process, and the Secret Service
+//! gate.
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -15,10 +15,9 @@ use login_agent_identity::{
     AgentIdentityAuthRecord, AgentIdentityInput, AgentIdentityJwtClaims, AgentIdentityKey,
     ExposeSecret as _, JwtSigningKey, SecretString, mint_agent_identity_jwt,
 };
-use login_storage::{
-    AuthDotJson, AuthMode, IdToken, Keyring, KeyringError, KeyringStore, TokenData,
-};
+use login_storage::{AuthDotJson, AuthMode, IdToken, Keyring, KeyringStore, TokenData};
 use serde_json::{Value, json};
+use test_support::FakeKeyring;
 
 /// Every secret the fixtures contain; none may appear in a log, error or
 /// `Debug` output.
@@ -194,136 +193,8 @@ pub fn assert_no_secret(text: &str, private_key: Option<&str>) {
     }
 }
 
-/// What a [`MockKeyring`] call does besides its job.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum Fault {
-    #[default]
-    None,
-    /// Every call fails.
-    Fail,
-    /// Every call sleeps this long first (a hung Secret Service).
-    Hang(Duration),
-}
-
-/// An in-memory keyring for fault injection: errors, hangs and a value
-/// size limit. The real keyring is exercised by `real_keyring`.
-#[derive(Default)]
-pub struct MockKeyring {
-    pub entries: Mutex<BTreeMap<(String, String), String>>,
-    pub fault: Mutex<Fault>,
-    pub limit: Option<usize>,
-}
-
-impl fmt::Debug for MockKeyring {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("MockKeyring")
-            .field("limit", &self.limit)
-            .finish_non_exhaustive()
-    }
-}
-
-impl MockKeyring {
-    pub fn with_limit(limit: usize) -> Arc<Self> {
-        Arc::new(Self {
-            limit: Some(limit),
-            ..Self::default()
-        })
-    }
-
-    pub fn with_fault(fault: Fault) -> Arc<Self> {
-        let store = Self::default();
-        *store.fault.lock().unwrap() = fault;
-        Arc::new(store)
-    }
-
-    pub fn set_fault(&self, fault: Fault) {
-        *self.fault.lock().unwrap() = fault;
-    }
-
-    pub fn get(&self, service: &str, account: &str) -> Option<String> {
-        self.entries
-            .lock()
-            .unwrap()
-            .get(&(service.to_owned(), account.to_owned()))
-            .cloned()
-    }
-
-    pub fn put(&self, service: &str, account: &str, value: &str) {
-        self.entries
-            .lock()
-            .unwrap()
-            .insert((service.to_owned(), account.to_owned()), value.to_owned());
-    }
-
-    pub fn remove(&self, service: &str, account: &str) {
-        self.entries
-            .lock()
-            .unwrap()
-            .remove(&(service.to_owned(), account.to_owned()));
-    }
-
-    /// Accounts of every entry, sorted.
-    pub fn accounts(&self) -> Vec<String> {
-        self.entries
-            .lock()
-            .unwrap()
-            .keys()
-            .map(|(_, account)| account.clone())
-            .collect()
-    }
-
-    fn before_call(&self) -> Result<(), KeyringError> {
-        let fault = *self.fault.lock().unwrap();
-        match fault {
-            Fault::None => Ok(()),
-            Fault::Fail => Err(KeyringError::NoAccess(
-                "the mock keyring is locked".to_owned(),
-            )),
-            Fault::Hang(duration) => {
-                std::thread::sleep(duration);
-                Ok(())
-            }
-        }
-    }
-}
-
-impl Keyring for MockKeyring {
-    fn load(&self, service: &str, account: &str) -> Result<Option<String>, KeyringError> {
-        self.before_call()?;
-        Ok(self.get(service, account))
-    }
-
-    fn save(&self, service: &str, account: &str, value: &str) -> Result<(), KeyringError> {
-        self.before_call()?;
-        if let Some(limit) = self.limit {
-            let len = value.encode_utf16().count();
-            if len > limit {
-                return Err(KeyringError::Platform(format!(
-                    "value of {len} UTF-16 units exceeds the mock limit {limit}"
-                )));
-            }
-        }
-        self.put(service, account, value);
-        Ok(())
-    }
-
-    fn delete(&self, service: &str, account: &str) -> Result<bool, KeyringError> {
-        self.before_call()?;
-        Ok(self
-            .entries
-            .lock()
-            .unwrap()
-            .remove(&(service.to_owned(), account.to_owned()))
-            .is_some())
-    }
-
-    fn max_value_len(&self) -> Option<usize> {
-        self.limit
-    }
-}
-
 /// A keyring store of `home` over `store`.
-pub fn keyring_home(home: &Home, store: &Arc<MockKeyring>, timeout: Duration) -> KeyringStore {
+pub fn keyring_home(home: &Home, store: &Arc<FakeKeyring>, timeout: Duration) -> KeyringStore {
     KeyringStore::new(&home.path, store.clone(), timeout)
 }
 
@@ -422,14 +293,14 @@ pub fn is_worker(role: &str) -> bool {
 pub use test_support::{print_skip, secret_service_available};
 
 /// The OS keyring, for tests of ordinary behaviour (real components; the
-/// mock is for fault injection). `None`, after printing why, outside the
+/// fake is for fault injection). `None`, after printing why, outside the
 /// private Secret Service session.
 pub fn real_store(test: &str) -> Option<Arc<dyn Keyring>> {
     secret_service_available(test).then(|| Arc::new(login_storage::OsKeyring) as Arc<dyn Keyring>)
 }
 
 /// The stored value of `account` in `store` (the trait, so the real store
-/// and the mock read alike).
+/// and the fake read alike).
 pub fn stored_value(store: &Arc<dyn Keyring>, account: &str) -> Option<String> {
     store.load(login_storage::KEYRING_SERVICE, account).unwrap()
 }

@@ -1,5 +1,5 @@
-//! Fixtures: identities, tokens, environments, registrars and an in-memory
-//! keyring (for fault-free runs where no Secret Service is available).
+//! Fixtures: identities, tokens, environments, registrars, and the keyring
+//! account of a home.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -14,7 +14,9 @@ use login_agent_identity::{
     AgentIdentityAuthRecord, AgentIdentityJwtClaims, AgentIdentityKey, ExposeSecret as _,
     JwtSigningKey, mint_agent_identity_jwt,
 };
-use login_storage::{Keyring, KeyringError, TokenData};
+use login_storage::TokenData;
+
+use crate::FakeKeyring;
 
 /// A fresh identity as a JWT, and the record it decodes to.
 pub fn identity(workspace_id: &str, runtime_id: &str) -> (String, AgentIdentityAuthRecord) {
@@ -76,14 +78,14 @@ impl EnvSource for TestEnv {
     }
 }
 
-/// A config for `home` reading only `env`, with an in-memory keyring so
+/// A config for `home` reading only `env`, with a [`FakeKeyring`] so
 /// logout never touches the OS keyring of the machine running the tests,
 /// and a [`CountingRegistrar`] of its own (tests that count registrations
 /// set theirs with `with_task_registrar`).
 pub fn config(home: &Path, env: &TestEnv) -> AuthConfig {
     AuthConfig::new(home)
         .with_env(Arc::new(env.clone()))
-        .with_keyring(Arc::new(MemoryKeyring::default()))
+        .with_keyring(Arc::new(FakeKeyring::default()))
         .with_task_registrar(Arc::new(CountingRegistrar::default()))
 }
 
@@ -126,41 +128,9 @@ impl TaskRegistrar for FailingRegistrar {
 pub fn keyring_account_for_home(home: &Path) -> String {
     login_storage::KeyringStore::new(
         home,
-        Arc::new(MemoryKeyring::default()),
+        Arc::new(FakeKeyring::default()),
         Duration::from_secs(5),
     )
     .account()
     .to_owned()
-}
-
-/// An in-memory keyring.
-#[derive(Debug, Default)]
-pub struct MemoryKeyring(Mutex<HashMap<(String, String), String>>);
-
-impl Keyring for MemoryKeyring {
-    fn load(&self, service: &str, account: &str) -> Result<Option<String>, KeyringError> {
-        Ok(self
-            .0
-            .lock()
-            .unwrap()
-            .get(&(service.into(), account.into()))
-            .cloned())
-    }
-
-    fn save(&self, service: &str, account: &str, value: &str) -> Result<(), KeyringError> {
-        self.0
-            .lock()
-            .unwrap()
-            .insert((service.into(), account.into()), value.into());
-        Ok(())
-    }
-
-    fn delete(&self, service: &str, account: &str) -> Result<bool, KeyringError> {
-        Ok(self
-            .0
-            .lock()
-            .unwrap()
-            .remove(&(service.into(), account.into()))
-            .is_some())
-    }
 }
