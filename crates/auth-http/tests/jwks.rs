@@ -7,10 +7,11 @@ use std::time::Duration;
 
 use auth_http::{HttpError, HttpOptions, MAX_JWKS_BYTES, fetch_jwk_set};
 use login_agent_identity::{
-    AgentIdentityError, AgentIdentityJwtClaims, AgentIdentityKey, ExposeSecret as _, JwtSigningKey,
-    VerifyOptions, mint_agent_identity_jwt, verify_agent_identity_jwt,
+    AgentIdentityError, ExposeSecret as _, JwtSigningKey, VerifyOptions, mint_agent_identity_jwt,
+    verify_agent_identity_jwt,
 };
 
+use test_support::identity_claims;
 use test_support::loopback::{LoopbackServer, Reply};
 
 const PATH: &str = "/.well-known/jwks.json";
@@ -28,13 +29,7 @@ fn jwks_url(server: &LoopbackServer) -> String {
 /// A JWT minted by a fresh signing key, and that key's public JWK set.
 fn minted() -> (String, serde_json::Value) {
     let signer = JwtSigningKey::generate();
-    let claims = AgentIdentityJwtClaims {
-        workspace_id: "ws-jwks".into(),
-        agent_runtime_id: "rt-jwks".into(),
-        agent_private_key: AgentIdentityKey::generate("rt-jwks").private_key_pkcs8_base64(),
-        chatgpt_user_id: None,
-        registered_at: None,
-    };
+    let claims = identity_claims("ws-jwks", "rt-jwks");
     let jwt = mint_agent_identity_jwt(&claims, &signer).unwrap();
     (
         jwt.expose_secret().to_owned(),

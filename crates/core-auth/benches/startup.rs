@@ -10,24 +10,13 @@ use std::sync::Arc;
 
 use core_auth::{AuthConfig, AuthManager, MapEnv};
 use criterion::{Criterion, criterion_group, criterion_main};
-use login_agent_identity::{
-    AgentIdentityJwtClaims, AgentIdentityKey, ExposeSecret as _, JwtSigningKey,
-    mint_agent_identity_jwt,
-};
 
 fn startup(c: &mut Criterion) {
     let home = tempfile::tempdir().unwrap();
-    let claims = AgentIdentityJwtClaims {
-        workspace_id: "ws-bench".into(),
-        agent_runtime_id: "rt-bench".into(),
-        agent_private_key: AgentIdentityKey::generate("rt-bench").private_key_pkcs8_base64(),
-        chatgpt_user_id: Some("user-bench".into()),
-        registered_at: Some("2026-01-01T00:00:00Z".into()),
-    };
-    let jwt = mint_agent_identity_jwt(&claims, &JwtSigningKey::generate()).unwrap();
+    let (jwt, _) = test_support::identity("ws-bench", "rt-bench");
     std::fs::write(
         home.path().join("auth.json"),
-        serde_json::json!({ "agent_identity": jwt.expose_secret() }).to_string(),
+        serde_json::json!({ "agent_identity": jwt }).to_string(),
     )
     .unwrap();
     let config = AuthConfig::new(home.path()).with_env(Arc::new(MapEnv::new()));

@@ -91,7 +91,7 @@ fn id_token_claims_read_email_plan_user_and_account() {
 
 #[test]
 fn id_token_email_falls_back_to_the_profile_claim_and_user_id_to_user_id() {
-    let token = support::id_token_with(&json!({
+    let token = test_support::jwt_with_payload(&json!({
         "https://api.openai.com/profile": {"email": "profile@example.com"},
         "https://api.openai.com/auth": {"user_id": "legacy-user"},
     }));
@@ -148,7 +148,7 @@ fn resolved_mode_prefers_auth_mode_then_api_key_then_tokens_then_identity() {
 
 #[test]
 fn identity_without_tokens_or_key_is_tokenless_whatever_auth_mode_says() {
-    let jwt = support::identity_jwt(&support::identity_claims());
+    let jwt = test_support::identity_jwt(&support::identity_claims());
     for declared in [json!("chatgpt"), json!("agentIdentity"), Value::Null] {
         let mut text = json!({"agent_identity": jwt});
         if !declared.is_null() {
@@ -165,7 +165,7 @@ fn identity_without_tokens_or_key_is_tokenless_whatever_auth_mode_says() {
 
 #[test]
 fn declared_api_key_or_unknown_mode_is_kept_even_beside_a_lone_identity() {
-    let jwt = support::identity_jwt(&support::identity_claims());
+    let jwt = test_support::identity_jwt(&support::identity_claims());
     for (declared, expected) in [
         ("apikey", AuthMode::ApiKey),
         ("future-mode", AuthMode::Unknown("future-mode".into())),
@@ -179,7 +179,7 @@ fn declared_api_key_or_unknown_mode_is_kept_even_beside_a_lone_identity() {
 #[test]
 fn rewrite_keeps_the_auth_mode_value_and_the_identity_form_as_read() {
     let home = support::home();
-    let jwt = support::identity_jwt(&support::identity_claims());
+    let jwt = test_support::identity_jwt(&support::identity_claims());
     let original = json!({"auth_mode": "chatgpt", "OPENAI_API_KEY": null, "agent_identity": jwt});
     home.write_auth_file(original.to_string().as_bytes());
     let storage = FileStore::new(&home.path);
@@ -226,7 +226,7 @@ fn debug_of_document_and_tokens_redacts_api_key_tokens_and_private_key() {
 
 #[test]
 fn jwt_identity_in_a_document_is_redacted_in_debug() {
-    let jwt = support::identity_jwt(&support::identity_claims());
+    let jwt = test_support::identity_jwt(&support::identity_claims());
     let document: AuthDotJson =
         serde_json::from_value(json!({"OPENAI_API_KEY": null, "agent_identity": jwt})).unwrap();
     let debug = format!("{document:?}");

@@ -65,7 +65,7 @@ fn file_storage_keeps_unknown_fields_on_update() {
 fn jwt_identity_loads_as_a_record_and_loading_never_rewrites_the_file() {
     let home = support::home();
     let claims = support::identity_claims();
-    let jwt = support::identity_jwt(&claims);
+    let jwt = test_support::identity_jwt(&claims);
     let original = json!({"OPENAI_API_KEY": null, "agent_identity": jwt}).to_string();
     home.write_auth_file(original.as_bytes());
     let storage = FileStore::new(&home.path);
@@ -83,7 +83,7 @@ fn jwt_identity_loads_as_a_record_and_loading_never_rewrites_the_file() {
 #[test]
 fn jwt_identity_keeps_its_form_on_rewrite_and_a_cached_task_id_stores_the_object() {
     let home = support::home();
-    let jwt = support::identity_jwt(&support::identity_claims());
+    let jwt = test_support::identity_jwt(&support::identity_claims());
     home.write_auth_file(
         json!({"OPENAI_API_KEY": null, "agent_identity": jwt})
             .to_string()

@@ -6,17 +6,14 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use login_agent_identity::{
-    AgentIdentityAuthRecord, AgentIdentityInput, AgentIdentityJwtClaims, AgentIdentityKey,
-    ExposeSecret as _, JwtSigningKey, SecretString, mint_agent_identity_jwt,
+    AgentIdentityAuthRecord, AgentIdentityInput, AgentIdentityJwtClaims, SecretString,
 };
 use login_storage::{AuthDotJson, AuthMode, IdToken, Keyring, KeyringStore, TokenData};
-use serde_json::{Value, json};
+use serde_json::json;
 use test_support::FakeKeyring;
 
 /// Every secret the fixtures contain; none may appear in a log, error or
@@ -94,19 +91,10 @@ pub fn set_mode(path: &Path, mode: u32) {
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
 }
 
-/// A JWT-shaped id token carrying `payload` (the signature is not checked).
-pub fn id_token_with(payload: &Value) -> String {
-    format!(
-        "{}.{}.c2lnbmF0dXJl",
-        URL_SAFE_NO_PAD.encode(br#"{"alg":"RS256","typ":"JWT"}"#),
-        URL_SAFE_NO_PAD.encode(payload.to_string())
-    )
-}
-
 /// An id token with every claim we read, at the top level and under
 /// `https://api.openai.com/auth`.
 pub fn id_token() -> String {
-    id_token_with(&json!({
+    test_support::jwt_with_payload(&json!({
         "email": "dev@example.com",
         "https://api.openai.com/auth": {
             "chatgpt_plan_type": "pro",
@@ -126,26 +114,13 @@ pub fn tokens() -> TokenData {
     }
 }
 
-/// Claims of an agent identity, with one private key generated per test
-/// process so documents built twice compare equal.
+/// Claims of an agent identity, the same in every call of one test process
+/// so documents built twice compare equal.
 pub fn identity_claims() -> AgentIdentityJwtClaims {
-    static PRIVATE_KEY: std::sync::OnceLock<SecretString> = std::sync::OnceLock::new();
-    AgentIdentityJwtClaims {
-        workspace_id: "ws-1".into(),
-        agent_runtime_id: "rt-1".into(),
-        agent_private_key: PRIVATE_KEY
-            .get_or_init(|| AgentIdentityKey::generate("rt-1").private_key_pkcs8_base64())
-            .clone(),
-        chatgpt_user_id: Some("user-123".into()),
-        registered_at: Some("2026-01-01T00:00:00Z".into()),
-    }
-}
-
-pub fn identity_jwt(claims: &AgentIdentityJwtClaims) -> String {
-    mint_agent_identity_jwt(claims, &JwtSigningKey::generate())
-        .unwrap()
-        .expose_secret()
-        .to_owned()
+    static CLAIMS: OnceLock<AgentIdentityJwtClaims> = OnceLock::new();
+    CLAIMS
+        .get_or_init(|| test_support::identity_claims("ws-1", "rt-1"))
+        .clone()
 }
 
 pub fn identity_record() -> AgentIdentityAuthRecord {

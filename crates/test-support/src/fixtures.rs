@@ -18,37 +18,52 @@ use login_storage::TokenData;
 
 use crate::FakeKeyring;
 
-/// A fresh identity as a JWT, and the record it decodes to.
-pub fn identity(workspace_id: &str, runtime_id: &str) -> (String, AgentIdentityAuthRecord) {
-    let claims = AgentIdentityJwtClaims {
+/// Claims of a fresh agent identity: a new agent key, user `user-1`,
+/// registered at the start of 2026.
+pub fn identity_claims(workspace_id: &str, runtime_id: &str) -> AgentIdentityJwtClaims {
+    AgentIdentityJwtClaims {
         workspace_id: workspace_id.into(),
         agent_runtime_id: runtime_id.into(),
         agent_private_key: AgentIdentityKey::generate(runtime_id).private_key_pkcs8_base64(),
         chatgpt_user_id: Some("user-1".into()),
         registered_at: Some("2026-01-01T00:00:00Z".into()),
-    };
-    let jwt = mint_agent_identity_jwt(&claims, &JwtSigningKey::generate()).unwrap();
-    (
-        jwt.expose_secret().to_owned(),
-        AgentIdentityAuthRecord::from(claims),
+    }
+}
+
+/// `claims` minted as a JWT by a fresh signing key.
+pub fn identity_jwt(claims: &AgentIdentityJwtClaims) -> String {
+    mint_agent_identity_jwt(claims, &JwtSigningKey::generate())
+        .unwrap()
+        .expose_secret()
+        .to_owned()
+}
+
+/// A fresh identity as a JWT, and the record it decodes to.
+pub fn identity(workspace_id: &str, runtime_id: &str) -> (String, AgentIdentityAuthRecord) {
+    let claims = identity_claims(workspace_id, runtime_id);
+    (identity_jwt(&claims), AgentIdentityAuthRecord::from(claims))
+}
+
+/// A JWT-shaped token carrying `payload`, with a dummy signature: the code
+/// under test reads such tokens' claims and never checks their signature.
+pub fn jwt_with_payload(payload: &serde_json::Value) -> String {
+    format!(
+        "{}.{}.c2lnbmF0dXJl",
+        URL_SAFE_NO_PAD.encode(br#"{"alg":"RS256","typ":"JWT"}"#),
+        URL_SAFE_NO_PAD.encode(payload.to_string())
     )
 }
 
-/// An unsigned-looking id token carrying the claims ChatGPT puts there.
+/// An id token carrying the claims ChatGPT puts there.
 pub fn id_token(email: &str, account_id: &str) -> String {
-    let payload = serde_json::json!({
+    jwt_with_payload(&serde_json::json!({
         "email": email,
         "https://api.openai.com/auth": {
             "chatgpt_plan_type": "pro",
             "chatgpt_user_id": "user-1",
             "chatgpt_account_id": account_id,
         },
-    });
-    format!(
-        "{}.{}.c2ln",
-        URL_SAFE_NO_PAD.encode(br#"{"alg":"RS256"}"#),
-        URL_SAFE_NO_PAD.encode(payload.to_string())
-    )
+    }))
 }
 
 /// ChatGPT tokens for `account_id`, with distinctive secret markers.

@@ -19,9 +19,6 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-
 /// How long a server lives at most.
 const LIFETIME: Duration = Duration::from_secs(120);
 
@@ -264,15 +261,10 @@ fn answer(incoming: tiny_http::Request, status: u16, body: &str) {
     let _ = writer.flush();
 }
 
-/// An unsigned JWT-shaped access token expiring at `exp` (Unix seconds),
-/// with `marker` in its payload so each one is distinct.
+/// A JWT-shaped access token expiring at `exp` (Unix seconds), with
+/// `marker` in its payload so each one is distinct.
 pub fn access_token(exp: i64, marker: &str) -> String {
-    let payload = serde_json::json!({"exp": exp, "marker": marker});
-    format!(
-        "{}.{}.c2ln",
-        URL_SAFE_NO_PAD.encode(br#"{"alg":"none"}"#),
-        URL_SAFE_NO_PAD.encode(payload.to_string())
-    )
+    crate::jwt_with_payload(&serde_json::json!({"exp": exp, "marker": marker}))
 }
 
 /// Now, in Unix seconds.
