@@ -289,7 +289,15 @@ fn eight_processes_lose_no_update_while_two_others_store_exactly_one_task_id() {
         .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     entries.sort();
-    assert_eq!(entries, ["auth.json", "auth.json.lock"]);
+    assert_eq!(
+        entries,
+        ["auth.json", "auth.json.lock", "auth.json.register.lock"],
+        "the document and its two lock files, no temporary file left"
+    );
+    assert_eq!(
+        registrations, 1,
+        "the registration lock lets one of the registering processes register"
+    );
 
     let updates = UPDATERS * UPDATES_PER_PROCESS;
     // Straight to stderr: `eprintln!` output of a passing test is captured,
