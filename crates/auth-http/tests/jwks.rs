@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use auth_http::{HttpError, HttpOptions, MAX_JWKS_BYTES, fetch_jwk_set};
 use login_agent_identity::{
-    AgentIdentityError, AgentIdentityJwtClaims, AgentIdentityKey, ExposeSecret as _, JwtSigningKey,
+    AgentIdentityClaims, AgentIdentityError, AgentIdentityKey, ExposeSecret as _, JwtSigningKey,
     VerifyOptions, mint_agent_identity_jwt, verify_agent_identity_jwt,
 };
 
@@ -28,13 +28,12 @@ fn jwks_url(server: &LoopbackServer) -> String {
 /// A JWT minted by a fresh signing key, and that key's public JWK set.
 fn minted() -> (String, serde_json::Value) {
     let signer = JwtSigningKey::generate();
-    let claims = AgentIdentityJwtClaims {
-        workspace_id: "ws-jwks".into(),
-        agent_runtime_id: "rt-jwks".into(),
-        agent_private_key: AgentIdentityKey::generate("rt-jwks").private_key_pkcs8_base64(),
-        chatgpt_user_id: None,
-        registered_at: None,
-    };
+    let claims = AgentIdentityClaims::new(
+        "ws-jwks",
+        "rt-jwks",
+        AgentIdentityKey::generate("rt-jwks").private_key_pkcs8_base64(),
+    )
+    .unwrap();
     let jwt = mint_agent_identity_jwt(&claims, &signer).unwrap();
     (
         jwt.expose_secret().to_owned(),
@@ -50,8 +49,8 @@ fn jwks_fetch_verifies_with_a_served_key_set() {
 
     let fetched = fetch_jwk_set(&url, fast()).unwrap();
     let claims = verify_agent_identity_jwt(&jwt, &fetched, &VerifyOptions::default()).unwrap();
-    assert_eq!(claims.workspace_id, "ws-jwks");
-    assert_eq!(claims.agent_runtime_id, "rt-jwks");
+    assert_eq!(claims.workspace_id(), "ws-jwks");
+    assert_eq!(claims.agent_runtime_id(), "rt-jwks");
 
     let requests = server.requests();
     assert_eq!(requests.len(), 1);

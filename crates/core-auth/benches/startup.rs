@@ -11,19 +11,21 @@ use std::sync::Arc;
 use core_auth::{AuthConfig, AuthManager, MapEnv};
 use criterion::{Criterion, criterion_group, criterion_main};
 use login_agent_identity::{
-    AgentIdentityJwtClaims, AgentIdentityKey, ExposeSecret as _, JwtSigningKey,
+    AgentIdentityClaims, AgentIdentityKey, ExposeSecret as _, JwtSigningKey,
     mint_agent_identity_jwt,
 };
 
 fn startup(c: &mut Criterion) {
     let home = tempfile::tempdir().unwrap();
-    let claims = AgentIdentityJwtClaims {
-        workspace_id: "ws-bench".into(),
-        agent_runtime_id: "rt-bench".into(),
-        agent_private_key: AgentIdentityKey::generate("rt-bench").private_key_pkcs8_base64(),
-        chatgpt_user_id: Some("user-bench".into()),
-        registered_at: Some("2026-01-01T00:00:00Z".into()),
-    };
+    let claims = AgentIdentityClaims::new(
+        "ws-bench",
+        "rt-bench",
+        AgentIdentityKey::generate("rt-bench").private_key_pkcs8_base64(),
+    )
+    .unwrap()
+    .with_chatgpt_user_id(Some("user-bench".into()))
+    .with_registered_at("2026-01-01T00:00:00Z")
+    .unwrap();
     let jwt = mint_agent_identity_jwt(&claims, &JwtSigningKey::generate()).unwrap();
     std::fs::write(
         home.path().join("auth.json"),

@@ -8,7 +8,7 @@ use std::time::Duration;
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use login_agent_identity::{
-    AgentIdentityAuthRecord, AgentIdentityError, AgentIdentityKey, ExposeSecret as _,
+    AgentIdentity, AgentIdentityError, AgentIdentityKey, ExposeSecret as _,
 };
 use login_storage::{AuthStore, FileStore, StoreError};
 
@@ -123,7 +123,7 @@ fn malformed_jwts_yield_typed_errors_that_name_the_problem() {
     assert!(corpus.len() >= 40);
     for (name, input, mentions) in corpus {
         let error: AgentIdentityError =
-            within_cpu_budget(name, || AgentIdentityAuthRecord::from_jwt(&input)).expect_err(name);
+            within_cpu_budget(name, || AgentIdentity::from_jwt_unverified(&input)).expect_err(name);
         let message = error.to_string();
         assert!(
             message.to_lowercase().contains(mentions),
@@ -179,7 +179,7 @@ fn refuse(home: &Path, name: &str, bytes: &[u8]) -> String {
     let load = within_cpu_budget(name, || {
         storage.load().and_then(|document| match document {
             Some(document) => document
-                .agent_identity_record()
+                .validated_agent_identity()
                 .map(|_| ())
                 .map_err(|error| StoreError::Serialize {
                     reason: format!("agent identity: {error}"),

@@ -12,8 +12,8 @@ use std::time::Duration;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use login_agent_identity::{
-    AgentIdentityAuthRecord, AgentIdentityInput, AgentIdentityJwtClaims, AgentIdentityKey,
-    ExposeSecret as _, JwtSigningKey, SecretString, mint_agent_identity_jwt,
+    AgentIdentity, AgentIdentityClaims, AgentIdentityInput, AgentIdentityKey, ExposeSecret as _,
+    JwtSigningKey, SecretString, mint_agent_identity_jwt,
 };
 use login_storage::{
     AuthDotJson, AuthMode, IdToken, Keyring, KeyringError, KeyringStore, TokenData,
@@ -129,37 +129,35 @@ pub fn tokens() -> TokenData {
 
 /// Claims of an agent identity, with one private key generated per test
 /// process so documents built twice compare equal.
-pub fn identity_claims() -> AgentIdentityJwtClaims {
+pub fn identity_claims() -> AgentIdentityClaims {
     static PRIVATE_KEY: std::sync::OnceLock<SecretString> = std::sync::OnceLock::new();
-    AgentIdentityJwtClaims {
-        workspace_id: "ws-1".into(),
-        agent_runtime_id: "rt-1".into(),
-        agent_private_key: PRIVATE_KEY
-            .get_or_init(|| AgentIdentityKey::generate("rt-1").private_key_pkcs8_base64())
-            .clone(),
-        chatgpt_user_id: Some("user-123".into()),
-        registered_at: Some("2026-01-01T00:00:00Z".into()),
-    }
+    let private_key = PRIVATE_KEY
+        .get_or_init(|| AgentIdentityKey::generate("rt-1").private_key_pkcs8_base64())
+        .clone();
+    AgentIdentityClaims::new("ws-1", "rt-1", private_key)
+        .unwrap()
+        .with_chatgpt_user_id(Some("user-123".into()))
+        .with_registered_at("2026-01-01T00:00:00Z")
+        .unwrap()
 }
 
-pub fn identity_jwt(claims: &AgentIdentityJwtClaims) -> String {
+pub fn identity_jwt(claims: &AgentIdentityClaims) -> String {
     mint_agent_identity_jwt(claims, &JwtSigningKey::generate())
         .unwrap()
         .expose_secret()
         .to_owned()
 }
 
-pub fn identity_record() -> AgentIdentityAuthRecord {
-    AgentIdentityAuthRecord::from(identity_claims())
+pub fn identity_record() -> AgentIdentity {
+    serde_json::from_value(serde_json::to_value(identity_claims()).unwrap()).unwrap()
 }
 
 /// A document using every field, including unknown keys at each level.
 pub fn full_document() -> AuthDotJson {
-    let mut record = identity_record();
-    record.background_task_id = Some("task-1".into());
-    record
-        .extra
-        .insert("future_identity_key".into(), json!({"nested": [1, 2]}));
+    let mut object = serde_json::to_value(identity_record()).unwrap();
+    object["background_task_id"] = json!("task-1");
+    object["future_identity_key"] = json!({"nested": [1, 2]});
+    let record: AgentIdentity = serde_json::from_value(object).unwrap();
     let mut tokens = tokens();
     tokens
         .extra
@@ -171,7 +169,7 @@ pub fn full_document() -> AuthDotJson {
         openai_api_key: Some(SecretString::from(API_KEY)),
         tokens: Some(tokens),
         last_refresh: Some(time::macros::datetime!(2026-03-04 05:06:07 UTC)),
-        agent_identity: Some(AgentIdentityInput::Record(record)),
+        agent_identity: Some(AgentIdentityInput::Object(record)),
         extra,
     }
 }

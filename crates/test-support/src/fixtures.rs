@@ -11,25 +11,22 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use core_auth::{AuthConfig, EnvSource, RegistrarError, TaskRegistrar};
 use login_agent_identity::{
-    AgentIdentityAuthRecord, AgentIdentityJwtClaims, AgentIdentityKey, ExposeSecret as _,
-    JwtSigningKey, mint_agent_identity_jwt,
+    AgentIdentity, AgentIdentityClaims, AgentIdentityKey, ExposeSecret as _, JwtSigningKey,
+    mint_agent_identity_jwt,
 };
 use login_storage::{Keyring, KeyringError, TokenData};
 
 /// A fresh identity as a JWT, and the record it decodes to.
-pub fn identity(workspace_id: &str, runtime_id: &str) -> (String, AgentIdentityAuthRecord) {
-    let claims = AgentIdentityJwtClaims {
-        workspace_id: workspace_id.into(),
-        agent_runtime_id: runtime_id.into(),
-        agent_private_key: AgentIdentityKey::generate(runtime_id).private_key_pkcs8_base64(),
-        chatgpt_user_id: Some("user-1".into()),
-        registered_at: Some("2026-01-01T00:00:00Z".into()),
-    };
+pub fn identity(workspace_id: &str, runtime_id: &str) -> (String, AgentIdentity) {
+    let private_key = AgentIdentityKey::generate(runtime_id).private_key_pkcs8_base64();
+    let claims = AgentIdentityClaims::new(workspace_id, runtime_id, private_key)
+        .unwrap()
+        .with_chatgpt_user_id(Some("user-1".into()))
+        .with_registered_at("2026-01-01T00:00:00Z")
+        .unwrap();
     let jwt = mint_agent_identity_jwt(&claims, &JwtSigningKey::generate()).unwrap();
-    (
-        jwt.expose_secret().to_owned(),
-        AgentIdentityAuthRecord::from(claims),
-    )
+    let identity = AgentIdentity::from_jwt_unverified(jwt.expose_secret()).unwrap();
+    (jwt.expose_secret().to_owned(), identity)
 }
 
 /// An unsigned-looking id token carrying the claims ChatGPT puts there.
@@ -98,12 +95,12 @@ impl TaskRegistrar for CountingRegistrar {
     fn register_task(
         &self,
         key: &AgentIdentityKey,
-        identity: &AgentIdentityAuthRecord,
+        identity: &AgentIdentity,
     ) -> Result<String, RegistrarError> {
         let n = self.calls.fetch_add(1, Ordering::SeqCst) + 1;
-        assert_eq!(key.agent_runtime_id(), identity.agent_runtime_id);
+        assert_eq!(key.agent_runtime_id(), identity.agent_runtime_id());
         std::thread::sleep(Duration::from_millis(20));
-        Ok(format!("task-{}-{n}", identity.agent_runtime_id))
+        Ok(format!("task-{}-{n}", identity.agent_runtime_id()))
     }
 }
 
@@ -115,7 +112,7 @@ impl TaskRegistrar for FailingRegistrar {
     fn register_task(
         &self,
         _: &AgentIdentityKey,
-        _: &AgentIdentityAuthRecord,
+        _: &AgentIdentity,
     ) -> Result<String, RegistrarError> {
         Err("registration service unavailable".into())
     }
