@@ -58,6 +58,16 @@ use crate::secret::{ExposeSecret as _, SecretString, serde_secret};
 /// assert_eq!(stored, identity);
 /// # Ok::<(), login_agent_identity::AgentIdentityError>(())
 /// ```
+///
+/// No one builds an unchecked one:
+///
+/// ```compile_fail
+/// use login_agent_identity::AgentIdentity;
+///
+/// fn forge(identity: AgentIdentity) -> AgentIdentity {
+///     AgentIdentity { background_task_id: None, ..identity } // private fields
+/// }
+/// ```
 #[derive(Clone, Serialize)]
 pub struct AgentIdentity {
     #[serde(flatten)]

@@ -151,3 +151,52 @@ fn claims_built_by_hand_are_validated_by_the_same_rules() {
         }
     );
 }
+
+#[test]
+fn identity_parses_either_form_from_text_and_keeps_what_only_the_object_carries() {
+    let mut object = minimal_payload();
+    object["background_task_id"] = json!("task-3");
+    object["future_key"] = json!(1);
+    let from_object: AgentIdentity = format!(" {object}").parse().unwrap();
+    assert_eq!(from_object.background_task_id(), Some("task-3"));
+    assert_eq!(from_object.extra()["future_key"], json!(1));
+
+    // The JWT form: unverified, and never a task id or unknown keys.
+    let token = token_with_payload(&object);
+    let from_jwt: AgentIdentity = token.parse().unwrap();
+    assert_eq!(
+        from_jwt,
+        AgentIdentity::from_jwt_unverified(&token).unwrap()
+    );
+    assert_eq!(from_jwt.background_task_id(), None);
+    assert!(from_jwt.extra().is_empty());
+    assert_eq!(from_jwt.claims(), from_object.claims());
+    assert!(from_jwt.same_agent(&from_object));
+}
+
+#[test]
+fn constructed_claims_equal_parsed_ones_and_a_cached_task_id_round_trips() {
+    let mut object = minimal_payload();
+    object["chatgpt_user_id"] = json!("user-1");
+    object["registered_at"] = json!("2026-04-17T03:18:00+02:00");
+    let parsed: AgentIdentityClaims = serde_json::from_value(object.clone()).unwrap();
+    let built = AgentIdentityClaims::new(
+        "ws-1234",
+        "rt-abcd",
+        object["agent_private_key"].as_str().unwrap().into(),
+    )
+    .unwrap()
+    .with_chatgpt_user_id(Some("user-1".into()))
+    .with_registered_at("2026-04-17T03:18:00+02:00")
+    .unwrap();
+    assert_eq!(built, parsed);
+
+    let identity: AgentIdentity = serde_json::from_value(object).unwrap();
+    let cached = identity
+        .clone()
+        .with_background_task_id(Some("task-1".into()));
+    let stored: AgentIdentity =
+        serde_json::from_value(serde_json::to_value(&cached).unwrap()).unwrap();
+    assert_eq!(stored, cached);
+    assert_eq!(stored.with_background_task_id(None), identity);
+}
