@@ -3,20 +3,20 @@
 //!
 //! Each input goes through both readers:
 //! - text (when the bytes are UTF-8): `str::parse::<AgentIdentityInput>()`
-//!   then `into_record()`;
+//!   then `into_identity()`;
 //! - serde: `serde_json::from_slice::<AgentIdentityInput>(bytes)` then
-//!   `into_record()`.
+//!   `into_identity()`.
 //!
 //! Findings: any panic, and any broken invariant:
 //! - `Debug` of the input does not depend on its secret (key or token);
-//! - the JWT form gives exactly what `AgentIdentityAuthRecord::from_jwt`
+//! - the JWT form gives exactly what `AgentIdentity::from_jwt_unverified`
 //!   gives, error included; the object form is already valid, so
-//!   `into_record()` returns it unchanged;
+//!   `into_identity()` returns it unchanged;
 //! - an object serde accepts, the text reader accepts too, with an equal
 //!   record (one rule set for both readers);
 //! - serializing the input and reading it back gives the same input;
 //! - every record checks out as in `login_fuzz::check_record` (no key in
-//!   `Debug`, JSON round trip, idempotent `validate()`).
+//!   `Debug`, JSON round trip, claims parse again unchanged).
 //!
 //! Work is bounded by the input size (libFuzzer's `-max_len`) and the
 //! crate's own 64 KiB limit.
@@ -24,7 +24,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use login_agent_identity::{
-    AgentIdentityAuthRecord, AgentIdentityError, AgentIdentityInput, ExposeSecret as _,
+    AgentIdentity, AgentIdentityError, AgentIdentityInput, ExposeSecret as _,
     MAX_AGENT_IDENTITY_LEN,
 };
 
@@ -40,7 +40,7 @@ fn check_text(text: &str) {
         return;
     };
     login_fuzz::check_input_debug(&input);
-    let record = check_into_record(&input);
+    let record = check_into_identity(&input);
     if let Some(Ok(record)) = &record {
         login_fuzz::check_record(record);
     }
@@ -48,8 +48,8 @@ fn check_text(text: &str) {
     // original text would.
     if input.is_jwt() {
         assert!(
-            record == Some(AgentIdentityAuthRecord::from_jwt(text)),
-            "text JWT: into_record() differs from from_jwt()"
+            record == Some(AgentIdentity::from_jwt_unverified(text)),
+            "text JWT: into_identity() differs from from_jwt_unverified()"
         );
     }
 }
@@ -59,18 +59,18 @@ fn check_serde(data: &[u8]) {
         return;
     };
     login_fuzz::check_input_debug(&input);
-    let record = check_into_record(&input);
+    let record = check_into_identity(&input);
     if let Some(Ok(record)) = &record {
         login_fuzz::check_record(record);
     }
 
     // The text reader agrees with serde on objects.
-    if let AgentIdentityInput::Record(record) = &input
+    if let AgentIdentityInput::Object(record) = &input
         && data.len() <= MAX_AGENT_IDENTITY_LEN
     {
         let text = std::str::from_utf8(data).expect("serde_json accepted non-UTF-8 bytes");
         match text.parse::<AgentIdentityInput>() {
-            Ok(AgentIdentityInput::Record(parsed)) => {
+            Ok(AgentIdentityInput::Object(parsed)) => {
                 login_fuzz::assert_records_eq(&parsed, record, "text vs serde object");
             }
             Ok(_) => panic!("an object serde reads as a record parses as a JWT"),
@@ -89,32 +89,32 @@ fn check_serde(data: &[u8]) {
                 "JWT string changed through serde"
             );
         }
-        (AgentIdentityInput::Record(a), AgentIdentityInput::Record(b)) => {
+        (AgentIdentityInput::Object(a), AgentIdentityInput::Object(b)) => {
             login_fuzz::assert_records_eq(a, b, "serde round trip of AgentIdentityInput");
         }
         _ => panic!("serde round trip changed the form of AgentIdentityInput"),
     }
 }
 
-/// `into_record()` of `input`, checked against what the form promises;
+/// `into_identity()` of `input`, checked against what the form promises;
 /// `None` for a form this target does not know.
-fn check_into_record(
+fn check_into_identity(
     input: &AgentIdentityInput,
-) -> Option<Result<AgentIdentityAuthRecord, AgentIdentityError>> {
-    let result = input.clone().into_record();
+) -> Option<Result<AgentIdentity, AgentIdentityError>> {
+    let result = input.clone().into_identity();
     match input {
         AgentIdentityInput::Jwt(jwt) => {
             assert!(
-                result == AgentIdentityAuthRecord::from_jwt(jwt.expose_secret()),
-                "JWT: into_record() differs from from_jwt()"
+                result == AgentIdentity::from_jwt_unverified(jwt.expose_secret()),
+                "JWT: into_identity() differs from from_jwt_unverified()"
             );
         }
-        AgentIdentityInput::Record(record) => match &result {
+        AgentIdentityInput::Object(record) => match &result {
             Ok(validated) => assert!(
                 validated == record,
-                "into_record() changed an object that already validated"
+                "into_identity() changed an object that already validated"
             ),
-            Err(error) => panic!("into_record() refuses an object that validated: {error}"),
+            Err(error) => panic!("into_identity() refuses an object that validated: {error}"),
         },
         _ => return None,
     }

@@ -1,4 +1,4 @@
-//! Fuzzes `AgentIdentityAuthRecord::from_jwt`, the decoder a runtime runs on
+//! Fuzzes `AgentIdentity::from_jwt_unverified`, the decoder a runtime runs on
 //! `CODEX_AGENT_IDENTITY`.
 //!
 //! Each input is decoded twice:
@@ -13,14 +13,14 @@
 //! Findings: any panic, and for every record that decodes (see
 //! `login_fuzz::check_record`): its `Debug` shows neither the private key
 //! nor anything that depends on it; JSON serialization read back as an
-//! `AgentIdentityAuthRecord` gives an equal record; `validate()` keeps it
+//! `AgentIdentity` gives an equal record; its claims parse again
 //! unchanged; `background_task_id` is `None` (never taken from a JWT).
 //! Work is bounded by the input size (libFuzzer's `-max_len`) and the
 //! crate's own 64 KiB limit.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use login_agent_identity::AgentIdentityAuthRecord;
+use login_agent_identity::AgentIdentity;
 
 fuzz_target!(|data: &[u8]| {
     match std::str::from_utf8(data) {
@@ -31,13 +31,16 @@ fuzz_target!(|data: &[u8]| {
 });
 
 fn check_token(token: &str) {
-    let Ok(record) = AgentIdentityAuthRecord::from_jwt(token) else {
+    let Ok(record) = AgentIdentity::from_jwt_unverified(token) else {
         return;
     };
     assert!(
-        record.background_task_id.is_none(),
-        "from_jwt took background_task_id from the token"
+        record.background_task_id().is_none(),
+        "from_jwt_unverified took background_task_id from the token"
     );
-    assert!(record.extra.is_empty(), "from_jwt kept unknown claims");
+    assert!(
+        record.extra().is_empty(),
+        "from_jwt_unverified kept unknown claims"
+    );
     login_fuzz::check_record(&record);
 }

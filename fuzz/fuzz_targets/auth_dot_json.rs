@@ -1,6 +1,6 @@
 //! Fuzzes `AuthDotJson`, the `auth.json` document, as storage reads it:
 //! `serde_json::from_slice::<AuthDotJson>(bytes)`, then `resolved_mode()`,
-//! `agent_identity_record()` and `tokens.id_token.claims()`.
+//! `validated_agent_identity()` and `tokens.id_token.claims()`.
 //!
 //! Findings: any panic, and any broken invariant on a document that parsed:
 //! - `resolved_mode()` follows its documented order (`auth_mode`, API key,
@@ -31,7 +31,7 @@ fuzz_target!(|data: &[u8]| {
         "resolved_mode() broke its order"
     );
 
-    let identity = doc.agent_identity_record();
+    let identity = doc.validated_agent_identity();
     if let Ok(Some(record)) = &identity {
         login_fuzz::check_record(record);
     }
@@ -39,8 +39,8 @@ fuzz_target!(|data: &[u8]| {
         identity.is_ok(),
         doc.agent_identity
             .as_ref()
-            .is_none_or(|input| input.clone().into_record().is_ok()),
-        "agent_identity_record() disagrees with into_record()"
+            .is_none_or(|input| input.clone().into_identity().is_ok()),
+        "validated_agent_identity() disagrees with into_identity()"
     );
     if let Some(tokens) = &doc.tokens {
         let _ = tokens.id_token.claims();
@@ -90,7 +90,7 @@ fuzz_target!(|data: &[u8]| {
     }
     match (&back.agent_identity, identity) {
         (None, Ok(None)) => {}
-        (Some(AgentIdentityInput::Record(written)), Ok(Some(record))) => {
+        (Some(AgentIdentityInput::Object(written)), Ok(Some(record))) => {
             login_fuzz::assert_records_eq(written, &record, "agent_identity through a write");
         }
         _ => panic!("agent_identity changed form or vanished through a write"),

@@ -6,7 +6,8 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use login_agent_identity::{
-    AgentIdentityAuthRecord, AgentIdentityInput, ExposeSecret as _, SecretString,
+    AgentIdentity, AgentIdentityClaims, AgentIdentityInput, AgentIdentityKey, ExposeSecret as _,
+    SecretString,
 };
 use serde_json::Value;
 
@@ -27,54 +28,68 @@ pub fn token_around_payload(payload: &[u8]) -> String {
     token
 }
 
+/// `record` with another (valid) private key: fields are private and only
+/// parsing builds an identity, so the key is swapped in its object form.
+fn with_other_key(record: &AgentIdentity) -> AgentIdentity {
+    static OTHER_KEY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let other = OTHER_KEY.get_or_init(|| {
+        AgentIdentityKey::generate("fuzz")
+            .private_key_pkcs8_base64()
+            .expose_secret()
+            .to_owned()
+    });
+    let mut object = serde_json::to_value(record).expect("a decoded record serializes to JSON");
+    object["agent_private_key"] = Value::String(other.clone());
+    serde_json::from_value(object).expect("a record with another valid key parses")
+}
+
 /// Checks a record that decoded successfully:
 /// - its `Debug` output does not depend on the private key, and does not
 ///   contain it (unless another, printed field holds the same text);
-/// - serialized to JSON and read back as an `AgentIdentityAuthRecord`, it
+/// - serialized to JSON and read back as an `AgentIdentity`, it
 ///   is the same record;
-/// - `validate()` accepts it unchanged (validation is idempotent).
-pub fn check_record(record: &AgentIdentityAuthRecord) {
-    let key = record.agent_private_key.expose_secret();
+/// - its claims, serialized and parsed again as `AgentIdentityClaims`, are
+///   unchanged (validation is idempotent).
+pub fn check_record(record: &AgentIdentity) {
+    let key = record.agent_private_key().expose_secret();
     assert!(!key.is_empty(), "a decoded record has an empty private key");
 
     let debug = format!("{record:?}");
-    let mut masked = record.clone();
-    masked.agent_private_key = SecretString::from(MARKER);
+    let masked = with_other_key(record);
     assert_eq!(
         debug,
         format!("{masked:?}"),
-        "Debug of AgentIdentityAuthRecord depends on the private key"
+        "Debug of AgentIdentity depends on the private key"
     );
     let printed_elsewhere = [
-        Some(record.workspace_id.as_str()),
-        Some(record.agent_runtime_id.as_str()),
-        record.chatgpt_user_id.as_deref(),
-        record.registered_at.as_deref(),
-        record.background_task_id.as_deref(),
+        Some(record.workspace_id()),
+        Some(record.agent_runtime_id()),
+        record.chatgpt_user_id(),
+        record.registered_at(),
+        record.background_task_id(),
     ]
     .into_iter()
     .flatten()
-    .chain(record.extra.keys().map(String::as_str))
+    .chain(record.extra().keys().map(String::as_str))
     .any(|field| format!("{field:?}").contains(key));
     if !printed_elsewhere {
         assert!(
             !debug.contains(key),
-            "Debug of AgentIdentityAuthRecord shows the private key"
+            "Debug of AgentIdentity shows the private key"
         );
     }
 
     let json = serde_json::to_vec(record).expect("a decoded record serializes to JSON");
-    let back: AgentIdentityAuthRecord = serde_json::from_slice(&json)
-        .expect("a serialized record reads back as AgentIdentityAuthRecord");
-    assert_records_eq(&back, record, "JSON round trip of AgentIdentityAuthRecord");
+    let back: AgentIdentity =
+        serde_json::from_slice(&json).expect("a serialized record reads back as AgentIdentity");
+    assert_records_eq(&back, record, "JSON round trip of AgentIdentity");
 
-    let revalidated = record
-        .clone()
-        .validate()
-        .expect("validate() refuses a record that decoded");
+    let claims = serde_json::to_vec(record.claims()).expect("decoded claims serialize to JSON");
+    let reparsed: AgentIdentityClaims =
+        serde_json::from_slice(&claims).expect("parsing refuses claims that decoded");
     assert!(
-        revalidated == *record,
-        "validate() changed a record that decoded"
+        reparsed == *record.claims(),
+        "parsing again changed claims that decoded"
     );
 }
 
@@ -93,10 +108,8 @@ pub fn check_input_debug(input: &AgentIdentityInput) {
 pub fn mask_input(input: &AgentIdentityInput) -> Option<AgentIdentityInput> {
     match input {
         AgentIdentityInput::Jwt(_) => Some(AgentIdentityInput::Jwt(SecretString::from(MARKER))),
-        AgentIdentityInput::Record(record) => {
-            let mut record = record.clone();
-            record.agent_private_key = SecretString::from(MARKER);
-            Some(AgentIdentityInput::Record(record))
+        AgentIdentityInput::Object(record) => {
+            Some(AgentIdentityInput::Object(with_other_key(record)))
         }
         // `#[non_exhaustive]`: a future variant is not checked here.
         _ => None,
@@ -111,17 +124,12 @@ pub fn marker() -> SecretString {
 /// Asserts two records are equal, comparing the JSON values of unknown keys
 /// with [`json_eq`] (floats may move by a few ULP through serde_json's
 /// default, best-effort float parser; that is not a bug of these crates).
-pub fn assert_records_eq(a: &AgentIdentityAuthRecord, b: &AgentIdentityAuthRecord, what: &str) {
+pub fn assert_records_eq(a: &AgentIdentity, b: &AgentIdentity, what: &str) {
     assert!(
-        a.workspace_id == b.workspace_id
-            && a.agent_runtime_id == b.agent_runtime_id
-            && a.agent_private_key.expose_secret() == b.agent_private_key.expose_secret()
-            && a.chatgpt_user_id == b.chatgpt_user_id
-            && a.registered_at == b.registered_at
-            && a.background_task_id == b.background_task_id,
+        a.claims() == b.claims() && a.background_task_id() == b.background_task_id(),
         "{what}: records differ"
     );
-    assert!(maps_eq(&a.extra, &b.extra), "{what}: unknown keys differ");
+    assert!(maps_eq(a.extra(), b.extra()), "{what}: unknown keys differ");
 }
 
 /// JSON objects equal under [`json_eq`], keys in the same order.

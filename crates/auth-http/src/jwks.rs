@@ -48,8 +48,8 @@ const ACCEPT: &str = "application/jwk-set+json, application/json";
 ///
 /// # fn run(jwt: &str) -> Result<(), Box<dyn std::error::Error>> {
 /// let jwks = fetch_jwk_set("https://auth.example.com/.well-known/jwks.json", HttpOptions::default())?;
-/// let claims = verify_agent_identity_jwt(jwt, &jwks, &VerifyOptions::default())?;
-/// println!("verified an identity of workspace {}", claims.workspace_id);
+/// let identity = verify_agent_identity_jwt(jwt, &jwks, &VerifyOptions::default())?;
+/// println!("verified an identity of workspace {}", identity.workspace_id());
 /// # Ok(())
 /// # }
 /// ```

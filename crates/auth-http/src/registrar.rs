@@ -3,7 +3,7 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
-use login_agent_identity::{AgentIdentityAuthRecord, AgentIdentityKey, ExposeSecret as _};
+use login_agent_identity::{AgentIdentity, AgentIdentityKey, ExposeSecret as _};
 use sha2::{Digest as _, Sha512};
 use time::OffsetDateTime;
 use zeroize::{Zeroize as _, Zeroizing};
@@ -153,7 +153,7 @@ impl TaskRegistrar for HttpTaskRegistrar {
     fn register_task(
         &self,
         key: &AgentIdentityKey,
-        _identity: &AgentIdentityAuthRecord,
+        _identity: &AgentIdentity,
     ) -> Result<String, RegistrarError> {
         self.register(key).map_err(RegistrarError::new)
     }

@@ -376,7 +376,7 @@ async fn manager_caches_the_task_id_the_http_registrar_returns() {
     );
 
     // Through the trait too, as any registrar.
-    let key = AgentIdentityKey::from_record(&record).unwrap();
+    let key = AgentIdentityKey::from_claims(record.claims()).unwrap();
     let id = tokio::task::spawn_blocking(move || {
         TaskRegistrar::register_task(&registrar, &key, &record).unwrap()
     })
@@ -402,7 +402,7 @@ async fn registration_failure_through_the_manager_names_the_status_but_no_secret
     .await
     .unwrap();
     let error = manager.ensure_background_task_id().await.unwrap_err();
-    let key = AgentIdentityKey::from_record(&record).unwrap();
+    let key = AgentIdentityKey::from_claims(record.claims()).unwrap();
     let signature = check_signed_request(&server.requests()[0], &key);
     let text = format!("{error} {error:?}");
     assert!(text.contains("401"), "{text}");

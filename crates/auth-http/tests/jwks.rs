@@ -45,8 +45,8 @@ fn jwks_fetch_verifies_with_a_served_key_set() {
 
     let fetched = fetch_jwk_set(&url, fast()).unwrap();
     let claims = verify_agent_identity_jwt(&jwt, &fetched, &VerifyOptions::default()).unwrap();
-    assert_eq!(claims.workspace_id, "ws-jwks");
-    assert_eq!(claims.agent_runtime_id, "rt-jwks");
+    assert_eq!(claims.workspace_id(), "ws-jwks");
+    assert_eq!(claims.agent_runtime_id(), "rt-jwks");
 
     let requests = server.requests();
     assert_eq!(requests.len(), 1);

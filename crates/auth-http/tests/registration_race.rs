@@ -104,7 +104,7 @@ fn registration_worker() {
         assert!(
             loaded
                 .agent_identity()
-                .is_some_and(|record| record.background_task_id.is_none()),
+                .is_some_and(|record| record.background_task_id().is_none()),
             "the round starts without a task id"
         );
         std::fs::write(ready_file(&dir, index), "").unwrap();
@@ -123,7 +123,11 @@ fn registration_worker() {
         let used = assertion_task_id(assertion.expose_secret());
         let cached = manager
             .auth()
-            .and_then(|auth| auth.agent_identity()?.background_task_id.clone())
+            .and_then(|auth| {
+                auth.agent_identity()?
+                    .background_task_id()
+                    .map(str::to_owned)
+            })
             .expect("a cached task id");
         format!("used={used} cached={cached}")
     });
@@ -267,9 +271,9 @@ fn race_round(exe: &Path, round: usize) -> (usize, Vec<String>) {
         .unwrap()
         .expect("auth.json is still there");
     let stored_id = stored
-        .agent_identity_record()
+        .validated_agent_identity()
         .unwrap()
-        .and_then(|record| record.background_task_id)
+        .and_then(|record| record.background_task_id().map(str::to_owned))
         .expect("a task id is stored");
     assert!(
         used.iter().all(|id| *id == stored_id),

@@ -15,7 +15,7 @@ use core_auth::{
     UnauthorizedRecovery,
 };
 use ed25519_dalek::{Signature, Verifier as _};
-use login_agent_identity::{AgentIdentityAuthRecord, AgentIdentityKey, ExposeSecret as _};
+use login_agent_identity::{AgentIdentity, AgentIdentityKey, ExposeSecret as _};
 use login_storage::AuthMode;
 use serde_json::{Value, json};
 
@@ -62,7 +62,7 @@ fn header<'a>(
 
 /// The JSON object inside `AgentAssertion <token>`, with its signature
 /// checked against `record`'s key.
-fn verified_assertion(value: &str, record: &AgentIdentityAuthRecord) -> Value {
+fn verified_assertion(value: &str, record: &AgentIdentity) -> Value {
     let token = value.strip_prefix("AgentAssertion ").unwrap();
     let object: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(token).unwrap()).unwrap();
     let message = format!(
@@ -74,7 +74,7 @@ fn verified_assertion(value: &str, record: &AgentIdentityAuthRecord) -> Value {
     let signature = STANDARD
         .decode(object["signature"].as_str().unwrap())
         .unwrap();
-    AgentIdentityKey::from_record(record)
+    AgentIdentityKey::from_claims(record.claims())
         .unwrap()
         .verifying_key()
         .verify(
@@ -259,7 +259,7 @@ async fn a_failed_registration_is_a_typed_error_without_secrets() {
     assert!(matches!(error, AuthError::Registration(_)), "{error:?}");
     let text = format!("{error} {error:?}");
     assert!(text.contains("503"), "{text}");
-    assert!(!text.contains(record.agent_private_key.expose_secret()));
+    assert!(!text.contains(record.agent_private_key().expose_secret()));
 }
 
 #[tokio::test]
@@ -366,8 +366,8 @@ async fn a_rejected_task_id_already_replaced_by_another_runtime_is_not_dropped()
         .unwrap()
         .agent_identity()
         .unwrap()
-        .background_task_id
-        .clone();
+        .background_task_id()
+        .map(str::to_owned);
     assert_eq!(cached.as_deref(), Some("task-2"));
     b.request_headers().await.unwrap();
     assert_eq!(issued.load(Ordering::SeqCst), 2, "no third registration");

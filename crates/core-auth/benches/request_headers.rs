@@ -19,9 +19,7 @@ use core_auth::{
     RegistrarError, TaskRegistrar, TokenRefresher,
 };
 use criterion::{Criterion, criterion_group, criterion_main};
-use login_agent_identity::{
-    AgentIdentityAuthRecord, AgentIdentityJwtClaims, AgentIdentityKey, SecretString,
-};
+use login_agent_identity::{AgentIdentity, AgentIdentityClaims, AgentIdentityKey, SecretString};
 use serde_json::json;
 use test_support::id_token;
 use test_support::loopback::{access_token, unix_now};
@@ -43,7 +41,7 @@ impl TaskRegistrar for Offline {
     fn register_task(
         &self,
         _key: &AgentIdentityKey,
-        _identity: &AgentIdentityAuthRecord,
+        _identity: &AgentIdentity,
     ) -> Result<String, RegistrarError> {
         self.calls.fetch_add(1, Ordering::SeqCst);
         Err("the bench never registers".into())
@@ -90,14 +88,17 @@ fn request_headers(c: &mut Criterion) {
 
     // An agent identity stored as an object that already carries its task id.
     let identity_home = tempfile::tempdir().unwrap();
-    let mut record = AgentIdentityAuthRecord::from(AgentIdentityJwtClaims {
-        workspace_id: "ws-bench".into(),
-        agent_runtime_id: "rt-bench".into(),
-        agent_private_key: AgentIdentityKey::generate("rt-bench").private_key_pkcs8_base64(),
-        chatgpt_user_id: Some("user-bench".into()),
-        registered_at: Some("2026-01-01T00:00:00Z".into()),
-    });
-    record.background_task_id = Some("task-bench".into());
+    let claims = AgentIdentityClaims::new(
+        "ws-bench",
+        "rt-bench",
+        AgentIdentityKey::generate("rt-bench").private_key_pkcs8_base64(),
+    )
+    .unwrap()
+    .with_chatgpt_user_id(Some("user-bench".into()))
+    .with_registered_at("2026-01-01T00:00:00Z")
+    .unwrap();
+    let mut record = serde_json::to_value(claims).unwrap();
+    record["background_task_id"] = json!("task-bench");
     write_document(identity_home.path(), &json!({ "agent_identity": record }));
     let agent_identity = load(config(identity_home.path(), MapEnv::new()));
 

@@ -14,7 +14,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use core_auth::{AuthConfig, AuthManager, RegistrarError, TaskRegistrar};
-use login_agent_identity::{AgentIdentityAuthRecord, AgentIdentityKey, ExposeSecret as _};
+use login_agent_identity::{AgentIdentity, AgentIdentityKey, ExposeSecret as _};
 
 /// Registers tasks without a network: the id is derived from the signed
 /// registration message, so it is stable per runtime and timestamp.
@@ -25,7 +25,7 @@ impl TaskRegistrar for LocalRegistrar {
     fn register_task(
         &self,
         key: &AgentIdentityKey,
-        identity: &AgentIdentityAuthRecord,
+        identity: &AgentIdentity,
     ) -> Result<String, RegistrarError> {
         let signature = key.sign_task_registration("2026-01-01T00:00:00Z");
         let suffix: String = signature
@@ -34,7 +34,7 @@ impl TaskRegistrar for LocalRegistrar {
             .filter(char::is_ascii_alphanumeric)
             .take(12)
             .collect();
-        Ok(format!("local-{}-{suffix}", identity.agent_runtime_id))
+        Ok(format!("local-{}-{suffix}", identity.agent_runtime_id()))
     }
 }
 

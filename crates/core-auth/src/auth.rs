@@ -3,7 +3,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use login_agent_identity::{AgentIdentityAuthRecord, ExposeSecret as _, SecretString};
+use login_agent_identity::{AgentIdentity, ExposeSecret as _, SecretString};
 use login_storage::{AuthMode, IdTokenClaims, StoreKind, TokenData};
 use time::OffsetDateTime;
 
@@ -75,9 +75,9 @@ pub(crate) enum Credentials {
         claims: Option<IdTokenClaims>,
         /// When the tokens were last refreshed, as stored.
         last_refresh: Option<OffsetDateTime>,
-        agent_identity: Option<AgentIdentityAuthRecord>,
+        agent_identity: Option<AgentIdentity>,
     },
-    AgentIdentity(AgentIdentityAuthRecord),
+    AgentIdentity(AgentIdentity),
 }
 
 /// Variant by variant, an API key by its text. Not constant-time: a local
@@ -154,7 +154,7 @@ impl CodexAuth {
         match &self.0.credentials {
             Credentials::ApiKey(_) => None,
             Credentials::Chatgpt { claims, .. } => claims.as_ref()?.chatgpt_account_id.as_deref(),
-            Credentials::AgentIdentity(record) => Some(&record.workspace_id),
+            Credentials::AgentIdentity(record) => Some(record.workspace_id()),
         }
     }
 
@@ -175,7 +175,7 @@ impl CodexAuth {
     }
 
     /// The agent identity: the tokenless one, or the one beside ChatGPT tokens.
-    pub fn agent_identity(&self) -> Option<&AgentIdentityAuthRecord> {
+    pub fn agent_identity(&self) -> Option<&AgentIdentity> {
         match &self.0.credentials {
             Credentials::AgentIdentity(record) => Some(record),
             Credentials::Chatgpt { agent_identity, .. } => agent_identity.as_ref(),
@@ -222,7 +222,7 @@ impl CodexAuth {
     }
 
     /// The same auth with its agent identity replaced (for caching a task id).
-    pub(crate) fn with_agent_identity(&self, record: AgentIdentityAuthRecord) -> Self {
+    pub(crate) fn with_agent_identity(&self, record: AgentIdentity) -> Self {
         let credentials = match &self.0.credentials {
             Credentials::Chatgpt {
                 tokens,

@@ -34,18 +34,13 @@
 //! ```
 //! use std::sync::Arc;
 //! use core_auth::{AuthConfig, AuthManager, MapEnv, CODEX_AGENT_IDENTITY_VAR};
-//! use login_agent_identity::{AgentIdentityJwtClaims, AgentIdentityKey, ExposeSecret, JwtSigningKey,
+//! use login_agent_identity::{AgentIdentityClaims, AgentIdentityKey, ExposeSecret, JwtSigningKey,
 //!     mint_agent_identity_jwt};
 //!
 //! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
 //! // A launcher hands the runtime one string.
-//! let claims = AgentIdentityJwtClaims {
-//!     workspace_id: "ws-1".into(),
-//!     agent_runtime_id: "rt-1".into(),
-//!     agent_private_key: AgentIdentityKey::generate("rt-1").private_key_pkcs8_base64(),
-//!     chatgpt_user_id: None,
-//!     registered_at: None,
-//! };
+//! let private_key = AgentIdentityKey::generate("rt-1").private_key_pkcs8_base64();
+//! let claims = AgentIdentityClaims::new("ws-1", "rt-1", private_key)?;
 //! let jwt = mint_agent_identity_jwt(&claims, &JwtSigningKey::generate())?;
 //! let env = MapEnv::new().with(CODEX_AGENT_IDENTITY_VAR, jwt.expose_secret());
 //!

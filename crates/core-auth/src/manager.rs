@@ -284,7 +284,7 @@ impl AuthManager {
 
     /// Makes `record` (carrying a task id) the current identity, if the
     /// current auth is still `auth`'s identity.
-    fn adopt(&self, auth: &CodexAuth, record: login_agent_identity::AgentIdentityAuthRecord) {
+    fn adopt(&self, auth: &CodexAuth, record: login_agent_identity::AgentIdentity) {
         self.state.send_if_modified(|current| {
             let Some(current_auth) = current else {
                 return false;

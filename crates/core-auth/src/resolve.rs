@@ -9,7 +9,7 @@
 //! a runtime silently bill whichever key happens to be in the shell.
 //! `CODEX_API_KEY` is the explicit opt-in.
 
-use login_agent_identity::{AgentIdentityAuthRecord, AgentIdentityInput};
+use login_agent_identity::AgentIdentity;
 use login_storage::{AuthDotJson, AuthMode, AuthStore, StoreKind};
 
 use crate::auth::{AuthSource, CodexAuth, Credentials};
@@ -56,10 +56,9 @@ pub(crate) fn resolve(
     Ok(None)
 }
 
-fn env_identity(value: &str) -> Result<AgentIdentityAuthRecord, AuthError> {
+fn env_identity(value: &str) -> Result<AgentIdentity, AuthError> {
     value
-        .parse::<AgentIdentityInput>()
-        .and_then(AgentIdentityInput::into_record)
+        .parse::<AgentIdentity>()
         .map_err(AuthError::InvalidEnvAgentIdentity)
 }
 
@@ -91,7 +90,7 @@ pub(crate) fn from_document_as(
         return Ok(None);
     };
     let identity = |document: &AuthDotJson| {
-        document.agent_identity_record().map_err(|source_error| {
+        document.validated_agent_identity().map_err(|source_error| {
             AuthError::InvalidStoredAgentIdentity {
                 location: source.to_string(),
                 source: source_error,

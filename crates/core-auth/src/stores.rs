@@ -12,7 +12,7 @@
 
 use std::sync::Arc;
 
-use login_agent_identity::{AgentIdentityAuthRecord, AgentIdentityInput, ExposeSecret as _};
+use login_agent_identity::{AgentIdentity, AgentIdentityInput, ExposeSecret as _};
 use login_storage::{AuthDotJson, AuthStore, EphemeralStore, StoreError, StoreMode, open_store};
 
 use crate::auth::AuthSource;
@@ -22,8 +22,9 @@ use crate::config::AuthConfig;
 /// key. A cached task id belongs to exactly that. The keys are compared by
 /// their text, not in constant time: a local check between records this
 /// process holds, nothing an attacker can time.
-pub(crate) fn same_identity(a: &AgentIdentityAuthRecord, b: &AgentIdentityAuthRecord) -> bool {
-    a.same_agent(b) && a.agent_private_key.expose_secret() == b.agent_private_key.expose_secret()
+pub(crate) fn same_identity(a: &AgentIdentity, b: &AgentIdentity) -> bool {
+    a.same_agent(b)
+        && a.agent_private_key().expose_secret() == b.agent_private_key().expose_secret()
 }
 
 #[derive(Debug)]
@@ -87,12 +88,12 @@ impl Stores {
     /// when it is the same identity, else `record`, dropping a stale id.
     pub(crate) fn hold_env_identity(
         &self,
-        record: AgentIdentityAuthRecord,
-    ) -> Result<AgentIdentityAuthRecord, StoreError> {
+        record: AgentIdentity,
+    ) -> Result<AgentIdentity, StoreError> {
         let mut held = record.clone();
         self.env_identity.update(&mut |current| {
             if let Some(existing) =
-                current.and_then(|document| document.agent_identity_record().ok().flatten())
+                current.and_then(|document| document.validated_agent_identity().ok().flatten())
                 && same_identity(&existing, &record)
             {
                 held = existing;
@@ -127,5 +128,5 @@ impl Stores {
 pub(crate) fn identity_document(
     input: AgentIdentityInput,
 ) -> Result<AuthDotJson, login_agent_identity::AgentIdentityError> {
-    input.into_record().map(AuthDotJson::with_agent_identity)
+    input.into_identity().map(AuthDotJson::with_agent_identity)
 }

@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use login_agent_identity::{AgentIdentityAuthRecord, AgentIdentityKey};
+use login_agent_identity::{AgentIdentity, AgentIdentityKey};
 
 /// Registers a task for an agent and returns its id.
 ///
@@ -16,7 +16,7 @@ use login_agent_identity::{AgentIdentityAuthRecord, AgentIdentityKey};
 ///
 /// ```
 /// use core_auth::{RegistrarError, TaskRegistrar};
-/// use login_agent_identity::{AgentIdentityAuthRecord, AgentIdentityKey};
+/// use login_agent_identity::{AgentIdentity, AgentIdentityKey};
 ///
 /// #[derive(Debug)]
 /// struct Fixed;
@@ -25,7 +25,7 @@ use login_agent_identity::{AgentIdentityAuthRecord, AgentIdentityKey};
 ///     fn register_task(
 ///         &self,
 ///         key: &AgentIdentityKey,
-///         _identity: &AgentIdentityAuthRecord,
+///         _identity: &AgentIdentity,
 ///     ) -> Result<String, RegistrarError> {
 ///         let _signature = key.sign_task_registration("2026-01-01T00:00:00Z");
 ///         Ok("task-1".to_owned())
@@ -37,7 +37,7 @@ pub trait TaskRegistrar: Send + Sync + fmt::Debug {
     fn register_task(
         &self,
         key: &AgentIdentityKey,
-        identity: &AgentIdentityAuthRecord,
+        identity: &AgentIdentity,
     ) -> Result<String, RegistrarError>;
 }
 

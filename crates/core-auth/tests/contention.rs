@@ -18,7 +18,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use core_auth::{AuthManager, RegistrarError, TaskRegistrar};
-use login_agent_identity::{AgentIdentityAuthRecord, AgentIdentityKey};
+use login_agent_identity::{AgentIdentity, AgentIdentityKey};
 use login_storage::{AuthStore as _, FileStore};
 use serde_json::json;
 
@@ -56,13 +56,13 @@ impl TaskRegistrar for PidRegistrar {
     fn register_task(
         &self,
         _key: &AgentIdentityKey,
-        identity: &AgentIdentityAuthRecord,
+        identity: &AgentIdentity,
     ) -> Result<String, RegistrarError> {
         let n = self.calls.fetch_add(1, Ordering::SeqCst) + 1;
         std::thread::sleep(Duration::from_millis(5));
         Ok(format!(
             "task-{}-pid{}-{n}",
-            identity.agent_runtime_id,
+            identity.agent_runtime_id(),
             std::process::id()
         ))
     }
@@ -138,7 +138,7 @@ fn registration_worker() {
         let auth = manager.auth().expect("still logged in after reload");
         let held = auth
             .agent_identity()
-            .and_then(|record| record.background_task_id.clone())
+            .and_then(|record| record.background_task_id().map(str::to_owned))
             .expect("a task id after reload");
         format!(
             "ensured={ensured} held={held} registrations={}",
@@ -255,16 +255,13 @@ fn eight_processes_lose_no_update_while_two_others_store_exactly_one_task_id() {
         }
     }
     assert_eq!(stored.extra.len(), UPDATERS * UPDATES_PER_PROCESS);
-    let stored_record = stored.agent_identity_record().unwrap().unwrap();
+    let stored_record = stored.validated_agent_identity().unwrap().unwrap();
     let stored_id = stored_record
-        .background_task_id
-        .clone()
+        .background_task_id()
+        .map(str::to_owned)
         .expect("a task id is stored");
     assert_eq!(
-        AgentIdentityAuthRecord {
-            background_task_id: None,
-            ..stored_record
-        },
+        stored_record.with_background_task_id(None),
         record,
         "the identity changed under the updates"
     );

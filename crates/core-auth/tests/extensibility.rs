@@ -4,7 +4,7 @@
 use std::sync::{Arc, Mutex};
 
 use core_auth::{AuthConfig, AuthManager, AuthSource, MapEnv, RegistrarError, TaskRegistrar};
-use login_agent_identity::{AgentIdentityAuthRecord, AgentIdentityKey, ExposeSecret as _};
+use login_agent_identity::{AgentIdentity, AgentIdentityKey, ExposeSecret as _};
 use login_storage::{AuthDotJson, AuthStore, StoreError, UpdateFn};
 
 /// A home that keeps the document in a mutex, as a database-backed store would.
@@ -42,12 +42,12 @@ impl TaskRegistrar for SigningRegistrar {
     fn register_task(
         &self,
         key: &AgentIdentityKey,
-        identity: &AgentIdentityAuthRecord,
+        identity: &AgentIdentity,
     ) -> Result<String, RegistrarError> {
         let signature = key.sign_task_registration("2026-01-01T00:00:00Z");
         Ok(format!(
             "task-for-{}-{}",
-            identity.agent_runtime_id,
+            identity.agent_runtime_id(),
             signature.expose_secret().len()
         ))
     }
@@ -77,10 +77,10 @@ async fn custom_storage_home_and_registrar_drive_a_manager() {
         .load()
         .unwrap()
         .unwrap()
-        .agent_identity_record()
+        .validated_agent_identity()
         .unwrap()
         .unwrap();
-    assert_eq!(stored.background_task_id.as_deref(), Some(id.as_str()));
+    assert_eq!(stored.background_task_id(), Some(id.as_str()));
 
     assert!(manager.logout().await.unwrap());
     assert!(vault.load().unwrap().is_none());

@@ -133,7 +133,7 @@ async fn step4_stored_chatgpt_tokens_expose_workspace_and_email() {
     let (_, record) = identity("ws-beside", "rt-beside");
     let document = AuthDotJson {
         tokens: Some(tokens("acct-7")),
-        agent_identity: Some(AgentIdentityInput::Record(record.clone())),
+        agent_identity: Some(AgentIdentityInput::Object(record.clone())),
         ..AuthDotJson::default()
     };
     write_file(home.path(), &document);

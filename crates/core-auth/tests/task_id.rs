@@ -55,8 +55,7 @@ async fn cached_task_id_persists_across_a_restart_for_a_file_identity() {
             .unwrap()
             .agent_identity()
             .unwrap()
-            .background_task_id
-            .as_deref(),
+            .background_task_id(),
         Some(id.as_str())
     );
 
@@ -148,7 +147,7 @@ async fn stale_task_id_is_dropped_when_the_identity_changes() {
             .unwrap()
             .agent_identity()
             .unwrap()
-            .background_task_id,
+            .background_task_id(),
         None
     );
     let new = manager.ensure_background_task_id().await.unwrap();
@@ -177,11 +176,11 @@ async fn stale_task_id_in_the_file_is_not_reused_after_a_new_login() {
     let stored = FileStore::new(home.path()).load().unwrap().unwrap();
     assert_eq!(
         stored
-            .agent_identity_record()
+            .validated_agent_identity()
             .unwrap()
             .unwrap()
-            .background_task_id,
-        Some(new)
+            .background_task_id(),
+        Some(new.as_str())
     );
 }
 
@@ -212,7 +211,7 @@ async fn failed_registration_caches_nothing() {
             .unwrap()
             .agent_identity()
             .unwrap()
-            .background_task_id,
+            .background_task_id(),
         None
     );
 }

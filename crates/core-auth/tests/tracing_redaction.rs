@@ -50,8 +50,8 @@ async fn trace_output_of_a_whole_life_cycle_contains_no_secret() {
         "sk-TRACE-API-KEY-MARKER",
         "ACCESS-TOKEN-MARKER",
         "REFRESH-TOKEN-MARKER",
-        env_record.agent_private_key.expose_secret(),
-        file_record.agent_private_key.expose_secret(),
+        env_record.agent_private_key().expose_secret(),
+        file_record.agent_private_key().expose_secret(),
         env_jwt.as_str(),
         file_jwt.as_str(),
     ] {

@@ -1,7 +1,7 @@
 //! How fast an agent identity JWT is decoded, next to `jsonwebtoken`.
 //!
 //! `decode/{minimal,typical,near_60k}` time, on the same tokens,
-//! [`decode_agent_identity_jwt`] (every rule of the contract, including the
+//! [`AgentIdentity::from_jwt_unverified`] (every rule of the contract, including the
 //! PKCS#8 parse of the private key and `registered_at` normalization) and
 //! `jsonwebtoken::dangerous::insecure_decode` into a struct with the same
 //! fields (base64url and JSON only). The guard is ours at most 1.25x
@@ -10,8 +10,8 @@
 //! jsonwebtoken does, so it is not tuned to beat it, only kept from
 //! drifting.
 //!
-//! `agent_identity_key/from_record` times building an [`AgentIdentityKey`]
-//! from a decoded record, which derives the public key (one scalar
+//! `agent_identity_key/from_claims` times building an [`AgentIdentityKey`]
+//! from a decoded identity, which derives the public key (one scalar
 //! multiplication), so it is reported apart from decoding.
 //!
 //! `decode_by_size/{ours,jsonwebtoken}/{1k,8k,60k}` decode the typical
@@ -36,12 +36,12 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use criterion::{BenchmarkId, Criterion, Throughput};
 use login_agent_identity::{
-    AgentIdentityAuthRecord, AgentIdentityJwtClaims, AgentIdentityKey, ExposeSecret, JwtSigningKey,
-    MAX_AGENT_IDENTITY_LEN, decode_agent_identity_jwt, mint_agent_identity_jwt,
+    AgentIdentity, AgentIdentityClaims, AgentIdentityKey, ExposeSecret, JwtSigningKey,
+    MAX_AGENT_IDENTITY_LEN, mint_agent_identity_jwt,
 };
 use serde_json::{Value, json};
 
-/// What jsonwebtoken decodes into: the fields of [`AgentIdentityJwtClaims`].
+/// What jsonwebtoken decodes into: the fields of [`AgentIdentityClaims`].
 #[derive(Debug, serde::Deserialize)]
 struct JwtCrateClaims {
     workspace_id: String,
@@ -66,13 +66,7 @@ impl Tokens {
         let private_key = agent_key.private_key_pkcs8_base64();
 
         let minimal = mint_agent_identity_jwt(
-            &AgentIdentityJwtClaims {
-                workspace_id: "ws-1".into(),
-                agent_runtime_id: "rt-1".into(),
-                agent_private_key: private_key.clone(),
-                chatgpt_user_id: None,
-                registered_at: None,
-            },
+            &AgentIdentityClaims::new("ws-1", "rt-1", private_key.clone()).unwrap(),
             &signer,
         )
         .unwrap()
@@ -83,13 +77,15 @@ impl Tokens {
         // token also carries the registered JWT claims. Take the header and
         // a real signature from a minted token and put the full payload in
         // between: the decoders under test do not verify.
-        let full_claims = AgentIdentityJwtClaims {
-            workspace_id: "ws-0f1e2d3c4b5a69788796a5b4c3d2e1f0".into(),
-            agent_runtime_id: "rt-3c1b9a2e-8d4f-4e6a-9b7c-5d2e1f0a3b4c".into(),
-            agent_private_key: private_key.clone(),
-            chatgpt_user_id: Some("user-Zx8Kq2LmN4pR7sT1vW3yB6dF".into()),
-            registered_at: Some("2026-04-17T03:18:00+02:00".into()),
-        };
+        let full_claims = AgentIdentityClaims::new(
+            "ws-0f1e2d3c4b5a69788796a5b4c3d2e1f0",
+            "rt-3c1b9a2e-8d4f-4e6a-9b7c-5d2e1f0a3b4c",
+            private_key.clone(),
+        )
+        .unwrap()
+        .with_chatgpt_user_id(Some("user-Zx8Kq2LmN4pR7sT1vW3yB6dF".into()))
+        .with_registered_at("2026-04-17T03:18:00+02:00")
+        .unwrap();
         let minted = mint_agent_identity_jwt(&full_claims, &signer).unwrap();
         let mut parts = minted.expose_secret().split('.');
         let header = parts.next().unwrap().to_owned();
@@ -102,11 +98,11 @@ impl Tokens {
             "nbf": 1_776_388_680_i64,
             "exp": 1_776_392_280_i64,
             "jti": "b7d0c4e2-1f3a-4c5d-8e9f-0a1b2c3d4e5f",
-            "workspace_id": full_claims.workspace_id,
-            "agent_runtime_id": full_claims.agent_runtime_id,
+            "workspace_id": full_claims.workspace_id(),
+            "agent_runtime_id": full_claims.agent_runtime_id(),
             "agent_private_key": private_key.expose_secret(),
-            "chatgpt_user_id": full_claims.chatgpt_user_id,
-            "registered_at": full_claims.registered_at,
+            "chatgpt_user_id": full_claims.chatgpt_user_id(),
+            "registered_at": full_claims.registered_at(),
         });
         let assemble = |payload: &Value| {
             let json = serde_json::to_vec(payload).unwrap();
@@ -186,16 +182,19 @@ fn decode_with_jsonwebtoken(token: &str) -> JwtCrateClaims {
 
 /// Both decoders accept `token` and read the same claims.
 fn check_both_accept(token: &str) {
-    let ours = decode_agent_identity_jwt(token).expect("ours accepts the bench token");
+    let ours = AgentIdentity::from_jwt_unverified(token).expect("ours accepts the bench token");
     let theirs = decode_with_jsonwebtoken(token);
-    assert_eq!(ours.workspace_id, theirs.workspace_id);
-    assert_eq!(ours.agent_runtime_id, theirs.agent_runtime_id);
+    assert_eq!(ours.workspace_id(), theirs.workspace_id);
+    assert_eq!(ours.agent_runtime_id(), theirs.agent_runtime_id);
     assert_eq!(
-        ours.agent_private_key.expose_secret(),
+        ours.agent_private_key().expose_secret(),
         theirs.agent_private_key
     );
-    assert_eq!(ours.chatgpt_user_id, theirs.chatgpt_user_id);
-    assert_eq!(ours.registered_at.is_some(), theirs.registered_at.is_some());
+    assert_eq!(ours.chatgpt_user_id(), theirs.chatgpt_user_id.as_deref());
+    assert_eq!(
+        ours.registered_at().is_some(),
+        theirs.registered_at.is_some()
+    );
 }
 
 fn bench_decode(c: &mut Criterion, tokens: &Tokens) {
@@ -206,7 +205,7 @@ fn bench_decode(c: &mut Criterion, tokens: &Tokens) {
     ] {
         let mut group = c.benchmark_group(format!("decode/{name}"));
         group.bench_function("ours", |b| {
-            b.iter(|| decode_agent_identity_jwt(black_box(token)));
+            b.iter(|| AgentIdentity::from_jwt_unverified(black_box(token)));
         });
         group.bench_function("jsonwebtoken", |b| {
             b.iter(|| jsonwebtoken::dangerous::insecure_decode::<JwtCrateClaims>(black_box(token)));
@@ -216,10 +215,10 @@ fn bench_decode(c: &mut Criterion, tokens: &Tokens) {
 }
 
 fn bench_key(c: &mut Criterion, tokens: &Tokens) {
-    let record = AgentIdentityAuthRecord::from_jwt(&tokens.typical).unwrap();
+    let identity = AgentIdentity::from_jwt_unverified(&tokens.typical).unwrap();
     let mut group = c.benchmark_group("agent_identity_key");
-    group.bench_function("from_record", |b| {
-        b.iter(|| AgentIdentityKey::from_record(black_box(&record)));
+    group.bench_function("from_claims", |b| {
+        b.iter(|| AgentIdentityKey::from_claims(black_box(identity.claims())));
     });
     group.finish();
 }
@@ -229,7 +228,7 @@ fn bench_by_size(c: &mut Criterion, tokens: &Tokens) {
     for (size, token) in &tokens.by_size {
         group.throughput(Throughput::Bytes(token.len() as u64));
         group.bench_with_input(BenchmarkId::new("ours", size), token, |b, token| {
-            b.iter(|| decode_agent_identity_jwt(black_box(token)));
+            b.iter(|| AgentIdentity::from_jwt_unverified(black_box(token)));
         });
         group.bench_with_input(BenchmarkId::new("jsonwebtoken", size), token, |b, token| {
             b.iter(|| jsonwebtoken::dangerous::insecure_decode::<JwtCrateClaims>(black_box(token)));

@@ -13,7 +13,7 @@ use std::io::Read as _;
 use std::process::ExitCode;
 
 use login_agent_identity::{
-    AgentIdentityInput, AgentIdentityJwtClaims, AgentIdentityKey, ExposeSecret, JwtSigningKey,
+    AgentIdentity, AgentIdentityClaims, AgentIdentityKey, ExposeSecret, JwtSigningKey,
     SecretString, mint_agent_identity_jwt,
 };
 
@@ -30,13 +30,12 @@ fn main() -> ExitCode {
 fn run() -> Result<(), Box<dyn std::error::Error>> {
     let read_stdin = std::env::args().nth(1).is_some_and(|arg| arg == "-");
     let input = if !read_stdin {
-        let claims = AgentIdentityJwtClaims {
-            workspace_id: "ws-example".into(),
-            agent_runtime_id: "rt-example".into(),
-            agent_private_key: AgentIdentityKey::generate("rt-example").private_key_pkcs8_base64(),
-            chatgpt_user_id: None,
-            registered_at: Some("2026-04-17T03:18:00+02:00".into()),
-        };
+        let claims = AgentIdentityClaims::new(
+            "ws-example",
+            "rt-example",
+            AgentIdentityKey::generate("rt-example").private_key_pkcs8_base64(),
+        )?
+        .with_registered_at("2026-04-17T03:18:00+02:00")?;
         let jwt = mint_agent_identity_jwt(&claims, &JwtSigningKey::generate())?;
         println!(
             "example token: {} characters (not shown: it carries a private key)",
@@ -48,12 +47,9 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         std::io::stdin().read_to_string(&mut text)?;
         SecretString::from(text)
     };
-    let record = input
-        .expose_secret()
-        .parse::<AgentIdentityInput>()?
-        .into_record()?;
-    let key = AgentIdentityKey::from_record(&record)?;
-    println!("{record:#?}");
+    let identity = input.expose_secret().parse::<AgentIdentity>()?;
+    let key = AgentIdentityKey::from_claims(identity.claims())?;
+    println!("{identity:#?}");
     println!("public key: {}", key.public_key_ssh());
     Ok(())
 }

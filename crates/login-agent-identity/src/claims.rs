@@ -1,8 +1,9 @@
 //! The claim rules shared by the JWT and the object form.
 //!
-//! Both forms are first turned into [`ClaimValue`]s, borrowed from the input
-//! where possible, and then checked by one function, [`validate_claims`], so
-//! a launcher's JWT and a stored object can never disagree on what is valid.
+//! Both forms, and the constructors used for minting, first turn their
+//! claims into [`ClaimValue`]s, borrowed from the input where possible, which
+//! one function, [`validate_claims`], then checks: a launcher's JWT, a stored
+//! object and a minted token can never disagree on what is valid.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -13,7 +14,7 @@ use time::format_description::well_known::Rfc3339;
 use time::{OffsetDateTime, UtcOffset};
 
 use crate::error::AgentIdentityError;
-use crate::key;
+use crate::key::{self, AgentIdentityKey};
 use crate::secret::{ExposeSecret as _, SecretString};
 
 pub(crate) const WORKSPACE_ID: &str = "workspace_id";
@@ -23,48 +24,111 @@ pub(crate) const CHATGPT_USER_ID: &str = "chatgpt_user_id";
 pub(crate) const REGISTERED_AT: &str = "registered_at";
 pub(crate) const BACKGROUND_TASK_ID: &str = "background_task_id";
 
-/// The claims of an agent identity JWT, validated.
+/// The claims of an agent identity, validated: the part a launcher's JWT
+/// and the stored object ([`crate::AgentIdentity`]) share.
+///
+/// Fields are private, so every value of this type has passed the claim
+/// rules of the contract. There are two ways to get one, and both apply the
+/// same rules (one rule set, [`validate_claims`]):
+/// - parsing: `Deserialize` reads a JWT payload or object with these keys,
+///   ignoring any other key, and refuses what the rules refuse;
+/// - minting: [`new`](Self::new), then [`with_chatgpt_user_id`](Self::with_chatgpt_user_id)
+///   and [`with_registered_at`](Self::with_registered_at).
 ///
 /// `registered_at` is normalized to RFC 3339 UTC with seconds precision and a
 /// `Z` suffix. `Debug` redacts `agent_private_key`; serializing (the payload
-/// of a minted JWT) writes it.
+/// of a minted JWT, the claims of a stored object) writes it.
+///
+/// ```
+/// use login_agent_identity::{AgentIdentityClaims, AgentIdentityKey};
+///
+/// let key = AgentIdentityKey::generate("rt-1").private_key_pkcs8_base64();
+/// let claims = AgentIdentityClaims::new("ws-1", "rt-1", key)?
+///     .with_registered_at("2026-04-17T03:18:00+02:00")?;
+/// assert_eq!(claims.registered_at(), Some("2026-04-17T01:18:00Z"));
+/// assert!(AgentIdentityClaims::new("", "rt-1", AgentIdentityKey::generate("rt-1")
+///     .private_key_pkcs8_base64()).is_err());
+/// # Ok::<(), login_agent_identity::AgentIdentityError>(())
+/// ```
 #[derive(Debug, Clone, Serialize)]
-pub struct AgentIdentityJwtClaims {
-    /// The workspace (ChatGPT account) the agent belongs to.
-    pub workspace_id: String,
-    /// The agent runtime this identity was issued to.
-    pub agent_runtime_id: String,
-    /// Standard base64 of a PKCS#8 Ed25519 private key.
+pub struct AgentIdentityClaims {
+    workspace_id: String,
+    agent_runtime_id: String,
     #[serde(serialize_with = "crate::serde_secret::expose")]
-    pub agent_private_key: SecretString,
-    /// The ChatGPT user the identity acts for, if any.
+    agent_private_key: SecretString,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub chatgpt_user_id: Option<String>,
-    /// When the identity was registered, RFC 3339 UTC (`...Z`).
+    chatgpt_user_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub registered_at: Option<String>,
+    registered_at: Option<String>,
 }
 
-impl AgentIdentityJwtClaims {
-    /// Checks these claims by the same rules as a decoded JWT and returns
-    /// them with `registered_at` normalized.
-    pub fn validate(self) -> Result<Self, AgentIdentityError> {
-        let raw = RawClaims {
-            workspace_id: Some(ClaimValue::Str(Cow::Borrowed(&self.workspace_id))),
-            agent_runtime_id: Some(ClaimValue::Str(Cow::Borrowed(&self.agent_runtime_id))),
-            agent_private_key: Some(ClaimValue::Str(Cow::Borrowed(
-                self.agent_private_key.expose_secret(),
-            ))),
-            chatgpt_user_id: self.chatgpt_user_id.as_deref().map(ClaimValue::from_str),
-            registered_at: self.registered_at.as_deref().map(ClaimValue::from_str),
-        };
-        validate_claims(raw)
+impl AgentIdentityClaims {
+    /// Claims for minting, checked by the parser's rules: the ids must not
+    /// be empty and `agent_private_key` must be standard base64 of a PKCS#8
+    /// Ed25519 key.
+    pub fn new(
+        workspace_id: impl Into<String>,
+        agent_runtime_id: impl Into<String>,
+        agent_private_key: SecretString,
+    ) -> Result<Self, AgentIdentityError> {
+        let (workspace_id, agent_runtime_id) = (workspace_id.into(), agent_runtime_id.into());
+        validate_claims(RawClaims {
+            workspace_id: Some(ClaimValue::from_str(&workspace_id)),
+            agent_runtime_id: Some(ClaimValue::from_str(&agent_runtime_id)),
+            agent_private_key: Some(ClaimValue::from_str(agent_private_key.expose_secret())),
+            chatgpt_user_id: None,
+            registered_at: None,
+        })
+    }
+
+    /// These claims with `chatgpt_user_id` set.
+    ///
+    /// Infallible: the contract's only rule for this claim is its type (a
+    /// string, an empty one too), which the signature already guarantees.
+    pub fn with_chatgpt_user_id(mut self, chatgpt_user_id: Option<String>) -> Self {
+        self.chatgpt_user_id = chatgpt_user_id;
+        self
+    }
+
+    /// These claims with `registered_at` set from an RFC 3339 timestamp,
+    /// normalized to UTC `...Z` by the parser's rule (an instant whose UTC
+    /// year falls outside 0000-9999 is refused).
+    pub fn with_registered_at(mut self, registered_at: &str) -> Result<Self, AgentIdentityError> {
+        self.registered_at = Some(normalize_registered_at(ClaimValue::from_str(
+            registered_at,
+        ))?);
+        Ok(self)
+    }
+
+    /// The workspace (ChatGPT account) the agent belongs to.
+    pub fn workspace_id(&self) -> &str {
+        &self.workspace_id
+    }
+
+    /// The agent runtime this identity was issued to.
+    pub fn agent_runtime_id(&self) -> &str {
+        &self.agent_runtime_id
+    }
+
+    /// Standard base64 of a PKCS#8 Ed25519 private key.
+    pub fn agent_private_key(&self) -> &SecretString {
+        &self.agent_private_key
+    }
+
+    /// The ChatGPT user the identity acts for, if any.
+    pub fn chatgpt_user_id(&self) -> Option<&str> {
+        self.chatgpt_user_id.as_deref()
+    }
+
+    /// When the identity was registered, RFC 3339 UTC (`...Z`).
+    pub fn registered_at(&self) -> Option<&str> {
+        self.registered_at.as_deref()
     }
 }
 
 /// Field by field, the private key by its text. Not constant-time: a local
 /// equality check, not one an attacker can time.
-impl PartialEq for AgentIdentityJwtClaims {
+impl PartialEq for AgentIdentityClaims {
     fn eq(&self, other: &Self) -> bool {
         let Self {
             workspace_id,
@@ -81,7 +145,31 @@ impl PartialEq for AgentIdentityJwtClaims {
     }
 }
 
-impl Eq for AgentIdentityJwtClaims {}
+impl Eq for AgentIdentityClaims {}
+
+/// Parsing validates: the known claims are read as found ([`RawClaims`],
+/// unknown keys ignored, a duplicated known key refused) and checked by
+/// [`validate_claims`]. Written by hand rather than with
+/// `#[serde(try_from = ...)]` so that the raw claims can borrow from the
+/// input instead of copying the private key.
+impl<'de> Deserialize<'de> for AgentIdentityClaims {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let raw = RawClaims::deserialize(deserializer)?;
+        validate_claims(raw).map_err(de::Error::custom)
+    }
+}
+
+// Here rather than in `key`, so that `key` needs nothing of the claims
+// (the modules form a DAG, see lib.rs).
+impl AgentIdentityKey {
+    /// The key of `claims`, ready to sign.
+    ///
+    /// Fails only if the key cannot be rebuilt, which the claim rules
+    /// already exclude.
+    pub fn from_claims(claims: &AgentIdentityClaims) -> Result<Self, AgentIdentityError> {
+        Self::from_pkcs8_base64(&claims.agent_private_key, &claims.agent_runtime_id)
+    }
+}
 
 /// One claim as found in the input, before the rules are applied.
 #[derive(Debug)]
@@ -196,17 +284,18 @@ pub(crate) struct RawClaims<'a> {
     pub(crate) registered_at: Option<ClaimValue<'a>>,
 }
 
-/// Applies rules 6, 7 and 9 of the contract.
+/// Applies rules 6, 7 and 9 of the contract: the one rule set of this
+/// crate, whichever way claims come in.
 pub(crate) fn validate_claims(
     raw: RawClaims<'_>,
-) -> Result<AgentIdentityJwtClaims, AgentIdentityError> {
+) -> Result<AgentIdentityClaims, AgentIdentityError> {
     let workspace_id = required_string(WORKSPACE_ID, raw.workspace_id)?;
     let agent_runtime_id = required_string(AGENT_RUNTIME_ID, raw.agent_runtime_id)?;
     let agent_private_key = required_string(AGENT_PRIVATE_KEY, raw.agent_private_key)?;
     key::check_pkcs8_ed25519(&agent_private_key)?;
     let chatgpt_user_id = optional_string(CHATGPT_USER_ID, raw.chatgpt_user_id)?;
     let registered_at = raw.registered_at.map(normalize_registered_at).transpose()?;
-    Ok(AgentIdentityJwtClaims {
+    Ok(AgentIdentityClaims {
         workspace_id: workspace_id.into_owned(),
         agent_runtime_id: agent_runtime_id.into_owned(),
         agent_private_key: SecretString::from(agent_private_key.into_owned()),

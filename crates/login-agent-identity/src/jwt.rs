@@ -19,7 +19,7 @@ use serde::de::IgnoredAny;
 use sha2::{Digest as _, Sha256};
 use zeroize::Zeroizing;
 
-use crate::claims::{AgentIdentityJwtClaims, RawClaims, validate_claims};
+use crate::claims::{AgentIdentityClaims, RawClaims, validate_claims};
 use crate::error::{AgentIdentityError, Segment};
 #[cfg(feature = "mint")]
 use crate::key;
@@ -155,36 +155,17 @@ pub(crate) fn describe_json_error(error: &serde_json::Error) -> String {
 }
 
 /// Decodes an agent identity JWT into its validated claims, without
-/// verifying the signature.
+/// verifying the signature. Public as
+/// [`AgentIdentity::from_jwt_unverified`](crate::AgentIdentity::from_jwt_unverified).
 ///
 /// Applies every rule of the contract: trimming, the 64 KiB limit, three
 /// segments, a non-empty signature, base64url JSON objects, the required
 /// and optional claims, `registered_at` normalization and the PKCS#8
 /// Ed25519 check of `agent_private_key`. A `background_task_id` claim is
 /// ignored, as are claims this crate does not know.
-///
-/// ```
-/// use login_agent_identity::{
-///     AgentIdentityJwtClaims, AgentIdentityKey, ExposeSecret, JwtSigningKey,
-///     decode_agent_identity_jwt, mint_agent_identity_jwt,
-/// };
-///
-/// let agent_key = AgentIdentityKey::generate("rt-1");
-/// let claims = AgentIdentityJwtClaims {
-///     workspace_id: "ws-1".into(),
-///     agent_runtime_id: "rt-1".into(),
-///     agent_private_key: agent_key.private_key_pkcs8_base64(),
-///     chatgpt_user_id: None,
-///     registered_at: Some("2026-04-17T03:18:00+02:00".into()),
-/// };
-/// let jwt = mint_agent_identity_jwt(&claims, &JwtSigningKey::generate())?;
-///
-/// let decoded = decode_agent_identity_jwt(jwt.expose_secret())?;
-/// assert_eq!(decoded.workspace_id, "ws-1");
-/// assert_eq!(decoded.registered_at.as_deref(), Some("2026-04-17T01:18:00Z"));
-/// # Ok::<(), login_agent_identity::AgentIdentityError>(())
-/// ```
-pub fn decode_agent_identity_jwt(jwt: &str) -> Result<AgentIdentityJwtClaims, AgentIdentityError> {
+pub(crate) fn decode_claims_unverified(
+    jwt: &str,
+) -> Result<AgentIdentityClaims, AgentIdentityError> {
     let token = trim_and_limit(jwt)?;
     let segments = split_segments(token)?;
     let header = decode_object_segment(segments.header, Segment::Header)?;
@@ -274,24 +255,23 @@ const NO_PAD_URL: GeneralPurpose = GeneralPurpose::new(&URL_SAFE, NO_PAD);
 
 #[cfg(feature = "mint")]
 /// Mints an EdDSA-signed agent identity JWT that
-/// [`decode_agent_identity_jwt`] and [`crate::AgentIdentityAuthRecord::from_jwt`]
-/// accept. The claims are validated first, by the same rules.
+/// [`AgentIdentity::from_jwt_unverified`](crate::AgentIdentity::from_jwt_unverified)
+/// accepts: [`AgentIdentityClaims`] only exist validated, by the same rules.
 ///
 /// The token carries the private key, so it is a secret: read it with
 /// [`ExposeSecret::expose_secret`](crate::ExposeSecret::expose_secret)
 /// where it is handed over on purpose.
 pub fn mint_agent_identity_jwt(
-    claims: &AgentIdentityJwtClaims,
+    claims: &AgentIdentityClaims,
     signing_key: &JwtSigningKey,
 ) -> Result<SecretString, AgentIdentityError> {
-    let claims = claims.clone().validate()?;
     let header = serde_json::json!({ "alg": "EdDSA", "typ": "JWT", "kid": signing_key.kid });
     let header = serde_json::to_vec(&header).map_err(|error| AgentIdentityError::Mint {
         reason: error.to_string(),
     })?;
     let payload =
         Zeroizing::new(
-            serde_json::to_vec(&claims).map_err(|error| AgentIdentityError::Mint {
+            serde_json::to_vec(claims).map_err(|error| AgentIdentityError::Mint {
                 reason: error.to_string(),
             })?,
         );

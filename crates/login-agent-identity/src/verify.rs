@@ -9,9 +9,9 @@ use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, JwkSet, KeyAlgo
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::de::IgnoredAny;
 
-use crate::claims::AgentIdentityJwtClaims;
 use crate::error::{AgentIdentityError, Segment};
-use crate::jwt::{self, decode_agent_identity_jwt};
+use crate::identity::AgentIdentity;
+use crate::jwt;
 
 /// What [`verify_agent_identity_jwt`] checks beyond the signature.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,32 +67,33 @@ struct JoseHeader<'a> {
 /// in `jwks`, enforces `exp`/`nbf` when present and `iss`/`aud` when the
 /// options ask, then applies every decoding rule.
 ///
+/// Returns an [`AgentIdentity`], exactly what
+/// [`AgentIdentity::from_jwt_unverified`] returns for the same token, rather
+/// than only its [`AgentIdentityClaims`](crate::AgentIdentityClaims): the
+/// two ways of reading a JWT then differ only in the check, and the result
+/// can be stored as it is.
+///
 /// Accepted algorithms: EdDSA (Ed25519), ES256, ES384, RS256/384/512 and
 /// PS256/384/512, as the JWK dictates.
 ///
 /// ```
-/// use login_agent_identity::{AgentIdentityJwtClaims, AgentIdentityKey, ExposeSecret, JwtSigningKey,
+/// use login_agent_identity::{AgentIdentityClaims, AgentIdentityKey, ExposeSecret, JwtSigningKey,
 ///     VerifyOptions, mint_agent_identity_jwt, verify_agent_identity_jwt};
 ///
 /// let signer = JwtSigningKey::generate();
-/// let claims = AgentIdentityJwtClaims {
-///     workspace_id: "ws-1".into(),
-///     agent_runtime_id: "rt-1".into(),
-///     agent_private_key: AgentIdentityKey::generate("rt-1").private_key_pkcs8_base64(),
-///     chatgpt_user_id: None,
-///     registered_at: None,
-/// };
+/// let private_key = AgentIdentityKey::generate("rt-1").private_key_pkcs8_base64();
+/// let claims = AgentIdentityClaims::new("ws-1", "rt-1", private_key)?;
 /// let jwt = mint_agent_identity_jwt(&claims, &signer)?;
 /// let jwks = serde_json::from_value(serde_json::json!({ "keys": [signer.public_jwk()] })).unwrap();
 /// let verified = verify_agent_identity_jwt(jwt.expose_secret(), &jwks, &VerifyOptions::default())?;
-/// assert_eq!(verified.workspace_id, "ws-1");
+/// assert_eq!(verified.workspace_id(), "ws-1");
 /// # Ok::<(), login_agent_identity::AgentIdentityError>(())
 /// ```
 pub fn verify_agent_identity_jwt(
     jwt: &str,
     jwks: &JwkSet,
     options: &VerifyOptions,
-) -> Result<AgentIdentityJwtClaims, AgentIdentityError> {
+) -> Result<AgentIdentity, AgentIdentityError> {
     let token = jwt::trim_and_limit(jwt)?;
     let segments = jwt::split_segments(token)?;
     let header_bytes = jwt::decode_object_segment(segments.header, Segment::Header)?;
@@ -150,7 +151,7 @@ pub fn verify_agent_identity_jwt(
     }
     jsonwebtoken::decode::<IgnoredAny>(token, &key, &validation)
         .map_err(|error| map_error(error.kind()))?;
-    decode_agent_identity_jwt(token)
+    AgentIdentity::from_jwt_unverified(token)
 }
 
 /// The standard (RFC 7518) name of `algorithm`.

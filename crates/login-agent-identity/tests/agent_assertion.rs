@@ -5,7 +5,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use ed25519_dalek::{Signature, Verifier as _};
 use login_agent_identity::{
-    AgentIdentityAuthRecord, AgentIdentityError, AgentIdentityKey, ExposeSecret as _,
+    AgentIdentity, AgentIdentityError, AgentIdentityKey, ExposeSecret as _,
 };
 use serde_json::{Value, json};
 use time::OffsetDateTime;
@@ -13,13 +13,13 @@ use time::format_description::well_known::Rfc3339;
 use time::macros::datetime;
 
 fn key_for(private_key: &str, runtime_id: &str) -> AgentIdentityKey {
-    let record: AgentIdentityAuthRecord = serde_json::from_value(json!({
+    let record: AgentIdentity = serde_json::from_value(json!({
         "workspace_id": "ws-1",
         "agent_runtime_id": runtime_id,
         "agent_private_key": private_key,
     }))
     .unwrap();
-    AgentIdentityKey::from_record(&record).unwrap()
+    AgentIdentityKey::from_claims(record.claims()).unwrap()
 }
 
 /// The JSON text inside an `AgentAssertion <token>` header value.

@@ -4,8 +4,7 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use login_agent_identity::{
-    AgentIdentityAuthRecord, AgentIdentityError, AgentIdentityKey, MAX_AGENT_IDENTITY_LEN, Segment,
-    decode_agent_identity_jwt,
+    AgentIdentity, AgentIdentityError, AgentIdentityKey, MAX_AGENT_IDENTITY_LEN, Segment,
 };
 use serde_json::json;
 
@@ -14,14 +13,14 @@ use crate::common::{
 };
 
 fn error_of(token: &str) -> AgentIdentityError {
-    decode_agent_identity_jwt(token).expect_err("token must be refused")
+    AgentIdentity::from_jwt_unverified(token).expect_err("token must be refused")
 }
 
 #[test]
 fn rule1_surrounding_whitespace_and_newlines_are_trimmed() {
     let token = token_with_payload(&minimal_payload());
-    let claims = decode_agent_identity_jwt(&format!("\n\t  {token}\r\n")).unwrap();
-    assert_eq!(claims.workspace_id, "ws-1234");
+    let claims = AgentIdentity::from_jwt_unverified(&format!("\n\t  {token}\r\n")).unwrap();
+    assert_eq!(claims.workspace_id(), "ws-1234");
 }
 
 #[test]
@@ -56,7 +55,7 @@ fn rule2_input_of_exactly_64_kib_is_decoded() {
     payload["pad"] = json!("a".repeat(fill));
     let token = token_with_payload(&payload);
     assert!(token.len() <= MAX_AGENT_IDENTITY_LEN && token.len() > base);
-    decode_agent_identity_jwt(&token).unwrap();
+    AgentIdentity::from_jwt_unverified(&token).unwrap();
 }
 
 #[test]
@@ -89,7 +88,7 @@ fn rule4_empty_signature_segment_is_refused_as_unsigned() {
 fn rule4_signature_is_not_verified_by_the_decoder() {
     let token = token_with_payload(&minimal_payload());
     let (unsigned, _) = token.rsplit_once('.').unwrap();
-    decode_agent_identity_jwt(&format!("{unsigned}.bm90LWEtc2lnbmF0dXJl")).unwrap();
+    AgentIdentity::from_jwt_unverified(&format!("{unsigned}.bm90LWEtc2lnbmF0dXJl")).unwrap();
 }
 
 #[test]
@@ -101,7 +100,7 @@ fn rule5_trailing_base64_padding_is_tolerated() {
         "test needs a payload whose length is not a multiple of 3"
     );
     let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"EdDSA"}"#);
-    decode_agent_identity_jwt(&format!("{header}.{padded}.sig")).unwrap();
+    AgentIdentity::from_jwt_unverified(&format!("{header}.{padded}.sig")).unwrap();
 }
 
 #[test]
@@ -189,14 +188,14 @@ fn rule6_chatgpt_user_id_may_be_string_or_null_only() {
     let mut payload = minimal_payload();
     payload["chatgpt_user_id"] = json!(null);
     assert_eq!(
-        decode_agent_identity_jwt(&token_with_payload(&payload))
+        AgentIdentity::from_jwt_unverified(&token_with_payload(&payload))
             .unwrap()
-            .chatgpt_user_id,
+            .chatgpt_user_id(),
         None
     );
     payload["chatgpt_user_id"] = json!("user-1");
-    let claims = decode_agent_identity_jwt(&token_with_payload(&payload)).unwrap();
-    assert_eq!(claims.chatgpt_user_id.as_deref(), Some("user-1"));
+    let claims = AgentIdentity::from_jwt_unverified(&token_with_payload(&payload)).unwrap();
+    assert_eq!(claims.chatgpt_user_id(), Some("user-1"));
     payload["chatgpt_user_id"] = json!(7);
     let message = error_of(&token_with_payload(&payload)).to_string();
     assert!(message.contains("chatgpt_user_id"), "{message}");
@@ -219,11 +218,8 @@ fn rule6_duplicate_required_claim_is_refused() {
 fn rule7_registered_at_numeric_date_is_normalized_to_rfc3339_utc() {
     let mut payload = minimal_payload();
     payload["registered_at"] = json!(1_767_225_600);
-    let claims = decode_agent_identity_jwt(&token_with_payload(&payload)).unwrap();
-    assert_eq!(
-        claims.registered_at.as_deref(),
-        Some("2026-01-01T00:00:00Z")
-    );
+    let claims = AgentIdentity::from_jwt_unverified(&token_with_payload(&payload)).unwrap();
+    assert_eq!(claims.registered_at(), Some("2026-01-01T00:00:00Z"));
 }
 
 #[test]
@@ -235,8 +231,8 @@ fn rule7_registered_at_with_offset_is_normalized_to_utc_seconds() {
         ("2026-04-17t01:18:00z", "2026-04-17T01:18:00Z"),
     ] {
         payload["registered_at"] = json!(given);
-        let claims = decode_agent_identity_jwt(&token_with_payload(&payload)).unwrap();
-        assert_eq!(claims.registered_at.as_deref(), Some(expected), "{given}");
+        let claims = AgentIdentity::from_jwt_unverified(&token_with_payload(&payload)).unwrap();
+        assert_eq!(claims.registered_at(), Some(expected), "{given}");
     }
 }
 
@@ -272,9 +268,9 @@ fn rule7_registered_at_that_lands_past_year_9999_in_utc_is_refused_not_a_panic()
 fn rule8_background_task_id_claim_is_ignored() {
     let mut payload = minimal_payload();
     payload["background_task_id"] = json!("task-from-launcher");
-    let record = AgentIdentityAuthRecord::from_jwt(&token_with_payload(&payload)).unwrap();
-    assert_eq!(record.background_task_id, None);
-    assert!(record.extra.is_empty());
+    let record = AgentIdentity::from_jwt_unverified(&token_with_payload(&payload)).unwrap();
+    assert_eq!(record.background_task_id(), None);
+    assert!(record.extra().is_empty());
 }
 
 #[test]
@@ -284,8 +280,8 @@ fn rule8_unknown_claims_are_ignored() {
     payload["aud"] = json!(["a", "b"]);
     payload["exp"] = json!(1);
     payload["custom"] = json!({"nested": [1, 2, {"x": null}]});
-    let record = AgentIdentityAuthRecord::from_jwt(&token_with_payload(&payload)).unwrap();
-    assert!(record.extra.is_empty());
+    let record = AgentIdentity::from_jwt_unverified(&token_with_payload(&payload)).unwrap();
+    assert!(record.extra().is_empty());
 }
 
 #[test]
@@ -294,7 +290,7 @@ fn rule9_pkcs8_v2_key_with_matching_public_key_is_accepted() {
     let public = key.verifying_key().to_bytes();
     let mut payload = minimal_payload();
     payload["agent_private_key"] = json!(pkcs8_v2(&key.seed(), &public));
-    decode_agent_identity_jwt(&token_with_payload(&payload)).unwrap();
+    AgentIdentity::from_jwt_unverified(&token_with_payload(&payload)).unwrap();
 }
 
 #[test]

@@ -4,21 +4,21 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use ed25519_dalek::{Signature, Verifier as _};
-use login_agent_identity::{AgentIdentityAuthRecord, AgentIdentityKey, ExposeSecret as _};
+use login_agent_identity::{AgentIdentity, AgentIdentityKey, ExposeSecret as _};
 
 use crate::common::{minimal_payload, pkcs8_v2};
 
-fn record() -> AgentIdentityAuthRecord {
+fn record() -> AgentIdentity {
     serde_json::from_value(minimal_payload()).unwrap()
 }
 
 #[test]
 fn key_from_record_round_trips_through_pkcs8() {
     let record = record();
-    let key = AgentIdentityKey::from_record(&record).unwrap();
+    let key = AgentIdentityKey::from_claims(record.claims()).unwrap();
     assert_eq!(
         key.private_key_pkcs8_base64().expose_secret(),
-        record.agent_private_key.expose_secret()
+        record.agent_private_key().expose_secret()
     );
     assert_eq!(key.agent_runtime_id(), "rt-abcd");
 }
@@ -26,9 +26,10 @@ fn key_from_record_round_trips_through_pkcs8() {
 #[test]
 fn key_from_pkcs8_v2_record_matches_v1() {
     let v1 = AgentIdentityKey::generate("rt");
-    let mut record = record();
-    record.agent_private_key = pkcs8_v2(&v1.seed(), &v1.verifying_key().to_bytes()).into();
-    let v2 = AgentIdentityKey::from_record(&record).unwrap();
+    let mut payload = minimal_payload();
+    payload["agent_private_key"] = pkcs8_v2(&v1.seed(), &v1.verifying_key().to_bytes()).into();
+    let record: AgentIdentity = serde_json::from_value(payload).unwrap();
+    let v2 = AgentIdentityKey::from_claims(record.claims()).unwrap();
     assert_eq!(v2.public_key_ssh(), v1.public_key_ssh());
 }
 
@@ -47,7 +48,7 @@ fn public_key_ssh_is_the_ssh_wire_blob_of_the_public_key() {
 
 #[test]
 fn task_registration_signature_covers_runtime_id_and_timestamp() {
-    let key = AgentIdentityKey::from_record(&record()).unwrap();
+    let key = AgentIdentityKey::from_claims(record().claims()).unwrap();
     let timestamp = "2026-04-17T01:18:00Z";
     let signature = STANDARD
         .decode(key.sign_task_registration(timestamp).expose_secret())
@@ -69,7 +70,7 @@ fn generated_keys_differ_and_decode_as_valid_claims() {
     let a = AgentIdentityKey::generate("rt");
     let b = AgentIdentityKey::generate("rt");
     assert_ne!(a.public_key_ssh(), b.public_key_ssh());
-    let mut record = record();
-    record.agent_private_key = a.private_key_pkcs8_base64();
-    record.validate().unwrap();
+    let mut payload = minimal_payload();
+    payload["agent_private_key"] = a.private_key_pkcs8_base64().expose_secret().into();
+    serde_json::from_value::<AgentIdentity>(payload).unwrap();
 }

@@ -1,52 +1,57 @@
 //! Minting: tokens a launcher makes decode into the record it meant.
 
 use login_agent_identity::{
-    AgentIdentityAuthRecord, AgentIdentityError, AgentIdentityJwtClaims, AgentIdentityKey,
-    ExposeSecret as _, JwtSigningKey, mint_agent_identity_jwt,
+    AgentIdentity, AgentIdentityClaims, AgentIdentityError, AgentIdentityKey, ExposeSecret as _,
+    JwtSigningKey, mint_agent_identity_jwt,
 };
 
-fn claims() -> AgentIdentityJwtClaims {
-    AgentIdentityJwtClaims {
-        workspace_id: "ws-1".into(),
-        agent_runtime_id: "rt-1".into(),
-        agent_private_key: AgentIdentityKey::generate("rt-1").private_key_pkcs8_base64(),
-        chatgpt_user_id: Some("user-1".into()),
-        registered_at: Some("2026-04-17T03:18:00+02:00".into()),
-    }
+fn claims() -> AgentIdentityClaims {
+    AgentIdentityClaims::new(
+        "ws-1",
+        "rt-1",
+        AgentIdentityKey::generate("rt-1").private_key_pkcs8_base64(),
+    )
+    .unwrap()
+    .with_chatgpt_user_id(Some("user-1".into()))
+    .with_registered_at("2026-04-17T03:18:00+02:00")
+    .unwrap()
 }
 
 #[test]
 fn minted_token_decodes_to_the_same_record() {
     let claims = claims();
     let jwt = mint_agent_identity_jwt(&claims, &JwtSigningKey::generate()).unwrap();
-    let record = AgentIdentityAuthRecord::from_jwt(jwt.expose_secret()).unwrap();
-    assert_eq!(record.to_claims(), claims.validate().unwrap());
-    assert_eq!(record.background_task_id, None);
+    let record = AgentIdentity::from_jwt_unverified(jwt.expose_secret()).unwrap();
+    assert_eq!(record.claims(), &claims);
+    assert_eq!(record.background_task_id(), None);
 }
 
 #[test]
 fn minted_token_with_only_required_claims_round_trips() {
-    let claims = AgentIdentityJwtClaims {
-        chatgpt_user_id: None,
-        registered_at: None,
-        ..claims()
-    };
+    let claims = AgentIdentityClaims::new(
+        "ws-1",
+        "rt-1",
+        AgentIdentityKey::generate("rt-1").private_key_pkcs8_base64(),
+    )
+    .unwrap();
     let jwt = mint_agent_identity_jwt(&claims, &JwtSigningKey::generate()).unwrap();
     assert_eq!(
-        AgentIdentityAuthRecord::from_jwt(jwt.expose_secret())
+        AgentIdentity::from_jwt_unverified(jwt.expose_secret())
             .unwrap()
-            .to_claims(),
-        claims
+            .claims(),
+        &claims
     );
 }
 
 #[test]
 fn minting_refuses_invalid_claims() {
-    let claims = AgentIdentityJwtClaims {
-        agent_runtime_id: String::new(),
-        ..claims()
-    };
-    let error = mint_agent_identity_jwt(&claims, &JwtSigningKey::generate()).unwrap_err();
+    // Claims are checked when built: invalid ones never reach minting.
+    let error = AgentIdentityClaims::new(
+        "ws-1",
+        String::new(),
+        AgentIdentityKey::generate("rt-1").private_key_pkcs8_base64(),
+    )
+    .unwrap_err();
     assert_eq!(
         error,
         AgentIdentityError::EmptyClaim {

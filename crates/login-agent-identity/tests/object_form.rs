@@ -1,7 +1,9 @@
 //! Rule 10: the object form obeys the same claim rules, keeps its
 //! `background_task_id` and unknown keys; `AgentIdentityInput` reads both forms.
 
-use login_agent_identity::{AgentIdentityAuthRecord, AgentIdentityError, AgentIdentityInput};
+use login_agent_identity::{
+    AgentIdentity, AgentIdentityClaims, AgentIdentityError, AgentIdentityInput,
+};
 use serde_json::json;
 
 use crate::common::{minimal_payload, token_with_payload};
@@ -11,23 +13,20 @@ fn rule10_object_form_keeps_background_task_id_and_normalizes_registered_at() {
     let mut object = minimal_payload();
     object["background_task_id"] = json!("task-9");
     object["registered_at"] = json!(1_767_225_600);
-    let record: AgentIdentityAuthRecord = serde_json::from_value(object).unwrap();
-    assert_eq!(record.background_task_id.as_deref(), Some("task-9"));
-    assert_eq!(
-        record.registered_at.as_deref(),
-        Some("2026-01-01T00:00:00Z")
-    );
+    let record: AgentIdentity = serde_json::from_value(object).unwrap();
+    assert_eq!(record.background_task_id(), Some("task-9"));
+    assert_eq!(record.registered_at(), Some("2026-01-01T00:00:00Z"));
 }
 
 #[test]
 fn rule10_object_form_applies_the_claim_rules() {
     let mut object = minimal_payload();
     object["agent_private_key"] = json!("AAAA");
-    let error = serde_json::from_value::<AgentIdentityAuthRecord>(object).unwrap_err();
+    let error = serde_json::from_value::<AgentIdentity>(object).unwrap_err();
     assert!(error.to_string().contains("agent_private_key"), "{error}");
     let mut object = minimal_payload();
     object.as_object_mut().unwrap().remove("workspace_id");
-    let error = serde_json::from_value::<AgentIdentityAuthRecord>(object).unwrap_err();
+    let error = serde_json::from_value::<AgentIdentity>(object).unwrap_err();
     assert!(error.to_string().contains("workspace_id"), "{error}");
 }
 
@@ -36,7 +35,7 @@ fn record_keeps_unknown_keys_in_order_on_round_trip() {
     let mut object = minimal_payload();
     object["zeta_future_field"] = json!({"nested": true});
     object["alpha_future_field"] = json!([1, 2]);
-    let record: AgentIdentityAuthRecord = serde_json::from_value(object.clone()).unwrap();
+    let record: AgentIdentity = serde_json::from_value(object.clone()).unwrap();
     let written = serde_json::to_value(&record).unwrap();
     assert_eq!(written, object);
     let keys: Vec<_> = written.as_object().unwrap().keys().cloned().collect();
@@ -51,7 +50,7 @@ fn record_keeps_unknown_keys_in_order_on_round_trip() {
 
 #[test]
 fn record_omits_absent_optional_fields_when_written() {
-    let record: AgentIdentityAuthRecord = serde_json::from_value(minimal_payload()).unwrap();
+    let record: AgentIdentity = serde_json::from_value(minimal_payload()).unwrap();
     let written = serde_json::to_value(&record).unwrap();
     let keys: Vec<_> = written
         .as_object()
@@ -73,8 +72,8 @@ fn input_deserializes_object_as_record_and_string_as_jwt() {
     let from_string: AgentIdentityInput = serde_json::from_value(json!(token)).unwrap();
     assert!(!from_object.is_jwt() && from_string.is_jwt());
     assert_eq!(
-        from_object.into_record().unwrap(),
-        from_string.into_record().unwrap()
+        from_object.into_identity().unwrap(),
+        from_string.into_identity().unwrap()
     );
 }
 
@@ -93,8 +92,8 @@ fn input_parses_raw_text_by_its_first_non_blank_character() {
     let from_jwt: AgentIdentityInput = format!("{token}\n").parse().unwrap();
     assert!(from_jwt.is_jwt());
     assert_eq!(
-        from_text.into_record().unwrap(),
-        from_jwt.into_record().unwrap()
+        from_text.into_identity().unwrap(),
+        from_jwt.into_identity().unwrap()
     );
 }
 
@@ -131,24 +130,73 @@ fn input_text_is_refused_when_empty_or_too_large() {
 }
 
 #[test]
-fn record_built_by_hand_is_validated_by_into_record() {
-    let mut record: AgentIdentityAuthRecord = serde_json::from_value(minimal_payload()).unwrap();
-    record.registered_at = Some("2026-04-17T03:18:00+02:00".into());
-    let normalized = AgentIdentityInput::Record(record.clone())
-        .into_record()
+fn claims_built_by_hand_are_validated_by_the_same_rules() {
+    let record: AgentIdentity = serde_json::from_value(minimal_payload()).unwrap();
+    let normalized = record
+        .claims()
+        .clone()
+        .with_registered_at("2026-04-17T03:18:00+02:00")
         .unwrap();
-    assert_eq!(
-        normalized.registered_at.as_deref(),
-        Some("2026-04-17T01:18:00Z")
-    );
-    record.workspace_id.clear();
-    let error = AgentIdentityInput::Record(record)
-        .into_record()
-        .unwrap_err();
+    assert_eq!(normalized.registered_at(), Some("2026-04-17T01:18:00Z"));
+    let error = AgentIdentityClaims::new(
+        "",
+        record.agent_runtime_id(),
+        record.agent_private_key().clone(),
+    )
+    .unwrap_err();
     assert_eq!(
         error,
         AgentIdentityError::EmptyClaim {
             claim: "workspace_id"
         }
     );
+}
+
+#[test]
+fn identity_parses_either_form_from_text_and_keeps_what_only_the_object_carries() {
+    let mut object = minimal_payload();
+    object["background_task_id"] = json!("task-3");
+    object["future_key"] = json!(1);
+    let from_object: AgentIdentity = format!(" {object}").parse().unwrap();
+    assert_eq!(from_object.background_task_id(), Some("task-3"));
+    assert_eq!(from_object.extra()["future_key"], json!(1));
+
+    // The JWT form: unverified, and never a task id or unknown keys.
+    let token = token_with_payload(&object);
+    let from_jwt: AgentIdentity = token.parse().unwrap();
+    assert_eq!(
+        from_jwt,
+        AgentIdentity::from_jwt_unverified(&token).unwrap()
+    );
+    assert_eq!(from_jwt.background_task_id(), None);
+    assert!(from_jwt.extra().is_empty());
+    assert_eq!(from_jwt.claims(), from_object.claims());
+    assert!(from_jwt.same_agent(&from_object));
+}
+
+#[test]
+fn constructed_claims_equal_parsed_ones_and_a_cached_task_id_round_trips() {
+    let mut object = minimal_payload();
+    object["chatgpt_user_id"] = json!("user-1");
+    object["registered_at"] = json!("2026-04-17T03:18:00+02:00");
+    let parsed: AgentIdentityClaims = serde_json::from_value(object.clone()).unwrap();
+    let built = AgentIdentityClaims::new(
+        "ws-1234",
+        "rt-abcd",
+        object["agent_private_key"].as_str().unwrap().into(),
+    )
+    .unwrap()
+    .with_chatgpt_user_id(Some("user-1".into()))
+    .with_registered_at("2026-04-17T03:18:00+02:00")
+    .unwrap();
+    assert_eq!(built, parsed);
+
+    let identity: AgentIdentity = serde_json::from_value(object).unwrap();
+    let cached = identity
+        .clone()
+        .with_background_task_id(Some("task-1".into()));
+    let stored: AgentIdentity =
+        serde_json::from_value(serde_json::to_value(&cached).unwrap()).unwrap();
+    assert_eq!(stored, cached);
+    assert_eq!(stored.with_background_task_id(None), identity);
 }

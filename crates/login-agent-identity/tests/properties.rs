@@ -4,8 +4,8 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use login_agent_identity::{
-    AgentIdentityAuthRecord, AgentIdentityInput, AgentIdentityJwtClaims, AgentIdentityKey,
-    ExposeSecret as _, JwtSigningKey, mint_agent_identity_jwt,
+    AgentIdentity, AgentIdentityClaims, AgentIdentityInput, AgentIdentityKey, ExposeSecret as _,
+    JwtSigningKey, mint_agent_identity_jwt,
 };
 use proptest::prelude::*;
 
@@ -40,8 +40,8 @@ fn json_value() -> impl Strategy<Value = serde_json::Value> {
 proptest! {
     #[test]
     fn from_jwt_never_panics_on_arbitrary_strings(input in any::<String>()) {
-        let _ = AgentIdentityAuthRecord::from_jwt(&input);
-        let _ = input.parse::<AgentIdentityInput>().and_then(AgentIdentityInput::into_record);
+        let _ = AgentIdentity::from_jwt_unverified(&input);
+        let _ = input.parse::<AgentIdentityInput>().and_then(AgentIdentityInput::into_identity);
     }
 
     #[test]
@@ -50,7 +50,7 @@ proptest! {
         payload in "[A-Za-z0-9_=+/-]{0,256}",
         signature in "[A-Za-z0-9_=+/-]{0,64}",
     ) {
-        let _ = AgentIdentityAuthRecord::from_jwt(&format!("{header}.{payload}.{signature}"));
+        let _ = AgentIdentity::from_jwt_unverified(&format!("{header}.{payload}.{signature}"));
     }
 
     #[test]
@@ -60,7 +60,7 @@ proptest! {
             URL_SAFE_NO_PAD.encode(header.to_string()),
             URL_SAFE_NO_PAD.encode(payload.to_string()),
         );
-        let _ = AgentIdentityAuthRecord::from_jwt(&token);
+        let _ = AgentIdentity::from_jwt_unverified(&token);
         let _ = serde_json::from_value::<AgentIdentityInput>(payload);
     }
 
@@ -77,15 +77,16 @@ proptest! {
                 .format(&time::format_description::well_known::Rfc3339)
                 .unwrap()
         });
-        let claims = AgentIdentityJwtClaims {
-            workspace_id,
-            agent_runtime_id: agent_runtime_id.clone(),
-            agent_private_key: AgentIdentityKey::generate(agent_runtime_id).private_key_pkcs8_base64(),
-            chatgpt_user_id,
-            registered_at,
-        };
+        let private_key = AgentIdentityKey::generate(agent_runtime_id.clone()).private_key_pkcs8_base64();
+        let mut claims = AgentIdentityClaims::new(workspace_id, agent_runtime_id, private_key)
+            .unwrap()
+            .with_chatgpt_user_id(chatgpt_user_id);
+        if let Some(registered_at) = registered_at {
+            claims = claims.with_registered_at(&registered_at).unwrap();
+        }
         let jwt = mint_agent_identity_jwt(&claims, &JwtSigningKey::generate()).unwrap();
-        prop_assert_eq!(AgentIdentityAuthRecord::from_jwt(jwt.expose_secret()).unwrap().to_claims(), claims);
+        let decoded = AgentIdentity::from_jwt_unverified(jwt.expose_secret()).unwrap();
+        prop_assert_eq!(decoded.claims(), &claims);
     }
 
     #[test]
@@ -133,9 +134,9 @@ const UTC_YEARS_0000_TO_9999: std::ops::RangeInclusive<i64> = -62_167_219_200..=
 fn registered_at_of(value: serde_json::Value) -> Option<String> {
     let mut payload = crate::common::minimal_payload();
     payload["registered_at"] = value;
-    AgentIdentityAuthRecord::from_jwt(&crate::common::token_with_payload(&payload))
+    AgentIdentity::from_jwt_unverified(&crate::common::token_with_payload(&payload))
         .ok()
-        .and_then(|record| record.registered_at)
+        .and_then(|record| record.registered_at().map(str::to_owned))
 }
 
 /// `normalized` is `YYYY-MM-DDTHH:MM:SSZ` and names `unix_seconds`.

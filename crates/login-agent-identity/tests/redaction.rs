@@ -3,8 +3,8 @@
 //! (a `compile_fail` example of the `secret` module proves it).
 
 use login_agent_identity::{
-    AgentIdentityAuthRecord, AgentIdentityError, AgentIdentityInput, AgentIdentityKey,
-    ExposeSecret as _, JwtSigningKey, REDACTED, SecretString, Segment, mint_agent_identity_jwt,
+    AgentIdentity, AgentIdentityError, AgentIdentityInput, AgentIdentityKey, ExposeSecret as _,
+    JwtSigningKey, REDACTED, SecretString, Segment, mint_agent_identity_jwt,
 };
 
 use crate::common::minimal_payload;
@@ -23,21 +23,24 @@ fn shows_redaction(rendered: &str) -> bool {
 
 #[test]
 fn record_claims_and_input_debug_redact_the_private_key() {
-    let record: AgentIdentityAuthRecord = serde_json::from_value(minimal_payload()).unwrap();
-    let key = record.agent_private_key.expose_secret().to_owned();
+    let record: AgentIdentity = serde_json::from_value(minimal_payload()).unwrap();
+    let key = record.agent_private_key().expose_secret().to_owned();
     let signer = JwtSigningKey::generate();
-    let minted = mint_agent_identity_jwt(&record.to_claims(), &signer).unwrap();
+    let minted = mint_agent_identity_jwt(record.claims(), &signer).unwrap();
     let jwt = minted.expose_secret();
     let signature = jwt.rsplit('.').next().unwrap();
     let payload = jwt.split('.').nth(1).unwrap();
     let rendered = [
         format!("{minted:?}"),
         format!("{record:?}"),
-        format!("{:?}", record.to_claims()),
-        format!("{:?}", AgentIdentityInput::Record(record.clone())),
+        format!("{:?}", record.claims()),
+        format!("{:?}", AgentIdentityInput::Object(record.clone())),
         format!("{:?}", jwt.parse::<AgentIdentityInput>().unwrap()),
         format!("{signer:?}"),
-        format!("{:?}", AgentIdentityKey::from_record(&record).unwrap()),
+        format!(
+            "{:?}",
+            AgentIdentityKey::from_claims(record.claims()).unwrap()
+        ),
     ];
     for text in &rendered {
         assert_hidden(
@@ -151,7 +154,7 @@ fn errors_from_inputs_carrying_secrets_never_echo_them() {
     for input in &inputs {
         let error = input
             .parse::<AgentIdentityInput>()
-            .and_then(AgentIdentityInput::into_record)
+            .and_then(AgentIdentityInput::into_identity)
             .unwrap_err();
         let text = format!("{error} {error:?}");
         assert!(

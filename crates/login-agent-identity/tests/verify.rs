@@ -8,8 +8,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use login_agent_identity::{
-    AgentIdentityError, AgentIdentityJwtClaims, AgentIdentityKey, ExposeSecret as _, JwkSet,
-    JwtSigningKey, VerifyOptions, mint_agent_identity_jwt, verify_agent_identity_jwt,
+    AgentIdentity, AgentIdentityClaims, AgentIdentityError, AgentIdentityKey, ExposeSecret as _,
+    JwkSet, JwtSigningKey, VerifyOptions, mint_agent_identity_jwt, verify_agent_identity_jwt,
 };
 use serde_json::{Value, json};
 
@@ -79,20 +79,19 @@ fn rs256() -> &'static Rs256 {
 }
 
 fn eddsa_token(signer: &JwtSigningKey) -> String {
-    let claims = AgentIdentityJwtClaims {
-        workspace_id: "ws-1".into(),
-        agent_runtime_id: "rt-1".into(),
-        agent_private_key: AgentIdentityKey::generate("rt-1").private_key_pkcs8_base64(),
-        chatgpt_user_id: None,
-        registered_at: None,
-    };
+    let claims = AgentIdentityClaims::new(
+        "ws-1",
+        "rt-1",
+        AgentIdentityKey::generate("rt-1").private_key_pkcs8_base64(),
+    )
+    .unwrap();
     mint_agent_identity_jwt(&claims, signer)
         .unwrap()
         .expose_secret()
         .to_owned()
 }
 
-fn verify(token: &str, set: &JwkSet) -> Result<AgentIdentityJwtClaims, AgentIdentityError> {
+fn verify(token: &str, set: &JwkSet) -> Result<AgentIdentity, AgentIdentityError> {
     verify_agent_identity_jwt(token, set, &VerifyOptions::default())
 }
 
@@ -100,7 +99,7 @@ fn verify(token: &str, set: &JwkSet) -> Result<AgentIdentityJwtClaims, AgentIden
 fn verification_accepts_eddsa_token() {
     let signer = JwtSigningKey::generate();
     let claims = verify(&eddsa_token(&signer), &jwks(vec![signer.public_jwk()])).unwrap();
-    assert_eq!(claims.workspace_id, "ws-1");
+    assert_eq!(claims.workspace_id(), "ws-1");
 }
 
 #[test]

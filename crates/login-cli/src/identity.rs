@@ -2,9 +2,8 @@
 
 use auth_http::{HttpOptions, fetch_jwk_set};
 use login_agent_identity::{
-    AgentIdentityAuthRecord, AgentIdentityInput, AgentIdentityJwtClaims, AgentIdentityKey,
-    ExposeSecret as _, JwkSet, JwtSigningKey, REDACTED, VerifyOptions, mint_agent_identity_jwt,
-    verify_agent_identity_jwt,
+    AgentIdentity, AgentIdentityClaims, AgentIdentityKey, ExposeSecret as _, JwkSet, JwtSigningKey,
+    REDACTED, VerifyOptions, mint_agent_identity_jwt, verify_agent_identity_jwt,
 };
 use serde_json::{Value, json};
 
@@ -12,11 +11,11 @@ use crate::cli::{DecodeArgs, MintArgs};
 use crate::error::CliError;
 use crate::input;
 
-/// The record with the private key redacted and the derived public key.
-fn record_json(record: &AgentIdentityAuthRecord, verified: bool) -> Result<Value, CliError> {
-    let key = AgentIdentityKey::from_record(record)?;
+/// The identity with the private key redacted and the derived public key.
+fn identity_json(identity: &AgentIdentity, verified: bool) -> Result<Value, CliError> {
+    let key = AgentIdentityKey::from_claims(identity.claims())?;
     let mut value =
-        serde_json::to_value(record).map_err(|error| CliError::invalid(error.to_string()))?;
+        serde_json::to_value(identity).map_err(|error| CliError::invalid(error.to_string()))?;
     value["agent_private_key"] = json!(REDACTED);
     value["public_key"] = json!(key.public_key_ssh());
     value["verified"] = json!(verified);
@@ -56,13 +55,8 @@ pub fn decode(args: &DecodeArgs, json_output: bool) -> Result<(), CliError> {
             "{flag} verifies a JWT; an identity object carries no signature"
         )));
     }
-    let (record, verified) = match key_set(args)? {
-        None => (
-            text.expose_secret()
-                .parse::<AgentIdentityInput>()?
-                .into_record()?,
-            false,
-        ),
+    let (identity, verified) = match key_set(args)? {
+        None => (text.expose_secret().parse::<AgentIdentity>()?, false),
         Some(jwks) => {
             let mut options = VerifyOptions::default();
             if let Some(issuer) = &args.issuer {
@@ -71,11 +65,11 @@ pub fn decode(args: &DecodeArgs, json_output: bool) -> Result<(), CliError> {
             if let Some(audience) = &args.audience {
                 options = options.with_audience(audience);
             }
-            let claims = verify_agent_identity_jwt(text.expose_secret(), &jwks, &options)?;
-            (AgentIdentityAuthRecord::from(claims), true)
+            let identity = verify_agent_identity_jwt(text.expose_secret(), &jwks, &options)?;
+            (identity, true)
         }
     };
-    let value = record_json(&record, verified)?;
+    let value = identity_json(&identity, verified)?;
     if json_output {
         println!("{value}");
         return Ok(());
@@ -91,18 +85,15 @@ pub fn decode(args: &DecodeArgs, json_output: bool) -> Result<(), CliError> {
     Ok(())
 }
 
-fn registered_at(value: Option<&str>) -> Result<Option<String>, CliError> {
-    let Some(value) = value else {
-        return Ok(None);
-    };
+/// `--registered-at`: a timestamp as given, or `now` as RFC 3339 UTC.
+fn registered_at(value: &str) -> Result<String, CliError> {
     if value != "now" {
-        return Ok(Some(value.to_owned()));
+        return Ok(value.to_owned());
     }
     let now = time::OffsetDateTime::now_utc()
         .replace_nanosecond(0)
         .map_err(|error| CliError::invalid(error.to_string()))?;
     now.format(&time::format_description::well_known::Rfc3339)
-        .map(Some)
         .map_err(|error| CliError::invalid(error.to_string()))
 }
 
@@ -113,13 +104,15 @@ pub fn mint(args: &MintArgs, json_output: bool) -> Result<(), CliError> {
         None => JwtSigningKey::generate(),
     };
     let agent_key = AgentIdentityKey::generate(args.agent_runtime_id.clone());
-    let claims = AgentIdentityJwtClaims {
-        workspace_id: args.workspace_id.clone(),
-        agent_runtime_id: args.agent_runtime_id.clone(),
-        agent_private_key: agent_key.private_key_pkcs8_base64(),
-        chatgpt_user_id: args.chatgpt_user_id.clone(),
-        registered_at: registered_at(args.registered_at.as_deref())?,
-    };
+    let mut claims = AgentIdentityClaims::new(
+        args.workspace_id.clone(),
+        args.agent_runtime_id.clone(),
+        agent_key.private_key_pkcs8_base64(),
+    )?
+    .with_chatgpt_user_id(args.chatgpt_user_id.clone());
+    if let Some(value) = args.registered_at.as_deref() {
+        claims = claims.with_registered_at(&registered_at(value)?)?;
+    }
     let jwt = mint_agent_identity_jwt(&claims, &signing_key)?;
     // The token is the output: printed on purpose, like `header`.
     if json_output {

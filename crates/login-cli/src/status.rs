@@ -1,7 +1,7 @@
 //! `agent-login status`: what a runtime starting now would see.
 
 use core_auth::{AuthConfig, AuthManager, CodexAuth};
-use login_agent_identity::{AgentIdentityAuthRecord, AgentIdentityKey, ExposeSecret as _};
+use login_agent_identity::{AgentIdentity, AgentIdentityKey, ExposeSecret as _};
 use login_storage::AUTH_FILE_NAME;
 use serde_json::{Value, json};
 
@@ -20,16 +20,16 @@ pub fn mask_api_key(key: &str) -> String {
     format!("{head}...{tail}")
 }
 
-fn identity_json(record: &AgentIdentityAuthRecord) -> Value {
-    let public_key = AgentIdentityKey::from_record(record)
+fn identity_json(record: &AgentIdentity) -> Value {
+    let public_key = AgentIdentityKey::from_claims(record.claims())
         .ok()
         .map(|key| key.public_key_ssh());
     json!({
-        "workspace_id": record.workspace_id,
-        "agent_runtime_id": record.agent_runtime_id,
-        "chatgpt_user_id": record.chatgpt_user_id,
-        "registered_at": record.registered_at,
-        "background_task_id": record.background_task_id,
+        "workspace_id": record.workspace_id(),
+        "agent_runtime_id": record.agent_runtime_id(),
+        "chatgpt_user_id": record.chatgpt_user_id(),
+        "registered_at": record.registered_at(),
+        "background_task_id": record.background_task_id(),
         "public_key": public_key,
     })
 }

@@ -10,8 +10,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use core_auth::{AuthConfig, AuthManager, MapEnv, RegistrarError, TaskRegistrar};
 use login_agent_identity::{
-    AgentIdentityAuthRecord, AgentIdentityInput, AgentIdentityJwtClaims, AgentIdentityKey,
-    ExposeSecret as _, JwtSigningKey, SecretString, mint_agent_identity_jwt,
+    AgentIdentity, AgentIdentityClaims, AgentIdentityInput, AgentIdentityKey, ExposeSecret as _,
+    JwtSigningKey, SecretString, mint_agent_identity_jwt,
 };
 use login_storage::{AuthDotJson, StoreMode, StoreOptions, TokenData, open_store};
 
@@ -30,7 +30,7 @@ impl TaskRegistrar for Registrar {
     fn register_task(
         &self,
         key: &AgentIdentityKey,
-        _: &AgentIdentityAuthRecord,
+        _: &AgentIdentity,
     ) -> Result<String, RegistrarError> {
         Ok(format!("task-{}", key.agent_runtime_id()))
     }
@@ -65,17 +65,13 @@ fn tokens() -> TokenData {
     .unwrap()
 }
 
-fn drive_storage_homes(
-    home: &std::path::Path,
-    identity: &AgentIdentityAuthRecord,
-    out: &mut Rendered,
-) {
+fn drive_storage_homes(home: &std::path::Path, identity: &AgentIdentity, out: &mut Rendered) {
     // Told to fail halfway, so the error paths run too.
     let keyring = Arc::new(FakeKeyring::default());
     let full = AuthDotJson {
         openai_api_key: Some(API_KEY.into()),
         tokens: Some(tokens()),
-        agent_identity: Some(AgentIdentityInput::Record(identity.clone())),
+        agent_identity: Some(AgentIdentityInput::Object(identity.clone())),
         ..AuthDotJson::default()
     };
     for mode in [
@@ -201,18 +197,17 @@ fn no_entry_point_shows_a_secret_in_debug_display_or_trace_output() {
     let capture = Capture::install_global();
 
     let agent_key = AgentIdentityKey::generate("rt-hygiene");
-    let claims = AgentIdentityJwtClaims {
-        workspace_id: "ws-hygiene".into(),
-        agent_runtime_id: "rt-hygiene".into(),
-        agent_private_key: agent_key.private_key_pkcs8_base64(),
-        chatgpt_user_id: None,
-        registered_at: None,
-    };
+    let claims = AgentIdentityClaims::new(
+        "ws-hygiene",
+        "rt-hygiene",
+        agent_key.private_key_pkcs8_base64(),
+    )
+    .unwrap();
     let signer = JwtSigningKey::generate();
     let minted = mint_agent_identity_jwt(&claims, &signer).unwrap();
     let jwt = minted.expose_secret();
-    let identity = AgentIdentityAuthRecord::from_jwt(jwt).unwrap();
-    let private_key = claims.agent_private_key.expose_secret().to_owned();
+    let identity = AgentIdentity::from_jwt_unverified(jwt).unwrap();
+    let private_key = claims.agent_private_key().expose_secret().to_owned();
     let signer_pem = signer.to_pkcs8_pem().expose_secret().to_owned();
 
     let mut out = Rendered::default();

@@ -63,8 +63,8 @@ fn agent_identity_jwt_and_private_key_never_appear_in_verbose_output() {
     let home = tempfile::tempdir().unwrap();
     let minted = mint(home.path(), "ws-leak", "rt-leak");
     let jwt = minted["jwt"].as_str().unwrap();
-    let record = login_agent_identity::AgentIdentityAuthRecord::from_jwt(jwt).unwrap();
-    let private_key = record.agent_private_key.expose_secret().to_owned();
+    let record = login_agent_identity::AgentIdentity::from_jwt_unverified(jwt).unwrap();
+    let private_key = record.agent_private_key().expose_secret().to_owned();
     let payload = jwt.split('.').nth(1).unwrap();
     let mut outputs = cycle(home.path(), "--agent-identity-stdin", jwt);
     // The object form, and the identity from the environment.

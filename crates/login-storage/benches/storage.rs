@@ -15,8 +15,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use criterion::{BenchmarkId, Criterion, Throughput};
 use login_agent_identity::{
-    AgentIdentityAuthRecord, AgentIdentityInput, AgentIdentityJwtClaims, AgentIdentityKey,
-    SecretString,
+    AgentIdentity, AgentIdentityClaims, AgentIdentityInput, AgentIdentityKey, SecretString,
 };
 use login_storage::{AuthDotJson, AuthMode, AuthStore, FileStore, IdToken, TokenData};
 use serde_json::json;
@@ -37,13 +36,18 @@ fn typical_document() -> AuthDotJson {
         URL_SAFE_NO_PAD.encode(payload.to_string()),
         URL_SAFE_NO_PAD.encode([7u8; 256]),
     );
-    let record = AgentIdentityAuthRecord::from(AgentIdentityJwtClaims {
-        workspace_id: "ws-1".into(),
-        agent_runtime_id: "rt-1".into(),
-        agent_private_key: AgentIdentityKey::generate("rt-1").private_key_pkcs8_base64(),
-        chatgpt_user_id: Some("user-123".into()),
-        registered_at: Some("2026-01-01T00:00:00Z".into()),
-    });
+    let claims = AgentIdentityClaims::new(
+        "ws-1",
+        "rt-1",
+        AgentIdentityKey::generate("rt-1").private_key_pkcs8_base64(),
+    )
+    .unwrap()
+    .with_chatgpt_user_id(Some("user-123".into()))
+    .with_registered_at("2026-01-01T00:00:00Z")
+    .unwrap();
+    // The object form, parsed: the one way to an identity without a JWT.
+    let record: AgentIdentity =
+        serde_json::from_value(serde_json::to_value(claims).unwrap()).unwrap();
     AuthDotJson {
         auth_mode: Some(AuthMode::Chatgpt),
         openai_api_key: None,
@@ -55,7 +59,7 @@ fn typical_document() -> AuthDotJson {
             extra: serde_json::Map::new(),
         }),
         last_refresh: Some(time::OffsetDateTime::UNIX_EPOCH),
-        agent_identity: Some(AgentIdentityInput::Record(record)),
+        agent_identity: Some(AgentIdentityInput::Object(record)),
         extra: serde_json::Map::new(),
     }
 }

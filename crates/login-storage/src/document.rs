@@ -12,8 +12,7 @@ use std::fmt;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use login_agent_identity::{
-    AgentIdentityAuthRecord, AgentIdentityError, AgentIdentityInput, ExposeSecret as _,
-    SecretString,
+    AgentIdentity, AgentIdentityError, AgentIdentityInput, ExposeSecret as _, SecretString,
 };
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
@@ -128,7 +127,7 @@ fn identity_as_read<S: Serializer>(
 ) -> Result<S::Ok, S::Error> {
     use serde::ser::Error as _;
     if let Some(AgentIdentityInput::Jwt(jwt)) = identity {
-        AgentIdentityAuthRecord::from_jwt(jwt.expose_secret()).map_err(S::Error::custom)?;
+        AgentIdentity::from_jwt_unverified(jwt.expose_secret()).map_err(S::Error::custom)?;
     }
     identity.serialize(serializer)
 }
@@ -144,10 +143,10 @@ impl AuthDotJson {
     }
 
     /// A document holding only an agent identity (the tokenless case).
-    pub fn with_agent_identity(record: AgentIdentityAuthRecord) -> Self {
+    pub fn with_agent_identity(identity: AgentIdentity) -> Self {
         Self {
             auth_mode: Some(AuthMode::AgentIdentity),
-            agent_identity: Some(AgentIdentityInput::Record(record)),
+            agent_identity: Some(AgentIdentityInput::Object(identity)),
             ..Self::default()
         }
     }
@@ -182,14 +181,15 @@ impl AuthDotJson {
             .map(|_| AuthMode::AgentIdentity)
     }
 
-    /// The agent identity as a validated record (a JWT string is decoded;
-    /// the document itself is not changed).
-    pub fn agent_identity_record(
-        &self,
-    ) -> Result<Option<AgentIdentityAuthRecord>, AgentIdentityError> {
+    /// The agent identity, validated: the object as stored, or the JWT
+    /// string decoded unverified (as
+    /// [`AgentIdentity::from_jwt_unverified`] does; the document itself is
+    /// not changed). A bad identity is an error here, where it is used, not
+    /// when the document is loaded.
+    pub fn validated_agent_identity(&self) -> Result<Option<AgentIdentity>, AgentIdentityError> {
         self.agent_identity
             .clone()
-            .map(AgentIdentityInput::into_record)
+            .map(AgentIdentityInput::into_identity)
             .transpose()
     }
 }

@@ -8,8 +8,7 @@ use std::path::Path;
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use login_agent_identity::{
-    AgentIdentityAuthRecord, AgentIdentityError, AgentIdentityKey, ExposeSecret as _,
-    MAX_AGENT_IDENTITY_LEN,
+    AgentIdentity, AgentIdentityError, AgentIdentityKey, ExposeSecret as _, MAX_AGENT_IDENTITY_LEN,
 };
 use login_storage::{AuthStore, FileStore, StoreError};
 
@@ -102,7 +101,7 @@ fn malformed_jwts_yield_typed_errors_that_name_the_problem() {
     let corpus = jwt_corpus();
     assert!(corpus.len() >= 40);
     for (name, input, mentions) in corpus {
-        let error: AgentIdentityError = AgentIdentityAuthRecord::from_jwt(&input).expect_err(name);
+        let error: AgentIdentityError = AgentIdentity::from_jwt_unverified(&input).expect_err(name);
         let message = error.to_string();
         assert!(
             message.to_lowercase().contains(mentions),
@@ -157,7 +156,7 @@ fn refuse(home: &Path, name: &str, bytes: &[u8]) -> String {
     let storage = FileStore::new(home);
     let load = storage.load().and_then(|document| match document {
         Some(document) => document
-            .agent_identity_record()
+            .validated_agent_identity()
             .map(|_| ())
             .map_err(|error| StoreError::Serialize {
                 reason: format!("agent identity: {error}"),
@@ -222,7 +221,7 @@ fn a_jwt_over_the_size_limit_is_refused_before_it_is_decoded() {
     for (name, input) in over {
         // `TooLarge` is the refusal before any decoding: a decoded input
         // fails on its segments, base64 or JSON instead.
-        let error = AgentIdentityAuthRecord::from_jwt(&input).unwrap_err();
+        let error = AgentIdentity::from_jwt_unverified(&input).unwrap_err();
         assert!(
             matches!(error, AgentIdentityError::TooLarge { len, limit }
                 if len > limit && limit == MAX_AGENT_IDENTITY_LEN),
@@ -230,7 +229,8 @@ fn a_jwt_over_the_size_limit_is_refused_before_it_is_decoded() {
         );
     }
     // At the limit, the same shape is decoded, and refused for its payload.
-    let error = AgentIdentityAuthRecord::from_jwt(&jwt_of_len(MAX_AGENT_IDENTITY_LEN)).unwrap_err();
+    let error =
+        AgentIdentity::from_jwt_unverified(&jwt_of_len(MAX_AGENT_IDENTITY_LEN)).unwrap_err();
     assert!(
         !matches!(error, AgentIdentityError::TooLarge { .. }),
         "{error:?}"

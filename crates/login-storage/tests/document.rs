@@ -21,10 +21,10 @@ fn every_field_round_trips_through_the_file_home() {
     assert_eq!(tokens.refresh_token.expose_secret(), support::REFRESH_TOKEN);
     assert_eq!(tokens.account_id.as_deref(), Some("acct-456"));
     assert_eq!(tokens.extra["future_token_key"], json!("kept"));
-    let record = loaded.agent_identity_record().unwrap().unwrap();
-    assert_eq!(record.background_task_id.as_deref(), Some("task-1"));
+    let record = loaded.validated_agent_identity().unwrap().unwrap();
+    assert_eq!(record.background_task_id(), Some("task-1"));
     assert_eq!(
-        record.extra["future_identity_key"],
+        record.extra()["future_identity_key"],
         json!({"nested": [1, 2]})
     );
     assert_eq!(loaded.extra["future_top_level"], json!({"a": 1}));
@@ -206,8 +206,8 @@ fn rewrite_keeps_the_auth_mode_value_and_the_identity_form_as_read() {
 fn debug_of_document_and_tokens_redacts_api_key_tokens_and_private_key() {
     let document = support::full_document();
     let private_key = match &document.agent_identity {
-        Some(AgentIdentityInput::Record(record)) => {
-            record.agent_private_key.expose_secret().to_owned()
+        Some(AgentIdentityInput::Object(record)) => {
+            record.agent_private_key().expose_secret().to_owned()
         }
         _ => unreachable!("the fixture holds a record"),
     };

@@ -72,10 +72,10 @@ fn jwt_identity_loads_as_a_record_and_loading_never_rewrites_the_file() {
 
     let loaded = storage.load().unwrap().unwrap();
 
-    let record = loaded.agent_identity_record().unwrap().unwrap();
-    assert_eq!(record.workspace_id, "ws-1");
-    assert_eq!(record.agent_runtime_id, "rt-1");
-    assert_eq!(record.background_task_id, None);
+    let record = loaded.validated_agent_identity().unwrap().unwrap();
+    assert_eq!(record.workspace_id(), "ws-1");
+    assert_eq!(record.agent_runtime_id(), "rt-1");
+    assert_eq!(record.background_task_id(), None);
     assert!(loaded.agent_identity.as_ref().unwrap().is_jwt());
     assert_eq!(home.read_auth_file(), original.as_bytes());
 }
@@ -101,9 +101,9 @@ fn jwt_identity_keeps_its_form_on_rewrite_and_a_cached_task_id_stores_the_object
     storage
         .update(&mut |current| {
             let mut document = current.unwrap();
-            let mut record = document.agent_identity_record().unwrap().unwrap();
-            record.background_task_id = Some("task-42".into());
-            document.agent_identity = Some(AgentIdentityInput::Record(record));
+            let record = document.validated_agent_identity().unwrap().unwrap();
+            let record = record.with_background_task_id(Some("task-42".into()));
+            document.agent_identity = Some(AgentIdentityInput::Object(record));
             Ok(Some(document))
         })
         .unwrap();
@@ -111,8 +111,8 @@ fn jwt_identity_keeps_its_form_on_rewrite_and_a_cached_task_id_stores_the_object
     assert!(written["agent_identity"].is_object(), "{written}");
     assert_eq!(written["agent_identity"]["agent_runtime_id"], json!("rt-1"));
     let reloaded = storage.load().unwrap().unwrap();
-    let record = reloaded.agent_identity_record().unwrap().unwrap();
-    assert_eq!(record.background_task_id.as_deref(), Some("task-42"));
+    let record = reloaded.validated_agent_identity().unwrap().unwrap();
+    assert_eq!(record.background_task_id(), Some("task-42"));
 }
 
 #[test]

@@ -398,8 +398,8 @@ fn keyring_update_keeps_unknown_fields_and_loses_no_concurrent_update() {
 
     let document = storage.load().unwrap().unwrap();
     assert_eq!(document.extra.len(), 41, "40 new keys and future_top_level");
-    let record = document.agent_identity_record().unwrap().unwrap();
-    assert!(record.extra.contains_key("future_identity_key"));
+    let record = document.validated_agent_identity().unwrap().unwrap();
+    assert!(record.extra().contains_key("future_identity_key"));
     assert!(home.lock_file().exists(), "update holds the home lock");
     storage.delete().unwrap();
 }

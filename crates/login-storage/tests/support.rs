@@ -9,9 +9,7 @@ use std::process::{Command, Output};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
-use login_agent_identity::{
-    AgentIdentityAuthRecord, AgentIdentityInput, AgentIdentityJwtClaims, SecretString,
-};
+use login_agent_identity::{AgentIdentity, AgentIdentityClaims, AgentIdentityInput, SecretString};
 use login_storage::{AuthDotJson, AuthMode, IdToken, Keyring, KeyringStore, TokenData};
 use serde_json::json;
 use test_support::FakeKeyring;
@@ -116,24 +114,23 @@ pub fn tokens() -> TokenData {
 
 /// Claims of an agent identity, the same in every call of one test process
 /// so documents built twice compare equal.
-pub fn identity_claims() -> AgentIdentityJwtClaims {
-    static CLAIMS: OnceLock<AgentIdentityJwtClaims> = OnceLock::new();
+pub fn identity_claims() -> AgentIdentityClaims {
+    static CLAIMS: OnceLock<AgentIdentityClaims> = OnceLock::new();
     CLAIMS
         .get_or_init(|| test_support::identity_claims("ws-1", "rt-1"))
         .clone()
 }
 
-pub fn identity_record() -> AgentIdentityAuthRecord {
-    AgentIdentityAuthRecord::from(identity_claims())
+pub fn identity_record() -> AgentIdentity {
+    serde_json::from_value(serde_json::to_value(identity_claims()).unwrap()).unwrap()
 }
 
 /// A document using every field, including unknown keys at each level.
 pub fn full_document() -> AuthDotJson {
-    let mut record = identity_record();
-    record.background_task_id = Some("task-1".into());
-    record
-        .extra
-        .insert("future_identity_key".into(), json!({"nested": [1, 2]}));
+    let mut object = serde_json::to_value(identity_record()).unwrap();
+    object["background_task_id"] = json!("task-1");
+    object["future_identity_key"] = json!({"nested": [1, 2]});
+    let record: AgentIdentity = serde_json::from_value(object).unwrap();
     let mut tokens = tokens();
     tokens
         .extra
@@ -145,7 +142,7 @@ pub fn full_document() -> AuthDotJson {
         openai_api_key: Some(SecretString::from(API_KEY)),
         tokens: Some(tokens),
         last_refresh: Some(time::macros::datetime!(2026-03-04 05:06:07 UTC)),
-        agent_identity: Some(AgentIdentityInput::Record(record)),
+        agent_identity: Some(AgentIdentityInput::Object(record)),
         extra,
     }
 }

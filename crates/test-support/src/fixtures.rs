@@ -11,8 +11,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use core_auth::{AuthConfig, EnvSource, RegistrarError, TaskRegistrar};
 use login_agent_identity::{
-    AgentIdentityAuthRecord, AgentIdentityJwtClaims, AgentIdentityKey, ExposeSecret as _,
-    JwtSigningKey, mint_agent_identity_jwt,
+    AgentIdentity, AgentIdentityClaims, AgentIdentityKey, ExposeSecret as _, JwtSigningKey,
+    mint_agent_identity_jwt,
 };
 use login_storage::TokenData;
 
@@ -20,28 +20,28 @@ use crate::FakeKeyring;
 
 /// Claims of a fresh agent identity: a new agent key, user `user-1`,
 /// registered at the start of 2026.
-pub fn identity_claims(workspace_id: &str, runtime_id: &str) -> AgentIdentityJwtClaims {
-    AgentIdentityJwtClaims {
-        workspace_id: workspace_id.into(),
-        agent_runtime_id: runtime_id.into(),
-        agent_private_key: AgentIdentityKey::generate(runtime_id).private_key_pkcs8_base64(),
-        chatgpt_user_id: Some("user-1".into()),
-        registered_at: Some("2026-01-01T00:00:00Z".into()),
-    }
+pub fn identity_claims(workspace_id: &str, runtime_id: &str) -> AgentIdentityClaims {
+    let private_key = AgentIdentityKey::generate(runtime_id).private_key_pkcs8_base64();
+    AgentIdentityClaims::new(workspace_id, runtime_id, private_key)
+        .unwrap()
+        .with_chatgpt_user_id(Some("user-1".into()))
+        .with_registered_at("2026-01-01T00:00:00Z")
+        .unwrap()
 }
 
 /// `claims` minted as a JWT by a fresh signing key.
-pub fn identity_jwt(claims: &AgentIdentityJwtClaims) -> String {
+pub fn identity_jwt(claims: &AgentIdentityClaims) -> String {
     mint_agent_identity_jwt(claims, &JwtSigningKey::generate())
         .unwrap()
         .expose_secret()
         .to_owned()
 }
 
-/// A fresh identity as a JWT, and the record it decodes to.
-pub fn identity(workspace_id: &str, runtime_id: &str) -> (String, AgentIdentityAuthRecord) {
-    let claims = identity_claims(workspace_id, runtime_id);
-    (identity_jwt(&claims), AgentIdentityAuthRecord::from(claims))
+/// A fresh identity as a JWT, and the identity it decodes to.
+pub fn identity(workspace_id: &str, runtime_id: &str) -> (String, AgentIdentity) {
+    let jwt = identity_jwt(&identity_claims(workspace_id, runtime_id));
+    let identity = AgentIdentity::from_jwt_unverified(&jwt).unwrap();
+    (jwt, identity)
 }
 
 /// A JWT-shaped token carrying `payload`, with a dummy signature: the code
@@ -115,12 +115,12 @@ impl TaskRegistrar for CountingRegistrar {
     fn register_task(
         &self,
         key: &AgentIdentityKey,
-        identity: &AgentIdentityAuthRecord,
+        identity: &AgentIdentity,
     ) -> Result<String, RegistrarError> {
         let n = self.calls.fetch_add(1, Ordering::SeqCst) + 1;
-        assert_eq!(key.agent_runtime_id(), identity.agent_runtime_id);
+        assert_eq!(key.agent_runtime_id(), identity.agent_runtime_id());
         std::thread::sleep(Duration::from_millis(20));
-        Ok(format!("task-{}-{n}", identity.agent_runtime_id))
+        Ok(format!("task-{}-{n}", identity.agent_runtime_id()))
     }
 }
 
@@ -132,7 +132,7 @@ impl TaskRegistrar for FailingRegistrar {
     fn register_task(
         &self,
         _: &AgentIdentityKey,
-        _: &AgentIdentityAuthRecord,
+        _: &AgentIdentity,
     ) -> Result<String, RegistrarError> {
         Err("registration service unavailable".into())
     }

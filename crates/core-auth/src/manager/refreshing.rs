@@ -138,7 +138,7 @@ impl AuthManager {
                 let rejected = before
                     .as_ref()
                     .and_then(CodexAuth::agent_identity)
-                    .and_then(|record| record.background_task_id.clone());
+                    .and_then(|record| record.background_task_id().map(str::to_owned));
                 return self.drop_rejected_task_id(auth, rejected).await;
             }
             let Some(auth) = after.filter(|auth| auth.tokens().is_some()) else {
@@ -338,8 +338,8 @@ fn same_credentials(a: Option<&CodexAuth>, b: Option<&CodexAuth>) -> bool {
     fn identity(auth: &CodexAuth) -> Option<(&str, &str)> {
         auth.agent_identity().map(|record| {
             (
-                record.agent_runtime_id.as_str(),
-                record.agent_private_key.expose_secret(),
+                record.agent_runtime_id(),
+                record.agent_private_key().expose_secret(),
             )
         })
     }

@@ -22,7 +22,7 @@
 use std::sync::Arc;
 
 use login_agent_identity::{
-    AgentIdentityAuthRecord, AgentIdentityInput, AgentIdentityKey, ExposeSecret as _, SecretString,
+    AgentIdentity, AgentIdentityInput, AgentIdentityKey, ExposeSecret as _, SecretString,
 };
 use login_storage::{AuthStore, RegistrationLock};
 use tracing::Instrument as _;
@@ -100,17 +100,16 @@ impl AuthManager {
         } else {
             let record = self.ensure_task().await?;
             let task_id = record
-                .background_task_id
-                .as_deref()
+                .background_task_id()
                 .ok_or(AuthError::IdentityChanged)?;
-            let key =
-                AgentIdentityKey::from_record(&record).map_err(AuthError::InvalidAgentIdentity)?;
+            let key = AgentIdentityKey::from_claims(record.claims())
+                .map_err(AuthError::InvalidAgentIdentity)?;
             let assertion = key
                 .agent_assertion(task_id)
                 .map_err(AuthError::InvalidAgentIdentity)?;
             vec![
                 (AUTHORIZATION_HEADER, assertion),
-                (ACCOUNT_ID_HEADER, record.workspace_id.as_str().into()),
+                (ACCOUNT_ID_HEADER, record.workspace_id().into()),
             ]
         };
         for (header, value) in &headers {
@@ -134,11 +133,14 @@ impl AuthManager {
     /// nothing.
     pub async fn ensure_background_task_id(&self) -> Result<String, AuthError> {
         let record = self.ensure_task().await?;
-        record.background_task_id.ok_or(AuthError::IdentityChanged)
+        record
+            .background_task_id()
+            .map(str::to_owned)
+            .ok_or(AuthError::IdentityChanged)
     }
 
     /// The current identity, carrying a background task id.
-    async fn ensure_task(&self) -> Result<AgentIdentityAuthRecord, AuthError> {
+    async fn ensure_task(&self) -> Result<AgentIdentity, AuthError> {
         let auth = self.auth().ok_or(AuthError::NoAgentIdentity)?;
         let span =
             tracing::info_span!("registration", source = %auth.source(), mode = %auth.mode());
@@ -194,9 +196,8 @@ impl AuthManager {
             return UnauthorizedRecovery::GaveUp(AuthError::NoAgentIdentity);
         };
         if record
-            .background_task_id
-            .as_ref()
-            .is_some_and(|held| *held != rejected)
+            .background_task_id()
+            .is_some_and(|held| held != rejected)
         {
             tracing::info!("another runtime cached a new task id; retry with it");
             return UnauthorizedRecovery::Reloaded;
@@ -210,17 +211,18 @@ impl AuthManager {
                 let Some(mut document) = current else {
                     return Ok((None, None));
                 };
-                let Some(mut stored) = document.agent_identity_record().ok().flatten() else {
+                let Some(stored) = document.validated_agent_identity().ok().flatten() else {
                     return Ok((None, None));
                 };
                 if !same_identity(&stored, &held) {
                     return Ok((None, None));
                 }
-                if stored.background_task_id.as_deref() != Some(rejected.as_str()) {
-                    return Ok((None, stored.background_task_id));
+                if stored.background_task_id() != Some(rejected.as_str()) {
+                    return Ok((None, stored.background_task_id().map(str::to_owned)));
                 }
-                stored.background_task_id = None;
-                document.agent_identity = Some(AgentIdentityInput::Record(stored));
+                document.agent_identity = Some(AgentIdentityInput::Object(
+                    stored.with_background_task_id(None),
+                ));
                 Ok((Some(document), None))
             })?;
             Ok(stored_other)
@@ -233,9 +235,7 @@ impl AuthManager {
                 UnauthorizedRecovery::Reloaded
             }
             Ok(None) => {
-                let mut forgotten = record;
-                forgotten.background_task_id = None;
-                self.adopt(auth, forgotten);
+                self.adopt(auth, record.with_background_task_id(None));
                 tracing::info!("rejected task id dropped; the next request registers a new task");
                 UnauthorizedRecovery::TaskIdDropped
             }
@@ -258,10 +258,10 @@ impl AuthManager {
 }
 
 /// The current identity when it carries a task id.
-fn identity_with_task(auth: Option<CodexAuth>) -> Option<AgentIdentityAuthRecord> {
+fn identity_with_task(auth: Option<CodexAuth>) -> Option<AgentIdentity> {
     auth?
         .agent_identity()
-        .filter(|record| record.background_task_id.is_some())
+        .filter(|record| record.background_task_id().is_some())
         .cloned()
 }
 
@@ -270,18 +270,19 @@ fn identity_with_task(auth: Option<CodexAuth>) -> Option<AgentIdentityAuthRecord
 /// one. Returns the stored identity, carrying the id.
 fn register_locked(
     store: &dyn AuthStore,
-    record: &AgentIdentityAuthRecord,
+    record: &AgentIdentity,
     registrar: &dyn TaskRegistrar,
-) -> Result<AgentIdentityAuthRecord, AuthError> {
+) -> Result<AgentIdentity, AuthError> {
     let stored = store
         .load()?
-        .and_then(|document| document.agent_identity_record().ok().flatten())
+        .and_then(|document| document.validated_agent_identity().ok().flatten())
         .filter(|stored| same_identity(stored, record));
-    if let Some(stored) = stored.filter(|stored| stored.background_task_id.is_some()) {
+    if let Some(stored) = stored.filter(|stored| stored.background_task_id().is_some()) {
         tracing::debug!("task id cached by another runtime adopted");
         return Ok(stored);
     }
-    let key = AgentIdentityKey::from_record(record).map_err(AuthError::InvalidAgentIdentity)?;
+    let key =
+        AgentIdentityKey::from_claims(record.claims()).map_err(AuthError::InvalidAgentIdentity)?;
     let task_id = registrar
         .register_task(&key, record)
         .map_err(AuthError::Registration)?;
@@ -294,24 +295,24 @@ fn register_locked(
 /// id found there if another writer got there first.
 fn cache_task_id(
     store: &dyn AuthStore,
-    record: &AgentIdentityAuthRecord,
+    record: &AgentIdentity,
     task_id: String,
-) -> Result<AgentIdentityAuthRecord, AuthError> {
+) -> Result<AgentIdentity, AuthError> {
     store.update_with(|current| {
         let Some(mut document) = current else {
             return Ok((None, Err(AuthError::IdentityChanged)));
         };
-        let Some(mut stored) = document.agent_identity_record().ok().flatten() else {
+        let Some(stored) = document.validated_agent_identity().ok().flatten() else {
             return Ok((None, Err(AuthError::IdentityChanged)));
         };
         if !same_identity(&stored, record) {
             return Ok((None, Err(AuthError::IdentityChanged)));
         }
-        if stored.background_task_id.is_some() {
+        if stored.background_task_id().is_some() {
             return Ok((None, Ok(stored)));
         }
-        stored.background_task_id = Some(task_id.clone());
-        document.agent_identity = Some(AgentIdentityInput::Record(stored.clone()));
+        let stored = stored.with_background_task_id(Some(task_id.clone()));
+        document.agent_identity = Some(AgentIdentityInput::Object(stored.clone()));
         Ok((Some(document), Ok(stored)))
     })?
 }
