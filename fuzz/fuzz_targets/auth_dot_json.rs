@@ -3,16 +3,17 @@
 //! `validated_agent_identity()` and `tokens.id_token.claims()`.
 //!
 //! Findings: any panic, and any broken invariant on a document that parsed:
-//! - `resolved_mode()` follows its documented order (`auth_mode`, API key,
-//!   tokens, agent identity);
+//! - `resolved_mode()` follows its documented order (a lone identity is
+//!   tokenless unless `auth_mode` declares `apikey` or an unknown mode;
+//!   then `auth_mode`, API key, tokens, agent identity);
 //! - `Debug` of the document does not depend on its secrets (API key, the
 //!   three tokens, the agent identity's key or JWT), and a decoded identity
 //!   record passes `login_fuzz::check_record`;
 //! - writing it back (`serde_json::to_vec`) fails only when the identity is
 //!   a JWT that does not decode; when it succeeds the written bytes parse
 //!   again, with the same `resolved_mode()`, the same fields, the identity
-//!   now in object form equal to the decoded record, and the unknown keys
-//!   in the same order.
+//!   in the form it was read (a JWT string stays that string, an object
+//!   equals the decoded record), and the unknown keys in the same order.
 //!
 //! Work is bounded by the input size (libFuzzer's `-max_len`).
 #![no_main]
@@ -88,10 +89,25 @@ fuzz_target!(|data: &[u8]| {
         ),
         _ => panic!("tokens appeared or vanished through a write"),
     }
-    match (&back.agent_identity, identity) {
-        (None, Ok(None)) => {}
-        (Some(AgentIdentityInput::Object(written)), Ok(Some(record))) => {
+    // The identity keeps the form it was read in.
+    match (&back.agent_identity, &doc.agent_identity, identity) {
+        (None, None, Ok(None)) => {}
+        (
+            Some(AgentIdentityInput::Object(written)),
+            Some(AgentIdentityInput::Object(_)),
+            Ok(Some(record)),
+        ) => {
             login_fuzz::assert_records_eq(written, &record, "agent_identity through a write");
+        }
+        (
+            Some(AgentIdentityInput::Jwt(written)),
+            Some(AgentIdentityInput::Jwt(read)),
+            Ok(Some(_)),
+        ) => {
+            assert!(
+                written.expose_secret() == read.expose_secret(),
+                "a JWT identity changed through a write"
+            );
         }
         _ => panic!("agent_identity changed form or vanished through a write"),
     }
@@ -103,7 +119,15 @@ fuzz_target!(|data: &[u8]| {
 
 /// `resolved_mode()` as documented.
 fn expected_mode(doc: &AuthDotJson) -> Option<AuthMode> {
-    if let Some(mode) = &doc.auth_mode {
+    let tokenless =
+        doc.agent_identity.is_some() && doc.tokens.is_none() && doc.openai_api_key.is_none();
+    let declared_tokenless = matches!(
+        doc.auth_mode,
+        None | Some(AuthMode::Chatgpt | AuthMode::AgentIdentity)
+    );
+    if tokenless && declared_tokenless {
+        Some(AuthMode::AgentIdentity)
+    } else if let Some(mode) = &doc.auth_mode {
         Some(mode.clone())
     } else if doc.openai_api_key.is_some() {
         Some(AuthMode::ApiKey)
