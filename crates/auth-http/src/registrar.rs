@@ -39,8 +39,8 @@ const SERVICE: &str = "task registration";
 /// Errors never contain the signature or the private key.
 ///
 /// The request is blocking I/O; the manager runs it on tokio's blocking
-/// pool. Without a configured registrar, a manager built with the `http`
-/// feature uses one for `CODEX_AGENT_IDENTITY_AUTHAPI_BASE_URL`.
+/// pool. [`with_http_clients`](crate::with_http_clients) sets one up for
+/// `CODEX_AGENT_IDENTITY_AUTHAPI_BASE_URL` when that variable is set.
 ///
 /// ```no_run
 /// use std::sync::Arc;
