@@ -43,7 +43,7 @@ pub(crate) fn tokens_need_refresh(
 /// The `exp` claim of a JWT access token, if it is one and has it. The
 /// signature is not checked: the expiry only schedules a refresh.
 pub(crate) fn access_token_expiry(access_token: &SecretString) -> Option<OffsetDateTime> {
-    let bytes = login_storage::unverified_jwt_payload(access_token.expose_secret()).ok()?;
+    let bytes = login_agent_identity::unverified_jwt_payload(access_token.expose_secret()).ok()?;
     #[derive(serde::Deserialize)]
     struct Expiry {
         exp: Option<serde_json::Number>,

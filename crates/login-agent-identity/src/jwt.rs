@@ -288,3 +288,23 @@ pub fn mint_agent_identity_jwt(
     NO_PAD_URL.encode_string(signature.to_bytes(), &mut token);
     Ok(secret_from(token))
 }
+
+/// The decoded payload of a compact JWT, without checking its signature:
+/// for reading claims of tokens this process obtained itself (an id token's
+/// account, an access token's expiry), never for trusting them. The bytes
+/// are wiped when dropped. Errors say what is wrong, never the token.
+pub fn unverified_jwt_payload(jwt: &str) -> Result<Zeroizing<Vec<u8>>, &'static str> {
+    let mut segments = jwt.split('.');
+    let (Some(_), Some(payload), Some(_), None) = (
+        segments.next(),
+        segments.next(),
+        segments.next(),
+        segments.next(),
+    ) else {
+        return Err("it is not a JWT with 3 segments");
+    };
+    BASE64URL_LENIENT
+        .decode(payload.trim_end_matches('='))
+        .map(Zeroizing::new)
+        .map_err(|_| "the payload is not base64url")
+}

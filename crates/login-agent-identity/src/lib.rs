@@ -63,9 +63,9 @@ mod verify;
 pub use claims::AgentIdentityClaims;
 pub use error::{AgentIdentityError, Segment};
 pub use identity::{AgentIdentity, AgentIdentityInput};
-pub use jwt::MAX_AGENT_IDENTITY_LEN;
 #[cfg(feature = "mint")]
 pub use jwt::{JwtSigningKey, mint_agent_identity_jwt};
+pub use jwt::{MAX_AGENT_IDENTITY_LEN, unverified_jwt_payload};
 pub use key::AgentIdentityKey;
 pub use secret::{ExposeSecret, REDACTED, SecretString, serde_secret};
 #[cfg(feature = "verify")]

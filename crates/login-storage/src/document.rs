@@ -9,15 +9,12 @@
 
 use std::fmt;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use login_agent_identity::{
     AgentIdentity, AgentIdentityError, AgentIdentityInput, ExposeSecret as _, SecretString,
 };
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
-use zeroize::Zeroizing;
 
 /// How a document says it authenticates (`auth_mode`).
 ///
@@ -338,7 +335,8 @@ impl IdToken {
     /// from our own login and is only read for display and routing).
     pub fn claims(&self) -> Result<IdTokenClaims, IdTokenError> {
         let malformed = |reason| IdTokenError { reason };
-        let bytes = unverified_jwt_payload(self.0.expose_secret()).map_err(malformed)?;
+        let bytes = login_agent_identity::unverified_jwt_payload(self.0.expose_secret())
+            .map_err(malformed)?;
         let payload: Value =
             serde_json::from_slice(&bytes).map_err(|_| malformed("the payload is not JSON"))?;
         let Value::Object(payload) = payload else {
@@ -406,24 +404,4 @@ pub(crate) fn to_compact_json(
     serde_json::to_string(auth)
         .map(zeroize::Zeroizing::new)
         .map_err(|error| serialize_error(&error))
-}
-
-/// The decoded payload of a compact JWT, without checking its signature:
-/// for reading claims of tokens this process obtained itself (an id token's
-/// account, an access token's expiry), never for trusting them. The bytes
-/// are wiped when dropped. Errors say what is wrong, never the token.
-pub fn unverified_jwt_payload(jwt: &str) -> Result<Zeroizing<Vec<u8>>, &'static str> {
-    let mut segments = jwt.split('.');
-    let (Some(_), Some(payload), Some(_), None) = (
-        segments.next(),
-        segments.next(),
-        segments.next(),
-        segments.next(),
-    ) else {
-        return Err("it is not a JWT with 3 segments");
-    };
-    URL_SAFE_NO_PAD
-        .decode(payload.trim_end_matches('='))
-        .map(Zeroizing::new)
-        .map_err(|_| "the payload is not base64url")
 }

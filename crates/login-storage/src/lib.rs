@@ -39,9 +39,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use auto::AutoStore;
-pub use document::{
-    AuthDotJson, AuthMode, IdToken, IdTokenClaims, IdTokenError, TokenData, unverified_jwt_payload,
-};
+pub use document::{AuthDotJson, AuthMode, IdToken, IdTokenClaims, IdTokenError, TokenData};
 pub use ephemeral::EphemeralStore;
 pub use error::StoreError;
 pub(crate) use error::describe_parse_error;
