@@ -8,9 +8,10 @@
 //! they all call `refresh_if_stale` at once.
 
 use std::collections::BTreeMap;
+use std::ffi::OsStr;
 use std::hash::{DefaultHasher, Hash as _, Hasher as _};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -163,25 +164,19 @@ fn store_stale_tokens(home: &Path, refresh_token: &str, round: usize) {
     FileStore::new(home).save(&document).unwrap();
 }
 
-fn spawn_worker(exe: &Path, dir: &Path, home: &Path, url: &str, index: usize) -> Child {
-    let stderr = std::fs::File::create(dir.join(format!("stderr-{index}"))).unwrap();
-    Command::new(exe)
-        .args([
-            "--exact",
-            "refresh_race::race_worker",
-            "--nocapture",
-            "--test-threads",
-            "1",
-        ])
-        .env(DIR_VAR, dir)
-        .env(HOME_VAR, home)
-        .env(URL_VAR, url)
-        .env(INDEX_VAR, index.to_string())
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(stderr)
-        .spawn()
-        .unwrap()
+fn spawn_worker(dir: &Path, home: &Path, url: &str, index: usize) -> Child {
+    let index_text = index.to_string();
+    let envs: [(&str, &OsStr); 4] = [
+        (DIR_VAR, dir.as_os_str()),
+        (HOME_VAR, home.as_os_str()),
+        (URL_VAR, OsStr::new(url)),
+        (INDEX_VAR, OsStr::new(&index_text)),
+    ];
+    test_support::worker::spawn_worker(
+        "refresh_race::race_worker",
+        &envs,
+        &dir.join(format!("stderr-{index}")),
+    )
 }
 
 fn worker_stderr(dir: &Path, index: usize) -> String {
@@ -203,7 +198,6 @@ fn eight_processes_redeem_a_rotating_refresh_token_exactly_once_per_round() {
     }));
     let server = rotating_token_server(rotation.clone());
     let home = tempfile::tempdir().unwrap();
-    let exe = std::env::current_exe().unwrap();
     let started = Instant::now();
     let mut redemptions_per_round = Vec::new();
     let mut redeemer_micros = Vec::new();
@@ -217,7 +211,7 @@ fn eight_processes_redeem_a_rotating_refresh_token_exactly_once_per_round() {
         store_stale_tokens(home.path(), &refresh_token, round);
         let dir = tempfile::tempdir().unwrap();
         let mut children: Vec<Child> = (0..PROCESSES)
-            .map(|index| spawn_worker(&exe, dir.path(), home.path(), &server.url(), index))
+            .map(|index| spawn_worker(dir.path(), home.path(), &server.url(), index))
             .collect();
 
         // Every worker holds the stale tokens before any refreshes.

@@ -14,9 +14,10 @@
 //! manager, says it is ready, then waits for a `go` file so they all call
 //! `request_headers` at once.
 
+use std::ffi::OsStr;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -136,25 +137,19 @@ fn registration_worker() {
     std::fs::rename(partial, result_file(&dir, index)).unwrap();
 }
 
-fn spawn_worker(exe: &Path, dir: &Path, home: &Path, url: &str, index: usize) -> Child {
-    let stderr = std::fs::File::create(stderr_file(dir, index)).unwrap();
-    Command::new(exe)
-        .args([
-            "--exact",
-            "registration_race::registration_worker",
-            "--nocapture",
-            "--test-threads",
-            "1",
-        ])
-        .env(DIR_VAR, dir)
-        .env(HOME_VAR, home)
-        .env(URL_VAR, url)
-        .env(INDEX_VAR, index.to_string())
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(stderr)
-        .spawn()
-        .unwrap()
+fn spawn_worker(dir: &Path, home: &Path, url: &str, index: usize) -> Child {
+    let index_text = index.to_string();
+    let envs: [(&str, &OsStr); 4] = [
+        (DIR_VAR, dir.as_os_str()),
+        (HOME_VAR, home.as_os_str()),
+        (URL_VAR, OsStr::new(url)),
+        (INDEX_VAR, OsStr::new(&index_text)),
+    ];
+    test_support::worker::spawn_worker(
+        "registration_race::registration_worker",
+        &envs,
+        &stderr_file(dir, index),
+    )
 }
 
 /// Kills this round's workers that are still running (they are this test's
@@ -177,7 +172,7 @@ fn field<'a>(line: &'a str, name: &str) -> &'a str {
 /// One round: a fresh home holding an identity JWT, a fresh registration
 /// service, 8 workers. Returns the server's registrations and the ids the
 /// workers used.
-fn race_round(exe: &Path, round: usize) -> (usize, Vec<String>) {
+fn race_round(round: usize) -> (usize, Vec<String>) {
     let home = tempfile::tempdir().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let runtime_id = format!("rt-race-{round}");
@@ -202,7 +197,7 @@ fn race_round(exe: &Path, round: usize) -> (usize, Vec<String>) {
     };
 
     let mut children: Vec<Child> = (0..PROCESSES)
-        .map(|index| spawn_worker(exe, dir.path(), home.path(), &server.url(), index))
+        .map(|index| spawn_worker(dir.path(), home.path(), &server.url(), index))
         .collect();
 
     // Every worker holds the identity without a task id before any starts.
@@ -289,11 +284,10 @@ fn race_round(exe: &Path, round: usize) -> (usize, Vec<String>) {
 
 #[test]
 fn eight_processes_starting_on_one_home_register_one_task_and_all_use_its_id() {
-    let exe = std::env::current_exe().unwrap();
     let started = Instant::now();
     let mut per_round = Vec::new();
     for round in 1..=ROUNDS {
-        let (registrations, used) = race_round(&exe, round);
+        let (registrations, used) = race_round(round);
         let distinct = {
             let mut ids = used.clone();
             ids.sort();
