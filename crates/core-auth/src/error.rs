@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use login_agent_identity::AgentIdentityError;
 use login_storage::StoreError;
 
+use crate::api_key::ApiKeyError;
 use crate::refresh::RefreshError;
 use crate::task::RegistrarError;
 
@@ -74,6 +75,11 @@ pub enum AuthError {
     /// An API key given to a login is empty.
     #[error("the API key is empty")]
     EmptyApiKey,
+    /// An API key given to a login is not one line of printable characters
+    /// without whitespace, or is longer than [`crate::MAX_API_KEY_LEN`].
+    /// Nothing was written.
+    #[error(transparent)]
+    InvalidApiKey(ApiKeyError),
     /// The auth belongs to another workspace than the one required.
     #[error("workspace restriction: workspace `{required}` is required, but the credentials belong to {}", found.as_deref().map_or("no workspace".to_owned(), |found| format!("workspace `{found}`")))]
     WorkspaceRestriction {

@@ -54,6 +54,7 @@
 //! # }).unwrap();
 //! ```
 
+mod api_key;
 mod auth;
 mod config;
 mod error;
@@ -63,6 +64,7 @@ mod resolve;
 mod stores;
 mod task;
 
+pub use api_key::{ApiKey, ApiKeyError, MAX_API_KEY_LEN};
 pub use auth::{AuthSource, CodexAuth};
 pub use config::{
     AuthConfig, CODEX_AGENT_IDENTITY_VAR, CODEX_API_KEY_VAR, CODEX_AUTH_STORE_VAR, CODEX_HOME_VAR,

@@ -11,6 +11,7 @@ use login_storage::{AuthDotJson, AuthMode, TokenData};
 use tokio::sync::watch;
 use tracing::Instrument as _;
 
+use crate::api_key::{ApiKey, ApiKeyError};
 use crate::auth::CodexAuth;
 use crate::config::{AuthConfig, ForcedLoginMethod};
 use crate::error::AuthError;
@@ -222,12 +223,18 @@ impl AuthManager {
     }
 
     /// Stores an API key, replacing the stored document atomically.
+    ///
+    /// The key is checked by [`ApiKey::parse`] first (one line, printable,
+    /// no whitespace, at most [`crate::MAX_API_KEY_LEN`] bytes; a trailing
+    /// line break is stripped): a refused key
+    /// ([`AuthError::EmptyApiKey`], [`AuthError::InvalidApiKey`]) leaves the
+    /// stored credentials as they were.
     pub async fn login_with_api_key(&self, api_key: SecretString) -> Result<CodexAuth, AuthError> {
-        let trimmed = api_key.expose_secret().trim();
-        if trimmed.is_empty() {
-            return Err(AuthError::EmptyApiKey);
-        }
-        let document = AuthDotJson::with_api_key(trimmed.to_owned().into());
+        let api_key = ApiKey::parse(api_key.expose_secret()).map_err(|error| match error {
+            ApiKeyError::Empty => AuthError::EmptyApiKey,
+            other => AuthError::InvalidApiKey(other),
+        })?;
+        let document = AuthDotJson::with_api_key(api_key.into_secret());
         self.login(document)
             .instrument(tracing::info_span!("login", mode = "apikey"))
             .await
