@@ -31,10 +31,11 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// The message names the choices, not the value (see `usage`).
 fn parse_store(value: &str) -> Result<StoreMode, String> {
-    value
-        .parse()
-        .map_err(|error: login_storage::UnknownStoreMode| error.to_string())
+    value.parse().map_err(|_: login_storage::UnknownStoreMode| {
+        "expected file, keyring, auto or ephemeral".to_owned()
+    })
 }
 
 /// The commands.

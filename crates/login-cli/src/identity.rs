@@ -9,27 +9,53 @@ use serde_json::{Value, json};
 
 use crate::cli::{DecodeArgs, MintArgs};
 use crate::error::CliError;
-use crate::input;
+use crate::input::{self, Limit};
+use crate::terminal;
 
-/// The identity with the private key redacted and the derived public key.
+/// The identity with the private key redacted, the derived public key, and
+/// only the NAMES of keys this tool does not know (`unknown_keys`): their
+/// values may be anything, secrets included, so they are never shown.
 fn identity_json(identity: &AgentIdentity, verified: bool) -> Result<Value, CliError> {
     let key = AgentIdentityKey::from_claims(identity.claims())?;
     let mut value =
         serde_json::to_value(identity).map_err(|error| CliError::invalid(error.to_string()))?;
+    let unknown: Vec<&String> = identity.extra().keys().collect();
+    if let Some(object) = value.as_object_mut() {
+        for name in &unknown {
+            object.remove(name.as_str());
+        }
+    }
     value["agent_private_key"] = json!(REDACTED);
     value["public_key"] = json!(key.public_key_ssh());
+    value["unknown_keys"] = json!(unknown);
     value["verified"] = json!(verified);
     Ok(value)
+}
+
+/// Why a text is not JSON of the expected shape: the position, never the
+/// text (serde_json's messages for unexpected values quote them).
+fn describe_json_error(error: &serde_json::Error) -> String {
+    use serde_json::error::Category;
+    match error.classify() {
+        Category::Syntax | Category::Eof | Category::Io => error.to_string(),
+        Category::Data => format!(
+            "unexpected value at line {} column {}",
+            error.line(),
+            error.column()
+        ),
+    }
 }
 
 /// The JWK set `--jwks FILE` or `--jwks-url URL` names, if either.
 fn key_set(args: &DecodeArgs) -> Result<Option<JwkSet>, CliError> {
     if let Some(path) = &args.jwks {
-        let jwks_text = std::fs::read_to_string(path).map_err(|error| {
-            CliError::invalid(format!("cannot read {}: {error}", path.display()))
-        })?;
-        let jwks = serde_json::from_str(&jwks_text).map_err(|error| {
-            CliError::invalid(format!("{} is not a JWK set: {error}", path.display()))
+        let jwks_text = input::read_file("--jwks", path, Limit::KeySet)?;
+        let jwks = serde_json::from_str(jwks_text.expose_secret()).map_err(|error| {
+            CliError::invalid(format!(
+                "--jwks: {} is not a JWK set: {}",
+                input::describe_path(path),
+                describe_json_error(&error)
+            ))
         })?;
         return Ok(Some(jwks));
     }
@@ -41,7 +67,7 @@ fn key_set(args: &DecodeArgs) -> Result<Option<JwkSet>, CliError> {
 
 /// Runs `identity decode`.
 pub fn decode(args: &DecodeArgs, json_output: bool) -> Result<(), CliError> {
-    let text = input::read_file_or_stdin(args.input.as_deref())?;
+    let text = input::read_file_or_stdin("identity decode", args.input.as_deref(), Limit::Secret)?;
     let flag = match (&args.jwks, &args.jwks_url) {
         (Some(_), _) => Some("--jwks"),
         (None, Some(_)) => Some("--jwks-url"),
@@ -76,10 +102,16 @@ pub fn decode(args: &DecodeArgs, json_output: bool) -> Result<(), CliError> {
     }
     if let Some(object) = value.as_object() {
         for (key, value) in object {
-            let shown = value
-                .as_str()
-                .map_or_else(|| value.to_string(), str::to_owned);
-            println!("{key}: {shown}");
+            let shown = match value {
+                Value::String(text) => text.clone(),
+                Value::Array(names) => names
+                    .iter()
+                    .map(|name| name.as_str().unwrap_or_default())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                other => other.to_string(),
+            };
+            println!("{}: {}", terminal::escape(key), terminal::escape(&shown));
         }
     }
     Ok(())
@@ -100,7 +132,9 @@ fn registered_at(value: &str) -> Result<String, CliError> {
 /// Runs `identity mint`.
 pub fn mint(args: &MintArgs, json_output: bool) -> Result<(), CliError> {
     let signing_key = match &args.signing_key {
-        Some(path) => JwtSigningKey::from_pkcs8_text(input::read_file(path)?.expose_secret())?,
+        Some(path) => JwtSigningKey::from_pkcs8_text(
+            input::read_file("--signing-key", path, Limit::Secret)?.expose_secret(),
+        )?,
         None => JwtSigningKey::generate(),
     };
     let agent_key = AgentIdentityKey::generate(args.agent_runtime_id.clone());

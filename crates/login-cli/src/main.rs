@@ -11,8 +11,11 @@ mod error;
 mod header;
 mod identity;
 mod input;
+mod logging;
 mod session;
 mod status;
+mod terminal;
+mod usage;
 
 use std::process::ExitCode;
 
@@ -23,25 +26,6 @@ use crate::error::CliError;
 
 /// Exit code of `status` and `header` when nobody is logged in.
 const NOT_LOGGED_IN: u8 = 1;
-
-fn init_tracing(verbose: u8) {
-    use tracing_subscriber::EnvFilter;
-    // Dependencies that speak D-Bus could trace message bodies; keep them quiet
-    // whatever RUST_LOG says.
-    const QUIET: &str = "zbus=warn,secret_service=warn,keyring=warn,async_io=warn,polling=warn";
-    let base = match verbose {
-        0 => "warn".to_owned(),
-        1 => std::env::var("RUST_LOG").unwrap_or_else(|_| "debug".to_owned()),
-        _ => std::env::var("RUST_LOG").unwrap_or_else(|_| "trace".to_owned()),
-    };
-    let filter =
-        EnvFilter::try_new(format!("{base},{QUIET}")).unwrap_or_else(|_| EnvFilter::new(QUIET));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(false)
-        .init();
-}
 
 async fn run(cli: Cli) -> Result<ExitCode, CliError> {
     match &cli.command {
@@ -77,19 +61,9 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
-        Err(error) => {
-            let wants_json = std::env::args().any(|arg| arg == "--json");
-            if wants_json && error.use_stderr() {
-                let message = error.kind().to_string();
-                println!(
-                    "{}",
-                    serde_json::json!({ "error": { "kind": "usage", "message": message } })
-                );
-            }
-            error.exit()
-        }
+        Err(error) => return usage::report(&error),
     };
-    init_tracing(cli.verbose);
+    logging::init(cli.verbose);
     let json_output = cli.json;
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -104,7 +78,8 @@ fn main() -> ExitCode {
     match runtime.block_on(run(cli)) {
         Ok(code) => code,
         Err(error) => {
-            eprintln!("agent-login: {}", error.message);
+            // Library messages may carry text from a file or a server.
+            eprintln!("agent-login: {}", terminal::escape(&error.message));
             if json_output {
                 println!("{}", error.to_json());
             }

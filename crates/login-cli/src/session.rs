@@ -8,13 +8,23 @@ use login_agent_identity::{AgentIdentityInput, ExposeSecret as _};
 
 use crate::cli::{Cli, LoginArgs};
 use crate::error::CliError;
-use crate::input;
+use crate::input::{self, Limit};
+use crate::terminal;
 
 /// `--codex-home` over `CODEX_HOME` over `~/.codex` (one rule for all: a
 /// home that does not exist yet is empty); `--store` over
 /// `CODEX_AUTH_STORE` over `file`; the HTTP token refresher and, when
 /// `CODEX_AGENT_IDENTITY_AUTHAPI_BASE_URL` is set, task registrar.
 pub fn config(cli: &Cli) -> Result<AuthConfig, CliError> {
+    if let Some(home) = &cli.codex_home
+        && terminal::is_token_like(&home.to_string_lossy())
+    {
+        // Refused before it could be echoed by `status` or an error.
+        return Err(CliError::invalid(format!(
+            "--codex-home: {} is not taken as a directory; did you pass a token instead of a directory?",
+            terminal::sized(&home.to_string_lossy())
+        )));
+    }
     let mut config =
         AuthConfig::from_env_source_with_home(Arc::new(ProcessEnv), cli.codex_home.clone())?;
     if let Some(store) = cli.store {
@@ -45,13 +55,15 @@ fn writer(cli: &Cli) -> Result<Arc<AuthManager>, CliError> {
 /// Runs `login`: reads and validates the secret, then stores it.
 pub async fn login(cli: &Cli, args: &LoginArgs) -> Result<(), CliError> {
     let manager = writer(cli)?;
+    // Everything is read and checked (by the library, before it writes)
+    // first: a refused login leaves the stored credentials as they were.
     let auth = if args.api_key_stdin {
-        let key = input::read_stdin()?;
+        let key = input::read_stdin("--api-key-stdin", Limit::Secret)?;
         manager.login_with_api_key(key).await?
     } else {
         let text = match &args.agent_identity_file {
-            Some(path) => input::read_file(path)?,
-            None => input::read_stdin()?,
+            Some(path) => input::read_file("--agent-identity-file", path, Limit::Secret)?,
+            None => input::read_stdin("--agent-identity-stdin", Limit::Secret)?,
         };
         let identity: AgentIdentityInput = text.expose_secret().parse()?;
         manager.login_with_agent_identity(identity).await?

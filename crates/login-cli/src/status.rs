@@ -1,4 +1,6 @@
-//! `agent-login status`: what a runtime starting now would see.
+//! `agent-login status`: what a runtime starting now would see. Every
+//! value from the store, a token or a server is escaped for the terminal
+//! ([`crate::terminal::escape`]); `--json` is left to serde_json.
 
 use core_auth::{AuthConfig, AuthManager, CodexAuth};
 use login_agent_identity::{AgentIdentity, AgentIdentityKey, ExposeSecret as _};
@@ -7,6 +9,7 @@ use serde_json::{Value, json};
 
 use crate::cli::StatusArgs;
 use crate::error::CliError;
+use crate::terminal::escape;
 
 /// The API key as `sk-...XXXX`: at most the first 3 and last 4 characters,
 /// and none of them for keys too short to hide the rest.
@@ -64,19 +67,26 @@ fn print_human(auth: Option<&CodexAuth>, config: &AuthConfig) {
         println!(
             "  3. {} store for {} ({})",
             config.store_mode,
-            config.codex_home.display(),
-            config.codex_home.join(AUTH_FILE_NAME).display()
+            escape(&config.codex_home.display().to_string()),
+            escape(&config.codex_home.join(AUTH_FILE_NAME).display().to_string())
         );
         return;
     };
     println!("Logged in: mode {}, source {}", auth.mode(), auth.source());
-    println!("  codex home: {}", config.codex_home.display());
+    println!(
+        "  codex home: {}",
+        escape(&config.codex_home.display().to_string())
+    );
     println!("  store: {}", config.store_mode);
     if let Some(key) = auth.api_key() {
-        println!("  API key: {}", mask_api_key(key.expose_secret()));
+        println!("  API key: {}", escape(&mask_api_key(key.expose_secret())));
     }
     if let Some(claims) = auth.id_token_claims() {
-        let show = |value: &Option<String>| value.clone().unwrap_or_else(|| "-".to_owned());
+        let show = |value: &Option<String>| {
+            value
+                .as_deref()
+                .map_or_else(|| "-".to_owned(), |value| escape(value).into_owned())
+        };
         println!(
             "  account: {} (account id {}, plan {})",
             show(&claims.email),
@@ -95,7 +105,7 @@ fn print_human(auth: Option<&CodexAuth>, config: &AuthConfig) {
             "public_key",
         ] {
             let value = identity[key].as_str().unwrap_or("-");
-            println!("  {}: {value}", key.replace('_', " "));
+            println!("  {}: {}", key.replace('_', " "), escape(value));
         }
     }
 }
