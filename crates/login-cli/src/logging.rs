@@ -3,6 +3,9 @@
 //! trace message bodies (secrets among them), so a separate per-layer filter
 //! drops everything of theirs below WARN, whatever `RUST_LOG` says
 //! (`RUST_LOG=zbus=trace` included: the two filters must both pass).
+//!
+//! Log lines carry values from input too (a path, a server's answer): the
+//! writer escapes them like every other output ([`crate::terminal`]).
 
 use tracing::{Level, Metadata};
 use tracing_subscriber::filter::{EnvFilter, FilterExt as _, FilterFn, filter_fn};
@@ -48,10 +51,30 @@ pub fn init(verbose: u8) {
     };
     let env_filter = EnvFilter::try_new(base).unwrap_or_else(|_| EnvFilter::new("warn"));
     let layer = fmt::layer()
-        .with_writer(std::io::stderr)
+        .with_writer(|| EscapingStderr)
         .with_ansi(false)
         .with_filter(env_filter.and(dbus_cap()));
     let _ = tracing_subscriber::registry().with(layer).try_init();
+}
+
+/// Stderr, with every unsafe character but the line break escaped. The
+/// formatter writes one event per call, so a character is never split.
+struct EscapingStderr;
+
+impl std::io::Write for EscapingStderr {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let text = String::from_utf8_lossy(buf);
+        let escaped: Vec<String> = text
+            .split('\n')
+            .map(|line| crate::terminal::escape(line).into_owned())
+            .collect();
+        std::io::stderr().write_all(escaped.join("\n").as_bytes())?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stderr().flush()
+    }
 }
 
 #[cfg(test)]

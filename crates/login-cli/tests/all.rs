@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod header;
+mod hostile;
 mod identity;
 mod login_logout;
 mod readme;

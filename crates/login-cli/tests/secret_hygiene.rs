@@ -171,6 +171,15 @@ fn drive_cli(home: &std::path::Path, jwt: &str) -> String {
     };
     step(&["login", "--api-key-stdin"], API_KEY);
     step(&["status", "--json"], "");
+    // Refused keys and tokens where a path or an argument belongs.
+    step(
+        &["login", "--api-key-stdin"],
+        &format!("{API_KEY} {ACCESS}"),
+    );
+    step(&["login", "--api-key-stdin"], &format!("{API_KEY}\u{1b}"));
+    step(&["login", "--agent-identity-file", jwt], "");
+    step(&["identity", "decode", jwt], "");
+    step(&["status", jwt], "");
     let header_log = verbose_stderr_of_header(home);
     step(&["login", "--agent-identity-stdin"], jwt);
     step(&["status"], "");

@@ -117,3 +117,39 @@ fn chatgpt_tokens_never_appear_in_verbose_output() {
         ],
     );
 }
+
+#[test]
+fn a_token_or_key_where_a_path_argument_or_key_belongs_never_appears_in_verbose_output() {
+    let home = tempfile::tempdir().unwrap();
+    let minted = mint(home.path(), "ws-misplaced", "rt-misplaced");
+    let jwt = minted["jwt"].as_str().unwrap();
+    let record = login_agent_identity::AgentIdentity::from_jwt_unverified(jwt).unwrap();
+    let private_key = record.agent_private_key().expose_secret().to_owned();
+    let payload = jwt.split('.').nth(1).unwrap();
+    let bad_key = "sk-LEAK-MARKER-API-KEY with a space";
+    let mut outputs = Vec::new();
+    for args in [
+        &["login", "--agent-identity-file", jwt][..],
+        &["identity", "decode", jwt],
+        &["identity", "decode", "--json", jwt],
+        &["status", jwt],
+        &["status", "--json", jwt],
+        &["--codex-home", jwt, "status"],
+    ] {
+        outputs.push(verbose(home.path(), args, ""));
+    }
+    outputs.push(verbose(home.path(), &["login", "--api-key-stdin"], bad_key));
+    outputs.push(verbose(
+        home.path(),
+        &["login", "--api-key-stdin", "--json"],
+        bad_key,
+    ));
+    assert!(
+        outputs.iter().all(|output| code(output) == 2),
+        "every step is refused"
+    );
+    let mut text = all_output(&outputs);
+    // Usage errors end before logging starts; one step that logs suffices.
+    text.push_str(&all_output(&[verbose(home.path(), &["status"], "")]));
+    assert_no_secret(&text, &[jwt, payload, &private_key, "LEAK-MARKER"]);
+}
