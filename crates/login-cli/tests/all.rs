@@ -7,6 +7,7 @@
 mod header;
 mod identity;
 mod login_logout;
+mod logout_revoke;
 mod readme;
 mod register_task;
 mod secret_hygiene;
