@@ -24,8 +24,11 @@ const LOOPBACK: [&str; 5] = [
     "https://auth.example.com/api",
 ];
 
+/// A client's constructor from a configured URL.
+type Build = Box<dyn Fn(&str) -> Result<(), HttpError>>;
+
 /// The URL check of each client, by its constructor from configuration.
-fn constructors() -> Vec<(&'static str, Box<dyn Fn(&str) -> Result<(), HttpError>>)> {
+fn constructors() -> Vec<(&'static str, Build)> {
     vec![
         (
             "task registration",
