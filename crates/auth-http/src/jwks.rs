@@ -3,10 +3,7 @@
 
 use login_agent_identity::JwkSet;
 
-use crate::{
-    HttpError, HttpOptions, JsonClient, describe_body_error, host_of, is_loopback_url,
-    normalize_url,
-};
+use crate::{HttpError, HttpOptions, JsonClient, describe_body_error, normalize_url};
 
 /// Largest JWK set body read: 1 MiB. A real key set holds a few keys of at
 /// most a few KiB each (a 4096-bit RSA JWK is under 1 KiB), so this leaves
@@ -90,20 +87,11 @@ pub fn fetch_jwk_set(url: &str, options: HttpOptions) -> Result<JwkSet, HttpErro
     Ok(jwks)
 }
 
-/// `raw` trimmed, once [`normalize_url`] accepts it and plain `http` goes to
-/// a loopback host. The path is kept as given (a trailing `/` included):
-/// this is the resource itself, not a base URL.
+/// `raw` trimmed, once [`normalize_url`] accepts it (which refuses plain
+/// `http` to a host that is not loopback). The path is kept as given (a
+/// trailing `/` included): this is the resource itself, not a base URL.
 fn checked_url(raw: &str, origin: &'static str) -> Result<String, HttpError> {
-    let normalized = normalize_url(raw, SERVICE, origin)?;
-    let (scheme, rest) = normalized.split_once("://").unwrap_or_default();
-    if scheme.eq_ignore_ascii_case("http") && !is_loopback_url(&normalized) {
-        let authority = rest.split('/').next().unwrap_or_default();
-        return Err(HttpError::InsecureUrl {
-            service: SERVICE,
-            origin,
-            host: host_of(authority).to_owned(),
-        });
-    }
+    normalize_url(raw, SERVICE, origin)?;
     Ok(raw.trim().to_owned())
 }
 

@@ -1,10 +1,11 @@
 //! HTTP clients for `core-auth`: [`HttpTaskRegistrar`] (a
 //! [`TaskRegistrar`](core_auth::TaskRegistrar)), [`HttpTokenRefresher`] (a
-//! [`TokenRefresher`](core_auth::TokenRefresher)) and [`fetch_jwk_set`], on
-//! a blocking `ureq` agent with rustls.
+//! [`TokenRefresher`](core_auth::TokenRefresher)), [`HttpTokenRevoker`] (a
+//! [`TokenRevoker`](core_auth::TokenRevoker)) and [`fetch_jwk_set`], on a
+//! blocking `ureq` agent with rustls.
 //!
 //! `core-auth` defines the plug-in traits and never builds an HTTP client;
-//! this crate implements them. [`with_http_clients`] wires both into an
+//! this crate implements them. [`with_http_clients`] wires them into an
 //! [`AuthConfig`] the way the `agent-login` CLI does:
 //!
 //! ```no_run
@@ -24,10 +25,14 @@
 //! - a 4xx is never retried; a refused connection (and, where the caller
 //!   allows it, a 5xx) is retried at most [`HttpOptions::max_attempts`]
 //!   times in all, with exponential backoff;
+//! - every URL (configured or from an environment override) is `https`,
+//!   or plain `http` to a loopback host only (`127.0.0.0/8`, `::1`,
+//!   `localhost`): [`HttpError::InsecureUrl`] otherwise, before connecting;
 //! - redirects are not followed (a request body holds a signature or a
 //!   refresh token, which must not be replayed elsewhere);
 //! - an error quotes at most [`MAX_ERROR_BODY_CHARS`] characters of a
-//!   response body, after removing every request secret from it; a
+//!   response body, after removing every request secret from it, as sent
+//!   and in standard and URL-safe base64 and JSON-escaped forms; a
 //!   successful body (which may hold tokens) is never quoted;
 //! - environment proxies (`HTTPS_PROXY`, ...) apply, except to loopback
 //!   hosts.
@@ -35,6 +40,7 @@
 mod jwks;
 mod refresher;
 mod registrar;
+mod revoker;
 
 use std::fmt;
 use std::sync::Arc;
@@ -50,20 +56,29 @@ pub use refresher::{
     HttpTokenRefresher, RefreshConfig,
 };
 pub use registrar::{CODEX_AGENT_IDENTITY_AUTHAPI_BASE_URL_VAR, HttpTaskRegistrar};
+pub use revoker::{
+    CODEX_REVOKE_TOKEN_URL_OVERRIDE_VAR, DEFAULT_REVOKE_TOKEN_URL, HttpTokenRevoker, REVOKE_TIMEOUT,
+};
 
 /// `config` with the HTTP clients in every slot it left empty: an
 /// [`HttpTokenRefresher`] for [`RefreshConfig::from_env`] (the mirrored
 /// CLI's token endpoint, or `CODEX_REFRESH_TOKEN_URL_OVERRIDE`), and, when
 /// `CODEX_AGENT_IDENTITY_AUTHAPI_BASE_URL` is set, an [`HttpTaskRegistrar`]
 /// for it (without it an agent identity cannot register a task, and
-/// registering fails naming the variable). Variables are read from
-/// `config.env`.
+/// registering fails naming the variable); and an [`HttpTokenRevoker`] for
+/// [`HttpTokenRevoker::from_env`] (`CODEX_REVOKE_TOKEN_URL_OVERRIDE`), used
+/// by [`AuthManager::revoke_and_logout`](core_auth::AuthManager::revoke_and_logout).
+/// Variables are read from `config.env`.
 ///
 /// Errors when a variable holds an unusable URL, naming the variable.
 pub fn with_http_clients(mut config: AuthConfig) -> Result<AuthConfig, HttpError> {
     if config.token_refresher.is_none() {
         let refresher = HttpTokenRefresher::new(RefreshConfig::from_env(&*config.env))?;
         config.token_refresher = Some(Arc::new(refresher));
+    }
+    if config.token_revoker.is_none() {
+        let revoker = HttpTokenRevoker::from_env(&*config.env)?;
+        config.token_revoker = Some(Arc::new(revoker));
     }
     if config.task_registrar.is_none() {
         match HttpTaskRegistrar::from_env(&*config.env, None) {
@@ -241,8 +256,11 @@ impl HttpOptions {
 }
 
 /// A URL from configuration or the environment: trimmed, trailing `/`
-/// removed; `http` or `https`, with a host, without credentials, query or
-/// fragment.
+/// removed; `https`, or plain `http` to a loopback host only
+/// ([`HttpError::InsecureUrl`] otherwise, refused before any connection);
+/// with a host, without credentials, query or fragment. Every URL this
+/// crate requests goes through here (registration, refresh, revoke, JWK
+/// set), environment overrides included.
 pub(crate) fn normalize_url(
     raw: &str,
     service: &'static str,
@@ -270,8 +288,18 @@ pub(crate) fn normalize_url(
     if authority.contains('@') {
         return Err(invalid("it must not contain credentials"));
     }
-    if host_of(authority).is_empty() {
+    let host = host_of(authority);
+    if host.is_empty() {
         return Err(invalid("it has no host"));
+    }
+    // Plain http lets anyone on the path read the refresh token or
+    // signature we send and forge the answer; only loopback is exempt.
+    if scheme.eq_ignore_ascii_case("http") && !is_loopback_url(url) {
+        return Err(HttpError::InsecureUrl {
+            service,
+            origin,
+            host: host.to_owned(),
+        });
     }
     Ok(url.to_owned())
 }
@@ -308,13 +336,22 @@ pub(crate) fn encode_path_segment(segment: &str) -> String {
     encoded
 }
 
-/// `body` with every secret replaced by `<redacted>`, control characters
-/// turned into spaces, cut to [`MAX_ERROR_BODY_CHARS`] characters.
+/// `body` with every secret, in every form a server may echo it in (see
+/// [`secret_forms`]), replaced by `<redacted>`, control characters turned
+/// into spaces, cut to [`MAX_ERROR_BODY_CHARS`] characters.
 pub(crate) fn error_excerpt(body: &str, secrets: &[&str]) -> String {
+    let mut forms: Vec<Zeroizing<String>> = secrets
+        .iter()
+        .filter(|secret| !secret.is_empty())
+        .flat_map(|secret| secret_forms(secret))
+        .collect();
+    // Longest first: a form may contain a shorter one (padded base64 holds
+    // the unpadded form), and the whole of it must go.
+    forms.sort_by_key(|form| std::cmp::Reverse(form.len()));
     let mut redacted = Zeroizing::new(body.to_owned());
-    for secret in secrets.iter().filter(|secret| !secret.is_empty()) {
-        if redacted.contains(secret) {
-            *redacted = redacted.replace(secret, login_agent_identity::REDACTED);
+    for form in &forms {
+        if redacted.contains(form.as_str()) {
+            *redacted = redacted.replace(form.as_str(), login_agent_identity::REDACTED);
         }
     }
     let mut excerpt: String = redacted
@@ -326,6 +363,53 @@ pub(crate) fn error_excerpt(body: &str, secrets: &[&str]) -> String {
         excerpt.push('…');
     }
     excerpt
+}
+
+/// The forms of `secret` a server may echo in an error body: as sent; in
+/// standard and URL-safe base64, padded or not; and JSON-escaped inside a
+/// string, as serde_json writes it, with `/` escaped too, and with every
+/// non-ASCII character as `\uXXXX` (either hex case), as other encoders do.
+/// Each is wiped on drop.
+fn secret_forms(secret: &str) -> Vec<Zeroizing<String>> {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
+    use std::fmt::Write as _;
+    let mut forms = vec![Zeroizing::new(secret.to_owned())];
+    for engine in [STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD] {
+        forms.push(Zeroizing::new(engine.encode(secret)));
+    }
+    let json = Zeroizing::new(serde_json::to_string(secret).unwrap_or_default());
+    let escaped = json
+        .strip_prefix('"')
+        .and_then(|json| json.strip_suffix('"'))
+        .unwrap_or_default();
+    forms.push(Zeroizing::new(escaped.to_owned()));
+    forms.push(Zeroizing::new(escaped.replace('/', "\\/")));
+    for upper in [false, true] {
+        let mut ascii = Zeroizing::new(String::with_capacity(escaped.len() * 2));
+        for c in escaped.chars() {
+            match c {
+                '/' => ascii.push_str("\\/"),
+                c if c.is_ascii() => ascii.push(c),
+                c => {
+                    let mut units = [0u16; 2];
+                    // Written straight into the wiped buffer: no
+                    // temporary copy of the secret's characters.
+                    for unit in c.encode_utf16(&mut units) {
+                        let _ = if upper {
+                            write!(ascii, "\\u{unit:04X}")
+                        } else {
+                            write!(ascii, "\\u{unit:04x}")
+                        };
+                    }
+                }
+            }
+        }
+        forms.push(ascii);
+    }
+    forms.retain(|form| !form.is_empty());
+    forms.dedup_by(|a, b| a.as_str() == b.as_str());
+    forms
 }
 
 /// Why a body is not the `expected` answer, by position only: serde's own

@@ -71,10 +71,12 @@ impl RefreshConfig {
 /// "refresh_token"}`. The answer may carry any of `id_token`,
 /// `access_token`, `refresh_token`.
 ///
-/// An HTTP 401 whose code (`error.code`, `error` as a string, or top-level
-/// `code`) is `refresh_token_expired`, `refresh_token_reused` or
-/// `refresh_token_invalidated` is a permanent failure; anything else is
-/// transient. Errors never contain a token.
+/// Every HTTP 401 is a permanent failure (log in again): its code
+/// (`error.code`, `error` as a string, or top-level `code`)
+/// `refresh_token_expired`, `refresh_token_reused` or
+/// `refresh_token_invalidated` picks a specific message, any other code or
+/// none [`RefreshTokenFailure::Other`]. Anything else (another status, a
+/// timeout, an unusable answer) is transient. Errors never contain a token.
 #[derive(Debug, Clone)]
 pub struct HttpTokenRefresher {
     url: String,
@@ -109,9 +111,10 @@ impl TokenRefresher for HttpTokenRefresher {
             .client
             .post_json(&self.url, false, &mut make_body)
             .map_err(transient)?;
-        if reply.status == 401
-            && let Some(failure) = failure_in_unauthorized_body(&reply.body)
-        {
+        if reply.status == 401 {
+            // Whatever the code: a 401 is the server refusing this refresh
+            // token, and asking again cannot change its mind.
+            let failure = failure_in_unauthorized_body(&reply.body);
             tracing::warn!(code = failure.code(), "refresh token refused for good");
             return Err(RefreshError::Permanent(failure));
         }
@@ -181,9 +184,12 @@ fn request_body(
 
 /// The permanent failure an HTTP 401 body of the token endpoint describes,
 /// from `error.code`, `error` as a string, or a top-level `code` (the
-/// shapes the mirrored CLI reads).
-fn failure_in_unauthorized_body(body: &str) -> Option<RefreshTokenFailure> {
-    let value: serde_json::Value = serde_json::from_str(body).ok()?;
+/// shapes the mirrored CLI reads); [`RefreshTokenFailure::Other`] for any
+/// other code, none, or a body that is not JSON.
+fn failure_in_unauthorized_body(body: &str) -> RefreshTokenFailure {
+    let Ok(value) = serde_json::from_str::<serde_json::Value>(body) else {
+        return RefreshTokenFailure::Other;
+    };
     let error = value.get("error");
     [
         error.and_then(|error| error.get("code")),
@@ -194,4 +200,5 @@ fn failure_in_unauthorized_body(body: &str) -> Option<RefreshTokenFailure> {
     .flatten()
     .filter_map(serde_json::Value::as_str)
     .find_map(RefreshTokenFailure::from_code)
+    .unwrap_or(RefreshTokenFailure::Other)
 }

@@ -199,7 +199,14 @@ fn task_id_from_answer(body: &str, key: &AgentIdentityKey) -> Result<String, Str
             .find(|value| !value.is_null())
     };
     if let Some(id) = field(["task_id", "taskId"]) {
-        return plain_id(id).ok_or_else(|| "`task_id` is not a non-empty string".to_owned());
+        return plain_id(id).ok_or_else(|| {
+            let kind = match id {
+                serde_json::Value::Number(_) => "a number",
+                serde_json::Value::String(_) => "an empty string",
+                _ => "another JSON type",
+            };
+            format!("`task_id` must be a non-empty JSON string, the answer has {kind}")
+        });
     }
     if let Some(sealed) = field(["encrypted_task_id", "encryptedTaskId"]) {
         let sealed = sealed
@@ -215,13 +222,12 @@ fn task_id_from_answer(body: &str, key: &AgentIdentityKey) -> Result<String, Str
     Err("the answer has no task_id, taskId, encrypted_task_id or encryptedTaskId".to_owned())
 }
 
+/// A clear task id: a non-empty JSON string, trimmed. A number is a
+/// protocol error, not an id: read as a float it may lose digits, and the
+/// server and we would then name different tasks.
 fn plain_id(value: &serde_json::Value) -> Option<String> {
-    let id = match value {
-        serde_json::Value::String(id) => id.trim().to_owned(),
-        serde_json::Value::Number(number) => number.to_string(),
-        _ => return None,
-    };
-    (!id.is_empty()).then_some(id)
+    let id = value.as_str()?.trim();
+    (!id.is_empty()).then(|| id.to_owned())
 }
 
 /// Opens a libsodium sealed box addressed to `key`'s X25519 key.

@@ -386,6 +386,37 @@ async fn manager_caches_the_task_id_the_http_registrar_returns() {
 }
 
 #[tokio::test]
+async fn numeric_task_id_is_a_protocol_error_and_nothing_is_cached() {
+    for field in ["task_id", "taskId"] {
+        let server = LoopbackServer::always(8, Reply::json(200, serde_json::json!({field: 123})));
+        let key = AgentIdentityKey::generate("rt-numeric");
+        let error = registrar_for(&server).register(&key).unwrap_err();
+        let HttpError::InvalidResponse { reason, .. } = &error else {
+            panic!("{field}: {error:?}");
+        };
+        assert!(reason.contains("JSON string"), "{reason}");
+        assert!(reason.contains("a number"), "{reason}");
+        assert_eq!(server.request_count(), 1, "a protocol error is not retried");
+
+        // Through the manager: an error, and no id (nor a float) cached.
+        let home = tempfile::tempdir().unwrap();
+        let (jwt, _) = identity("ws", "rt-numeric-manager");
+        let document = serde_json::json!({ "agent_identity": jwt });
+        std::fs::write(home.path().join("auth.json"), document.to_string()).unwrap();
+        let manager = AuthManager::load(
+            config(home.path(), &TestEnv::default())
+                .with_task_registrar(Arc::new(registrar_for(&server))),
+        )
+        .await
+        .unwrap();
+        let error = manager.ensure_background_task_id().await.unwrap_err();
+        assert!(error.to_string().contains("JSON string"), "{error}");
+        let stored = std::fs::read_to_string(home.path().join("auth.json")).unwrap();
+        assert!(!stored.contains("background_task_id"), "{stored}");
+    }
+}
+
+#[tokio::test]
 async fn registration_failure_through_the_manager_names_the_status_but_no_secret() {
     let server = LoopbackServer::start(4, |request| Reply::text(401, request.body.clone()));
     let home = tempfile::tempdir().unwrap();

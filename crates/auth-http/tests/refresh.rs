@@ -234,7 +234,7 @@ async fn every_permanent_code_in_every_location_fails_with_its_own_message() {
         RefreshTokenFailure::Reused,
         RefreshTokenFailure::Invalidated,
     ] {
-        let code = failure.code();
+        let code = failure.code().unwrap();
         for body in [
             serde_json::json!({"error": {"code": code, "message": "nope"}}),
             serde_json::json!({"error": code, "error_description": "nope"}),
@@ -275,19 +275,11 @@ async fn every_permanent_code_in_every_location_fails_with_its_own_message() {
 }
 
 #[tokio::test]
-async fn other_failures_are_transient_keep_the_tokens_and_are_not_remembered() {
+async fn failures_other_than_a_401_are_transient_keep_the_tokens_and_are_not_remembered() {
     // Ten times the client's 500 ms timeout, so the answer is always late.
     let slow = Reply::json(200, new_tokens("late")).delayed(Duration::from_secs(5));
     let cases: Vec<(&str, Option<Reply>)> = vec![
         ("server error", Some(Reply::text(500, "upstream down"))),
-        (
-            "401 with another code",
-            Some(Reply::json(
-                401,
-                serde_json::json!({"error": {"code": "token_expired"}}),
-            )),
-        ),
-        ("401 without a body", Some(Reply::text(401, ""))),
         (
             "400 invalid grant",
             Some(Reply::json(
@@ -350,6 +342,79 @@ async fn other_failures_are_transient_keep_the_tokens_and_are_not_remembered() {
             }
         }
     }
+}
+
+/// A 401 with `body` fails for good with the generic "log in again"
+/// failure, keeps the stored tokens, and is remembered: the server is
+/// asked once.
+async fn assert_401_is_permanent_and_generic(body: Reply) {
+    let home = tempfile::tempdir().unwrap();
+    write_tokens(home.path(), &stale_access(), OLD_REFRESH, None);
+    let before = std::fs::read(home.path().join("auth.json")).unwrap();
+    let server = LoopbackServer::always(4, body);
+    let manager = manager(home.path(), &server.url()).await;
+    for _ in 0..2 {
+        let error = manager.refresh_if_stale().await.unwrap_err();
+        let AuthError::Refresh(RefreshError::Permanent(failure)) = &error else {
+            panic!("{error:?}");
+        };
+        assert_eq!(*failure, RefreshTokenFailure::Other);
+        assert_eq!(failure.code(), None);
+        let message = error.to_string();
+        assert!(message.contains("log in again"), "{message}");
+        assert!(!message.contains(OLD_REFRESH), "{message}");
+    }
+    assert_eq!(server.request_count(), 1, "remembered, not asked again");
+    assert_eq!(
+        std::fs::read(home.path().join("auth.json")).unwrap(),
+        before,
+        "tokens are kept"
+    );
+}
+
+#[tokio::test]
+async fn refresh_401_without_code_is_permanent() {
+    assert_401_is_permanent_and_generic(Reply::json(
+        401,
+        serde_json::json!({"error": {"message": "unauthorized"}}),
+    ))
+    .await;
+}
+
+#[tokio::test]
+async fn refresh_401_with_unknown_code_is_permanent() {
+    assert_401_is_permanent_and_generic(Reply::json(
+        401,
+        serde_json::json!({"error": {"code": "token_expired"}}),
+    ))
+    .await;
+}
+
+#[tokio::test]
+async fn refresh_401_without_a_body_is_permanent() {
+    assert_401_is_permanent_and_generic(Reply::text(401, "")).await;
+}
+
+#[tokio::test]
+async fn refresh_401_with_a_body_that_is_not_json_is_permanent() {
+    assert_401_is_permanent_and_generic(Reply::text(401, "<html>denied</html>")).await;
+}
+
+#[test]
+fn the_generic_401_message_differs_from_the_three_known_ones() {
+    let other = RefreshTokenFailure::Other.to_string();
+    for known in [
+        RefreshTokenFailure::Expired,
+        RefreshTokenFailure::Reused,
+        RefreshTokenFailure::Invalidated,
+    ] {
+        assert_ne!(known.to_string(), other);
+        assert_eq!(
+            RefreshTokenFailure::from_code(known.code().unwrap()),
+            Some(known)
+        );
+    }
+    assert_eq!(RefreshTokenFailure::from_code("token_expired"), None);
 }
 
 #[tokio::test]

@@ -14,6 +14,7 @@ use login_storage::{AuthStore, Keyring, StoreMode, StoreOptions};
 
 use crate::error::AuthError;
 use crate::refresh::TokenRefresher;
+use crate::revoke::TokenRevoker;
 use crate::task::TaskRegistrar;
 
 /// `CODEX_HOME`: where `auth.json` lives.
@@ -119,6 +120,10 @@ pub struct AuthConfig {
     /// provides one). `None`: registering fails with
     /// [`AuthError::NoTaskRegistrar`].
     pub task_registrar: Option<Arc<dyn TaskRegistrar>>,
+    /// What revokes the stored refresh token at
+    /// [`AuthManager::revoke_and_logout`](crate::AuthManager::revoke_and_logout)
+    /// (`auth-http` provides one). `None`: nothing is revoked.
+    pub token_revoker: Option<Arc<dyn TokenRevoker>>,
 }
 
 impl fmt::Debug for AuthConfig {
@@ -133,6 +138,7 @@ impl fmt::Debug for AuthConfig {
             .field("custom_storage", &self.storage.is_some())
             .field("token_refresher", &self.token_refresher)
             .field("task_registrar", &self.task_registrar)
+            .field("token_revoker", &self.token_revoker)
             .finish_non_exhaustive()
     }
 }
@@ -152,6 +158,7 @@ impl AuthConfig {
             storage: None,
             token_refresher: None,
             task_registrar: None,
+            token_revoker: None,
         }
     }
 
@@ -251,6 +258,12 @@ impl AuthConfig {
     /// Redeems refresh tokens with `refresher` instead of the default.
     pub fn with_token_refresher(mut self, refresher: Arc<dyn TokenRefresher>) -> Self {
         self.token_refresher = Some(refresher);
+        self
+    }
+
+    /// Revokes refresh tokens at logout with `revoker` instead of the default.
+    pub fn with_token_revoker(mut self, revoker: Arc<dyn TokenRevoker>) -> Self {
+        self.token_revoker = Some(revoker);
         self
     }
 

@@ -29,7 +29,9 @@
 //! an embedder may bring its own. Without a refresher, stale ChatGPT
 //! tokens cannot be refreshed ([`AuthError::NoTokenRefresher`]); without a
 //! registrar, an agent identity cannot register a background task
-//! ([`AuthError::NoTaskRegistrar`]).
+//! ([`AuthError::NoTaskRegistrar`]). A [`TokenRevoker`] (also in
+//! `auth-http`) lets [`AuthManager::revoke_and_logout`] revoke the stored
+//! refresh token before deleting it.
 //!
 //! ```
 //! use std::sync::Arc;
@@ -61,6 +63,7 @@ mod error;
 mod manager;
 mod refresh;
 mod resolve;
+mod revoke;
 mod stores;
 mod task;
 
@@ -78,6 +81,7 @@ pub use refresh::{
     ACCESS_TOKEN_EXPIRY_MARGIN, MAX_TOKEN_AGE, RefreshError, RefreshTokenFailure, RefreshedTokens,
     TokenRefresher,
 };
+pub use revoke::{LogoutReport, RevokeError, RevokeOutcome, TokenRevoker};
 pub use task::{RegistrarError, TaskRegistrar};
 
 pub use login_agent_identity;

@@ -20,6 +20,7 @@ use crate::stores::{Stores, identity_document, same_identity};
 
 mod refreshing;
 mod registering;
+mod revoking;
 
 pub use registering::{ACCOUNT_ID_HEADER, AUTHORIZATION_HEADER};
 

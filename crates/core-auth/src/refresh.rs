@@ -57,9 +57,10 @@ pub(crate) fn access_token_expiry(access_token: &SecretString) -> Option<OffsetD
 }
 
 /// Why a refresh token can never be redeemed again: the user must log in
-/// again. Read from an HTTP 401 whose code is one of
-/// `refresh_token_expired`, `refresh_token_reused`,
-/// `refresh_token_invalidated`.
+/// again. Any HTTP 401 from the token endpoint is one: the codes
+/// `refresh_token_expired`, `refresh_token_reused` and
+/// `refresh_token_invalidated` have their own message, any other code (or
+/// none) is [`Other`](Self::Other), as in the mirrored CLI.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
 #[non_exhaustive]
 pub enum RefreshTokenFailure {
@@ -78,6 +79,13 @@ pub enum RefreshTokenFailure {
          for example by a logout or password change elsewhere. Please log in again."
     )]
     Invalidated,
+    /// A 401 with another code, or none: the token endpoint refused the
+    /// refresh token without saying why.
+    #[error(
+        "Your ChatGPT session could not be refreshed (the token endpoint refused the refresh \
+         token). Please log in again."
+    )]
+    Other,
 }
 
 impl RefreshTokenFailure {
@@ -91,12 +99,13 @@ impl RefreshTokenFailure {
         }
     }
 
-    /// The server's error code.
-    pub fn code(self) -> &'static str {
+    /// The server's error code; `None` for [`Other`](Self::Other).
+    pub fn code(self) -> Option<&'static str> {
         match self {
-            Self::Expired => "refresh_token_expired",
-            Self::Reused => "refresh_token_reused",
-            Self::Invalidated => "refresh_token_invalidated",
+            Self::Expired => Some("refresh_token_expired"),
+            Self::Reused => Some("refresh_token_reused"),
+            Self::Invalidated => Some("refresh_token_invalidated"),
+            Self::Other => None,
         }
     }
 }
@@ -109,8 +118,8 @@ pub enum RefreshError {
     /// for that token, so later calls fail without asking the server.
     #[error(transparent)]
     Permanent(RefreshTokenFailure),
-    /// Anything else (network, timeout, server error, another 401): the
-    /// current tokens are kept and a later call may succeed.
+    /// Anything else (network, timeout, server error, an unusable 2xx):
+    /// the current tokens are kept and a later call may succeed.
     #[error("token refresh failed, the current tokens are kept: {0}")]
     Transient(#[source] Box<dyn std::error::Error + Send + Sync>),
 }

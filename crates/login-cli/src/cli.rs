@@ -57,9 +57,12 @@ pub enum Command {
         after_help = "Examples:\n  agent-login header\n  agent-login header --json\n  curl -H \"$(agent-login header | head -n 1)\" https://api.example/v1/models"
     )]
     Header(HeaderArgs),
-    /// Remove stored credentials from every store
-    #[command(after_help = "Example:\n  agent-login logout --json")]
-    Logout,
+    /// Revoke the stored ChatGPT refresh token, then remove stored credentials from every store
+    #[command(
+        long_about = "Revoke the stored ChatGPT refresh token at the auth server (at most 5 s; CODEX_REVOKE_TOKEN_URL_OVERRIDE replaces the endpoint), then remove stored credentials from every store.\n\nThe credentials are removed whatever the revoke's outcome, which is reported: `revoked` or `could not revoke: <reason>` (with --json, `revoked`: true, false, or null when there was nothing to revoke or it was skipped). An API key or an agent identity has nothing to revoke.",
+        after_help = "Examples:\n  agent-login logout --json\n  agent-login logout --no-revoke"
+    )]
+    Logout(LogoutArgs),
     /// Decode or mint agent identities
     #[command(subcommand)]
     Identity(IdentityCommand),
@@ -84,6 +87,14 @@ pub struct HeaderArgs {
     /// [default: $CODEX_AGENT_IDENTITY_AUTHAPI_BASE_URL]
     #[arg(long, value_name = "URL")]
     pub auth_api_base_url: Option<String>,
+}
+
+/// Arguments of `logout`.
+#[derive(Debug, Args)]
+pub struct LogoutArgs {
+    /// Do not revoke the refresh token at the server; only remove it locally
+    #[arg(long)]
+    pub no_revoke: bool,
 }
 
 /// What to log in with.

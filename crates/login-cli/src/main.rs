@@ -48,7 +48,9 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
             })
         }
         Command::Login(args) => session::login(&cli, args).await.map(|()| ExitCode::SUCCESS),
-        Command::Logout => session::logout(&cli).await.map(|()| ExitCode::SUCCESS),
+        Command::Logout(args) => session::logout(&cli, args)
+            .await
+            .map(|()| ExitCode::SUCCESS),
         Command::Identity(IdentityCommand::Decode(args)) => {
             identity::decode(args, cli.json).map(|()| ExitCode::SUCCESS)
         }

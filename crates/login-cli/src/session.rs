@@ -3,10 +3,10 @@
 use std::sync::Arc;
 
 use auth_http::HttpTaskRegistrar;
-use core_auth::{AuthConfig, AuthManager, ProcessEnv};
+use core_auth::{AuthConfig, AuthManager, ProcessEnv, RevokeOutcome};
 use login_agent_identity::{AgentIdentityInput, ExposeSecret as _};
 
-use crate::cli::{Cli, LoginArgs};
+use crate::cli::{Cli, LoginArgs, LogoutArgs};
 use crate::error::CliError;
 use crate::input::{self, Limit};
 use crate::terminal;
@@ -83,12 +83,35 @@ pub async fn login(cli: &Cli, args: &LoginArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-/// Runs `logout`: removes stored credentials from every store.
-pub async fn logout(cli: &Cli) -> Result<(), CliError> {
-    let removed = writer(cli)?.logout().await?;
+/// Runs `logout`: revokes the stored refresh token (unless `--no-revoke`),
+/// then removes stored credentials from every store, whatever the revoke's
+/// outcome, and reports both.
+pub async fn logout(cli: &Cli, args: &LogoutArgs) -> Result<(), CliError> {
+    let manager = writer(cli)?;
+    let (removed, revoke) = if args.no_revoke {
+        (manager.logout().await?, None)
+    } else {
+        let report = manager.revoke_and_logout().await?;
+        (report.removed, Some(report.revoke))
+    };
+    let revoked = revoke.as_ref().and_then(RevokeOutcome::revoked);
     if cli.json {
-        println!("{}", serde_json::json!({ "removed": removed }));
-    } else if removed {
+        println!(
+            "{}",
+            serde_json::json!({ "removed": removed, "revoked": revoked })
+        );
+        return Ok(());
+    }
+    match &revoke {
+        Some(RevokeOutcome::Revoked) => println!("Refresh token revoked."),
+        // The error names the URL and status and quotes an error body with
+        // the token removed in every form; never the token itself.
+        Some(RevokeOutcome::Failed(error)) => {
+            println!("Refresh token not revoked: could not revoke: {error}");
+        }
+        _ => {}
+    }
+    if removed {
         println!("Logged out: stored credentials removed.");
     } else {
         println!("Nothing to remove: no stored credentials.");

@@ -8,6 +8,7 @@ mod header;
 mod hostile;
 mod identity;
 mod login_logout;
+mod logout_revoke;
 mod readme;
 mod register_task;
 mod secret_hygiene;

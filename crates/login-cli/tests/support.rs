@@ -22,6 +22,13 @@ pub fn agent_login(home: &Path) -> Command {
         command.env_remove(name);
     }
     command.env("CODEX_HOME", home);
+    // `logout` revokes stored ChatGPT tokens: never at the real server
+    // from a test. A closed loopback port refuses at once; tests of the
+    // revoke set their own server.
+    command.env(
+        "CODEX_REVOKE_TOKEN_URL_OVERRIDE",
+        test_support::loopback::closed_port_url(),
+    );
     command
 }
 
