@@ -25,7 +25,7 @@
 //! tokio runtime is safe.
 
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 use std::sync::{Arc, mpsc};
 use std::time::Duration;
 
@@ -54,14 +54,60 @@ const CHUNK_HEADER_PREFIX: &str = "{\"codex_chunked\":";
 const MAX_CHUNKS: usize = 1024;
 
 /// The keyring account for a home: `cli|` and the first 16 hex digits of
-/// the SHA-256 of the canonicalized path (the raw path when it cannot be
-/// canonicalized).
+/// the SHA-256 of the raw bytes of its [stable absolute form](stable_home).
+///
+/// For an existing home whose canonical path is UTF-8 this is exactly the
+/// account the mirrored CLI (and earlier versions) derive, so entries
+/// written before keep their account.
 pub(crate) fn keyring_account_for_home(codex_home: &Path) -> String {
-    let path = std::fs::canonicalize(codex_home).unwrap_or_else(|_| codex_home.to_path_buf());
-    let digest = Sha256::digest(path.to_string_lossy().as_bytes());
+    account_for_path_bytes(stable_home(codex_home).as_os_str().as_encoded_bytes())
+}
+
+/// `cli|` and the first 16 hex digits of the SHA-256 of `bytes`. The
+/// bytes are the path's own (on Unix, [`std::os::unix::ffi::OsStrExt::as_bytes`];
+/// UTF-8 for a Unicode path everywhere), never a lossy conversion: two paths
+/// that differ in one non-UTF-8 byte get different accounts.
+fn account_for_path_bytes(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
     format!("cli|{}", &lower_hex(&digest)[..16])
 }
 
+/// The one absolute form of a home, however it was spelled: a relative
+/// path is taken against the current directory; the longest prefix that
+/// exists is canonicalized (symlinks, `.` and `..` resolved by the OS); the
+/// components that do not exist yet are appended with `.` dropped and `..`
+/// removing the previous component. A home that does not exist yet thus
+/// maps to the path `canonicalize` gives once it is created (as a real
+/// directory), and `rel`, `rel/`, `./rel` and `x/../rel` are one home.
+fn stable_home(codex_home: &Path) -> PathBuf {
+    let absolute = if codex_home.is_absolute() {
+        codex_home.to_path_buf()
+    } else {
+        match std::env::current_dir() {
+            Ok(current) => current.join(codex_home),
+            // No current directory to resolve against: the path as given.
+            Err(_) => codex_home.to_path_buf(),
+        }
+    };
+    let components: Vec<Component<'_>> = absolute.components().collect();
+    for existing in (1..=components.len()).rev() {
+        let prefix: PathBuf = components[..existing].iter().collect();
+        let Ok(mut stable) = std::fs::canonicalize(&prefix) else {
+            continue;
+        };
+        for component in &components[existing..] {
+            match component {
+                Component::CurDir => {}
+                Component::ParentDir => {
+                    stable.pop();
+                }
+                other => stable.push(other.as_os_str()),
+            }
+        }
+        return stable;
+    }
+    absolute
+}
 /// A keyring failure. Messages come from the platform store and name no
 /// secret.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -474,4 +520,16 @@ fn lower_hex(bytes: &[u8]) -> String {
             let _ = write!(hex, "{byte:02x}");
             hex
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::account_for_path_bytes;
+
+    /// The mirrored CLI's own test vector for its account derivation
+    /// (`compute_store_key("~/.codex")`): the hash is the same function.
+    #[test]
+    fn the_account_hash_matches_the_mirrored_cli_test_vector() {
+        assert_eq!(account_for_path_bytes(b"~/.codex"), "cli|940db7b1d0e4eb40");
+    }
 }

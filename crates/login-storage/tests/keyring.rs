@@ -38,12 +38,43 @@ fn chunk_accounts(store: &FakeKeyring, account: &str) -> Vec<String> {
         .collect()
 }
 
+/// The account before homes were resolved to a stable form (and the
+/// mirrored CLI's): the canonical path, else the path as given, hashed as
+/// UTF-8 text.
+fn account_as_the_mirrored_cli_derives_it(home: &Path) -> String {
+    use sha2::Digest as _;
+    let path = std::fs::canonicalize(home).unwrap_or_else(|_| home.to_path_buf());
+    let digest = sha2::Sha256::digest(path.to_string_lossy().as_bytes());
+    let hex: String = digest.iter().map(|byte| format!("{byte:02x}")).collect();
+    format!("cli|{}", &hex[..16])
+}
+
+/// The mirrored CLI's test vector (`cli|940db7b1d0e4eb40` for the raw
+/// bytes `~/.codex`) is checked on the hash itself by the unit test
+/// `the_account_hash_matches_the_mirrored_cli_test_vector`: as a home,
+/// `~/.codex` is a relative path, taken against the current directory.
+/// Canonical UTF-8 homes, existing or not, keep the account they had.
 #[test]
-fn keyring_account_for_tilde_codex_hashes_the_raw_path() {
+fn keyring_account_of_a_canonical_utf8_home_is_the_one_the_mirrored_cli_derives() {
+    let home = support::home();
+    let canonical_parent = std::fs::canonicalize(home.dir.path()).unwrap();
+    let not_yet = canonical_parent.join(".codex");
     assert_eq!(
-        keyring_account_for_home(Path::new("~/.codex")),
-        "cli|940db7b1d0e4eb40"
+        keyring_account_for_home(&not_yet),
+        account_as_the_mirrored_cli_derives_it(&not_yet)
     );
+    std::fs::create_dir(&not_yet).unwrap();
+    assert_eq!(
+        keyring_account_for_home(&not_yet),
+        account_as_the_mirrored_cli_derives_it(&not_yet)
+    );
+    let root_codex = Path::new("/root/.codex");
+    if std::fs::canonicalize("/root").is_ok_and(|root| root == Path::new("/root")) {
+        assert_eq!(
+            keyring_account_for_home(root_codex),
+            account_as_the_mirrored_cli_derives_it(root_codex)
+        );
+    }
 }
 
 #[test]
