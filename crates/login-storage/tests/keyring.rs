@@ -380,16 +380,22 @@ fn keyring_errors_name_the_entry_and_never_the_value() {
 #[test]
 fn hung_keyring_times_out_with_the_configured_timeout() {
     let home = support::home();
-    let store = FakeKeyring::with_fault(Fault::Hang(Duration::from_secs(60)));
-    let storage = support::keyring_home(&home, &store, SHORT_TIMEOUT);
+    // One keyring per operation: after a timeout, later calls through the
+    // same keyring fail fast instead (see `hostile_keyring`).
+    let stores: Vec<Arc<FakeKeyring>> = (0..3)
+        .map(|_| FakeKeyring::with_fault(Fault::Hang(Duration::from_secs(60))))
+        .collect();
+    let storage = |index: usize| support::keyring_home(&home, &stores[index], SHORT_TIMEOUT);
 
-    let load = storage.load().unwrap_err();
-    let save = storage.save(&support::api_key_document()).unwrap_err();
-    let delete = storage.delete().unwrap_err();
+    let load = storage(0).load().unwrap_err();
+    let save = storage(1).save(&support::api_key_document()).unwrap_err();
+    let delete = storage(2).delete().unwrap_err();
 
     // The calls returned on the timeout while the keyring still hung.
-    assert_eq!(store.finished_calls(), 0);
-    store.set_fault(Fault::None);
+    for store in &stores {
+        assert_eq!(store.finished_calls(), 0);
+        store.set_fault(Fault::None);
+    }
     for error in [load, save, delete] {
         assert!(
             matches!(&error, StoreError::KeyringTimeout { entry, timeout }
