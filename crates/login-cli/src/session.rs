@@ -5,6 +5,7 @@ use std::sync::Arc;
 use auth_http::HttpTaskRegistrar;
 use core_auth::{AuthConfig, AuthManager, ProcessEnv};
 use login_agent_identity::{AgentIdentityInput, ExposeSecret as _};
+use login_storage::{AutoStore, StoreMode};
 
 use crate::cli::{Cli, LoginArgs};
 use crate::error::CliError;
@@ -71,15 +72,45 @@ pub async fn login(cli: &Cli, args: &LoginArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-/// Runs `logout`: removes stored credentials from every store.
+/// Runs `logout`: removes stored credentials from every store. With the
+/// auto store a keyring that cannot be reached holds nothing: the logout
+/// succeeds once `auth.json` is gone, and says the keyring was not reached.
 pub async fn logout(cli: &Cli) -> Result<(), CliError> {
-    let removed = writer(cli)?.logout().await?;
+    let config = config(cli)?;
+    let (removed, keyring_unreachable) =
+        if config.store_mode == StoreMode::Auto && config.storage.is_none() {
+            // For the auto store the manager's logout is exactly this
+            // store's delete (a writer process holds nothing in memory),
+            // asked directly so the keyring's answer reaches the user.
+            let store = AutoStore::new(
+                &config.codex_home,
+                config.storage_options.keyring(),
+                config.storage_options.keyring_timeout,
+            );
+            let outcome = store.delete_with_outcome()?;
+            let unreachable = outcome.keyring_unreachable.map(|error| error.to_string());
+            (outcome.removed, unreachable)
+        } else {
+            let manager = AuthManager::writer(config.with_env_auth(false));
+            (manager.logout().await?, None)
+        };
     if cli.json {
-        println!("{}", serde_json::json!({ "removed": removed }));
-    } else if removed {
+        let mut output = serde_json::json!({ "removed": removed });
+        if let Some(reason) = &keyring_unreachable {
+            output["keyring_unreachable"] = serde_json::json!(reason);
+        }
+        println!("{output}");
+        return Ok(());
+    }
+    if removed {
         println!("Logged out: stored credentials removed.");
     } else {
         println!("Nothing to remove: no stored credentials.");
+    }
+    if let Some(reason) = keyring_unreachable {
+        println!(
+            "Note: the OS keyring was not reachable, so it was treated as holding nothing ({reason})."
+        );
     }
     Ok(())
 }

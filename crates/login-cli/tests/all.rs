@@ -6,6 +6,7 @@
 
 mod header;
 mod identity;
+mod keyring_homes;
 mod login_logout;
 mod readme;
 mod register_task;
