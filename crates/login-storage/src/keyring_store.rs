@@ -218,7 +218,7 @@ impl KeyringStore {
         std::thread::Builder::new()
             .name("login-storage-keyring".to_owned())
             .spawn(move || {
-                // Marks the call finished even if `operation` panics.
+                // Runs even if `operation` panics.
                 let finished = Finished(&worker_call);
                 let guarded = Guarded {
                     store: store.as_ref(),
@@ -236,18 +236,21 @@ impl KeyringStore {
             Err(mpsc::RecvTimeoutError::Disconnected) => None,
             Err(mpsc::RecvTimeoutError::Timeout) => {
                 let mut state = call.state();
-                if !state.finished {
-                    // Give up under the lock the worker checks before each
-                    // platform call: from now on it starts none.
-                    state.abandoned = true;
-                    *self.gate.lock() += 1;
-                    return Err(StoreError::KeyringTimeout {
-                        entry: self.entry_name(),
-                        timeout: self.timeout,
-                    });
+                match receiver.try_recv() {
+                    // It answered just as the timeout expired: take it.
+                    Ok(result) => Some(result),
+                    Err(mpsc::TryRecvError::Disconnected) => None,
+                    Err(mpsc::TryRecvError::Empty) => {
+                        // Give up under the lock the worker checks before
+                        // each platform call: from now on it starts none.
+                        state.abandoned = true;
+                        *self.gate.lock() += 1;
+                        return Err(StoreError::KeyringTimeout {
+                            entry: self.entry_name(),
+                            timeout: self.timeout,
+                        });
+                    }
                 }
-                // It finished just as the timeout expired: take its answer.
-                receiver.try_recv().ok()
             }
         };
         match received {
@@ -419,8 +422,6 @@ struct Call {
 struct CallState {
     /// The caller timed out: start no further platform call.
     abandoned: bool,
-    /// The worker is done (its answer, if any, is in the channel).
-    finished: bool,
 }
 
 impl Call {
@@ -439,14 +440,13 @@ impl Call {
     }
 }
 
-/// Drop guard of a worker: marks its call finished and, if the caller had
-/// given up on it, no longer stuck.
+/// Drop guard of a worker: when the caller had given up on its call, the
+/// call is no longer stuck once the worker ends.
 struct Finished<'a>(&'a Call);
 
 impl Drop for Finished<'_> {
     fn drop(&mut self) {
-        let mut state = self.0.state();
-        state.finished = true;
+        let state = self.0.state();
         if state.abandoned {
             let mut stuck = self.0.gate.lock();
             *stuck = stuck.saturating_sub(1);
