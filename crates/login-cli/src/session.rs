@@ -5,6 +5,7 @@ use std::sync::Arc;
 use auth_http::HttpTaskRegistrar;
 use core_auth::{AuthConfig, AuthManager, ProcessEnv, RevokeOutcome};
 use login_agent_identity::{AgentIdentityInput, ExposeSecret as _};
+use login_storage::{AutoStore, StoreMode};
 
 use crate::cli::{Cli, LoginArgs, LogoutArgs};
 use crate::error::CliError;
@@ -85,21 +86,42 @@ pub async fn login(cli: &Cli, args: &LoginArgs) -> Result<(), CliError> {
 
 /// Runs `logout`: revokes the stored refresh token (unless `--no-revoke`),
 /// then removes stored credentials from every store, whatever the revoke's
-/// outcome, and reports both.
+/// outcome, and reports both. With the auto store a keyring that cannot be
+/// reached holds nothing: the logout succeeds once `auth.json` is gone, and
+/// says the keyring was not reached.
 pub async fn logout(cli: &Cli, args: &LogoutArgs) -> Result<(), CliError> {
-    let manager = writer(cli)?;
-    let (removed, revoke) = if args.no_revoke {
+    let config = config(cli)?;
+    let auto = (config.store_mode == StoreMode::Auto && config.storage.is_none()).then(|| {
+        AutoStore::new(
+            &config.codex_home,
+            config.storage_options.keyring(),
+            config.storage_options.keyring_timeout,
+        )
+    });
+    let manager = AuthManager::writer(config.with_env_auth(false));
+    let (mut removed, revoke) = if args.no_revoke {
         (manager.logout().await?, None)
     } else {
         let report = manager.revoke_and_logout().await?;
         (report.removed, Some(report.revoke))
     };
+    // The manager's delete treats an unreachable keyring as empty without
+    // saying so; the auto store, asked directly once more (the file is gone
+    // by now, so this only probes the keyring), tells whether it answered.
+    // A stuck keyring fails fast here (`KeyringBusy`), so this adds no wait.
+    let mut keyring_unreachable = None;
+    if let Some(store) = auto {
+        let outcome = store.delete_with_outcome()?;
+        removed |= outcome.removed;
+        keyring_unreachable = outcome.keyring_unreachable.map(|error| error.to_string());
+    }
     let revoked = revoke.as_ref().and_then(RevokeOutcome::revoked);
     if cli.json {
-        println!(
-            "{}",
-            serde_json::json!({ "removed": removed, "revoked": revoked })
-        );
+        let mut output = serde_json::json!({ "removed": removed, "revoked": revoked });
+        if let Some(reason) = &keyring_unreachable {
+            output["keyring_unreachable"] = serde_json::json!(reason);
+        }
+        println!("{output}");
         return Ok(());
     }
     match &revoke {
@@ -115,6 +137,11 @@ pub async fn logout(cli: &Cli, args: &LogoutArgs) -> Result<(), CliError> {
         println!("Logged out: stored credentials removed.");
     } else {
         println!("Nothing to remove: no stored credentials.");
+    }
+    if let Some(reason) = keyring_unreachable {
+        println!(
+            "Note: the OS keyring was not reachable, so it was treated as holding nothing ({reason})."
+        );
     }
     Ok(())
 }

@@ -7,6 +7,7 @@
 mod header;
 mod hostile;
 mod identity;
+mod keyring_homes;
 mod login_logout;
 mod logout_revoke;
 mod readme;

@@ -69,6 +69,16 @@ pub enum StoreError {
         /// The timeout that expired.
         timeout: Duration,
     },
+    /// An earlier call through the same keyring timed out and has not
+    /// returned yet (a hung Secret Service); no new call is started until
+    /// it does, so stuck threads never pile up.
+    #[error(
+        "keyring entry {entry}: an earlier keyring call timed out and has not returned; not starting another"
+    )]
+    KeyringBusy {
+        /// `service/account` of the entry.
+        entry: String,
+    },
     /// The caller's closure in [`crate::AuthStore::update`] failed;
     /// nothing was written.
     #[error("update aborted: {0}")]

@@ -19,14 +19,32 @@
 //! Timeouts: each operation (a load, save or delete with all its chunk
 //! calls) runs on a new thread; the caller waits on a channel for at most
 //! the configured timeout and then returns [`StoreError::KeyringTimeout`].
-//! A thread stuck in a hung Secret Service is left detached: it holds no
-//! lock of ours and ends when the call returns or the process exits. The
-//! caller's thread never blocks on an executor, so calling from inside a
+//! The caller's thread never blocks on an executor, so calling from inside a
 //! tokio runtime is safe.
+//!
+//! A timed-out call cannot write late (the late result is discarded): the
+//! worker checks, under the same mutex the caller uses to give up, before
+//! every platform call, and an abandoned operation starts no further call
+//! (no next chunk, no header, no cleanup); its result, if it ever comes, is
+//! dropped. A platform call already in progress when the timeout struck
+//! cannot be recalled, so, per keyring (the same `Arc`; every default store
+//! shares one [`OsKeyring`](crate::OsKeyring)), while an abandoned call is
+//! still running no new call starts: it fails at once with
+//! [`StoreError::KeyringBusy`]. So a hung Secret Service holds at most the
+//! threads that were waiting on it when it hung, never one more per call,
+//! and nothing this process writes to the keyring afterwards can be
+//! overtaken by the stuck call: that call lands (if at all) before any later
+//! keyring write. The auto store additionally marks a document it had to
+//! write to the file as newer than the keyring entry (see `auto`). What is
+//! not covered: another process that takes the home lock after we released
+//! it may write before the stuck call lands (holding the lock in the worker
+//! instead would block every store of the home, the file store included,
+//! for as long as the keyring hangs).
 
+use std::collections::HashMap;
 use std::fmt;
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, mpsc};
+use std::path::{Component, Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError, Weak, mpsc};
 use std::time::Duration;
 
 use sha2::{Digest as _, Sha256};
@@ -54,14 +72,60 @@ const CHUNK_HEADER_PREFIX: &str = "{\"codex_chunked\":";
 const MAX_CHUNKS: usize = 1024;
 
 /// The keyring account for a home: `cli|` and the first 16 hex digits of
-/// the SHA-256 of the canonicalized path (the raw path when it cannot be
-/// canonicalized).
+/// the SHA-256 of the raw bytes of its [stable absolute form](stable_home).
+///
+/// For an existing home whose canonical path is UTF-8 this is exactly the
+/// account the mirrored CLI (and earlier versions) derive, so entries
+/// written before keep their account.
 pub(crate) fn keyring_account_for_home(codex_home: &Path) -> String {
-    let path = std::fs::canonicalize(codex_home).unwrap_or_else(|_| codex_home.to_path_buf());
-    let digest = Sha256::digest(path.to_string_lossy().as_bytes());
+    account_for_path_bytes(stable_home(codex_home).as_os_str().as_encoded_bytes())
+}
+
+/// `cli|` and the first 16 hex digits of the SHA-256 of `bytes`. The
+/// bytes are the path's own (on Unix, [`std::os::unix::ffi::OsStrExt::as_bytes`];
+/// UTF-8 for a Unicode path everywhere), never a lossy conversion: two paths
+/// that differ in one non-UTF-8 byte get different accounts.
+fn account_for_path_bytes(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
     format!("cli|{}", &lower_hex(&digest)[..16])
 }
 
+/// The one absolute form of a home, however it was spelled: a relative
+/// path is taken against the current directory; the longest prefix that
+/// exists is canonicalized (symlinks, `.` and `..` resolved by the OS); the
+/// components that do not exist yet are appended with `.` dropped and `..`
+/// removing the previous component. A home that does not exist yet thus
+/// maps to the path `canonicalize` gives once it is created (as a real
+/// directory), and `rel`, `rel/`, `./rel` and `x/../rel` are one home.
+fn stable_home(codex_home: &Path) -> PathBuf {
+    let absolute = if codex_home.is_absolute() {
+        codex_home.to_path_buf()
+    } else {
+        match std::env::current_dir() {
+            Ok(current) => current.join(codex_home),
+            // No current directory to resolve against: the path as given.
+            Err(_) => codex_home.to_path_buf(),
+        }
+    };
+    let components: Vec<Component<'_>> = absolute.components().collect();
+    for existing in (1..=components.len()).rev() {
+        let prefix: PathBuf = components[..existing].iter().collect();
+        let Ok(mut stable) = std::fs::canonicalize(&prefix) else {
+            continue;
+        };
+        for component in &components[existing..] {
+            match component {
+                Component::CurDir => {}
+                Component::ParentDir => {
+                    stable.pop();
+                }
+                other => stable.push(other.as_os_str()),
+            }
+        }
+        return stable;
+    }
+    absolute
+}
 /// A keyring failure. Messages come from the platform store and name no
 /// secret.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -98,6 +162,7 @@ pub trait Keyring: Send + Sync + fmt::Debug {
 #[derive(Debug, Clone)]
 pub struct KeyringStore {
     store: Arc<dyn Keyring>,
+    gate: Arc<Gate>,
     file: FileStore,
     account: String,
     timeout: Duration,
@@ -107,6 +172,7 @@ impl KeyringStore {
     /// The keyring store of `codex_home`.
     pub fn new(codex_home: &Path, store: Arc<dyn Keyring>, timeout: Duration) -> Self {
         Self {
+            gate: Gate::of(&store),
             store,
             file: FileStore::new(codex_home),
             account: keyring_account_for_home(codex_home),
@@ -129,31 +195,67 @@ impl KeyringStore {
     }
 
     /// Runs `operation` against the store on a new thread and waits at most
-    /// the timeout for it.
+    /// the timeout for it; fails at once while an earlier call through the
+    /// same keyring is stuck (see the module docs).
     fn run<T: Send + 'static>(
         &self,
         operation: impl FnOnce(&dyn Keyring, &str) -> Result<T, OperationError> + Send + 'static,
     ) -> Result<T, StoreError> {
+        if self.gate.stuck() > 0 {
+            return Err(StoreError::KeyringBusy {
+                entry: self.entry_name(),
+            });
+        }
         // Capacity 1: the worker's send never blocks, even after we left.
         let (sender, receiver) = mpsc::sync_channel(1);
+        let call = Arc::new(Call {
+            state: Mutex::default(),
+            gate: Arc::clone(&self.gate),
+        });
         let store = Arc::clone(&self.store);
         let account = self.account.clone();
+        let worker_call = Arc::clone(&call);
         std::thread::Builder::new()
             .name("login-storage-keyring".to_owned())
             .spawn(move || {
-                let _ = sender.send(operation(store.as_ref(), &account));
+                // Runs even if `operation` panics.
+                let finished = Finished(&worker_call);
+                let guarded = Guarded {
+                    store: store.as_ref(),
+                    call: &worker_call,
+                };
+                let _ = sender.send(operation(&guarded, &account));
+                drop(finished);
             })
             .map_err(|error| StoreError::Keyring {
                 entry: self.entry_name(),
                 reason: format!("cannot start the keyring thread: {error}"),
             })?;
-        match receiver.recv_timeout(self.timeout) {
-            Ok(result) => result.map_err(|error| error.into_storage_error(&self.account)),
-            Err(mpsc::RecvTimeoutError::Timeout) => Err(StoreError::KeyringTimeout {
-                entry: self.entry_name(),
-                timeout: self.timeout,
-            }),
-            Err(mpsc::RecvTimeoutError::Disconnected) => Err(StoreError::Keyring {
+        let received = match receiver.recv_timeout(self.timeout) {
+            Ok(result) => Some(result),
+            Err(mpsc::RecvTimeoutError::Disconnected) => None,
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                let mut state = call.state();
+                match receiver.try_recv() {
+                    // It answered just as the timeout expired: take it.
+                    Ok(result) => Some(result),
+                    Err(mpsc::TryRecvError::Disconnected) => None,
+                    Err(mpsc::TryRecvError::Empty) => {
+                        // Give up under the lock the worker checks before
+                        // each platform call: from now on it starts none.
+                        state.abandoned = true;
+                        *self.gate.lock() += 1;
+                        return Err(StoreError::KeyringTimeout {
+                            entry: self.entry_name(),
+                            timeout: self.timeout,
+                        });
+                    }
+                }
+            }
+        };
+        match received {
+            Some(result) => result.map_err(|error| error.into_storage_error(&self.account)),
+            None => Err(StoreError::Keyring {
                 entry: self.entry_name(),
                 reason: "the keyring call panicked".to_owned(),
             }),
@@ -173,6 +275,9 @@ impl KeyringStore {
         value: Zeroizing<String>,
     ) -> Result<(), StoreError> {
         self.run(move |store, account| save_value(store, account, &value))?;
+        // The entry is now the newest document: no longer stale (before the
+        // leftover goes, so a crash in between never hides the entry).
+        clear_keyring_stale(self.codex_home(), lock)?;
         self.file.remove_leftover_locked(lock);
         Ok(())
     }
@@ -203,6 +308,9 @@ impl AuthStore for KeyringStore {
         let lock = HomeLock::acquire_if_home_exists(self.codex_home())?;
         let file_existed = self.file.delete_locked(lock.as_ref())?;
         let entry_existed = self.delete_entry()?;
+        if let Some(lock) = &lock {
+            clear_keyring_stale(self.codex_home(), lock)?;
+        }
         Ok(entry_existed || file_existed)
     }
 
@@ -219,6 +327,159 @@ impl AuthStore for KeyringStore {
 
     fn location(&self) -> StoreKind {
         StoreKind::Keyring
+    }
+}
+
+/// Present in a home when its keyring entry is older than what the auto
+/// store wrote past it (a document written to `auth.json`, or a logout,
+/// while the keyring could not be reached): the entry must not be read
+/// until a keyring write replaces it. See `auto`.
+pub(crate) const KEYRING_STALE_MARKER: &str = "auth.json.keyring-stale";
+
+/// Whether `codex_home`'s keyring entry is marked stale. Anything at the
+/// marker's name counts (it is never opened, so a planted FIFO or symlink
+/// cannot block or redirect us).
+pub(crate) fn keyring_is_marked_stale(codex_home: &Path) -> bool {
+    std::fs::symlink_metadata(codex_home.join(KEYRING_STALE_MARKER)).is_ok()
+}
+
+/// Marks `codex_home`'s keyring entry stale, durably. The caller holds the
+/// home lock.
+pub(crate) fn mark_keyring_stale(codex_home: &Path, _lock: &HomeLock) -> Result<(), StoreError> {
+    let path = codex_home.join(KEYRING_STALE_MARKER);
+    let mut options = std::fs::OpenOptions::new();
+    // `create_new` (O_EXCL) never follows a symlink planted at the name.
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(&path) {
+        Ok(_) => {}
+        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => return Ok(()),
+        Err(error) => return Err(StoreError::io("create", path, error)),
+    }
+    // Make the new name durable, as the document's own write is.
+    std::fs::File::open(codex_home)
+        .and_then(|dir| dir.sync_all())
+        .map_err(|error| StoreError::io("sync", codex_home, error))
+}
+
+/// Removes the stale mark after the entry was rewritten or deleted. The
+/// caller holds the home lock.
+pub(crate) fn clear_keyring_stale(codex_home: &Path, _lock: &HomeLock) -> Result<(), StoreError> {
+    let path = codex_home.join(KEYRING_STALE_MARKER);
+    match std::fs::remove_file(&path) {
+        Ok(()) => Ok(()),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(error) => Err(StoreError::io("remove", path, error)),
+    }
+}
+
+/// Per keyring (per `Arc`): how many calls timed out and have not returned.
+#[derive(Debug, Default)]
+struct Gate {
+    stuck: Mutex<usize>,
+}
+
+impl Gate {
+    /// The gate of `store`, shared by every store built on the same `Arc`.
+    fn of(store: &Arc<dyn Keyring>) -> Arc<Gate> {
+        static GATES: OnceLock<Mutex<HashMap<usize, Weak<Gate>>>> = OnceLock::new();
+        // The address identifies the keyring while any store (or stuck
+        // worker, which holds the `Arc`) uses it, so it cannot be reused
+        // while its gate matters.
+        let key = Arc::as_ptr(store).cast::<()>().addr();
+        let mut gates = GATES
+            .get_or_init(Mutex::default)
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(gate) = gates.get(&key).and_then(Weak::upgrade) {
+            return gate;
+        }
+        gates.retain(|_, gate| gate.strong_count() > 0);
+        let gate = Arc::new(Gate::default());
+        gates.insert(key, Arc::downgrade(&gate));
+        gate
+    }
+
+    fn lock(&self) -> MutexGuard<'_, usize> {
+        // A counter stays meaningful after a panic elsewhere.
+        self.stuck.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn stuck(&self) -> usize {
+        *self.lock()
+    }
+}
+
+/// One operation's worker, as its caller and the worker see it.
+#[derive(Debug)]
+struct Call {
+    state: Mutex<CallState>,
+    gate: Arc<Gate>,
+}
+
+#[derive(Debug, Default)]
+struct CallState {
+    /// The caller timed out: start no further platform call.
+    abandoned: bool,
+}
+
+impl Call {
+    fn state(&self) -> MutexGuard<'_, CallState> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// `Err` once the caller gave up: the operation must stop here.
+    fn proceed(&self) -> Result<(), KeyringError> {
+        if self.state().abandoned {
+            return Err(KeyringError::Platform(
+                "the caller stopped waiting for this keyring operation".to_owned(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Drop guard of a worker: when the caller had given up on its call, the
+/// call is no longer stuck once the worker ends.
+struct Finished<'a>(&'a Call);
+
+impl Drop for Finished<'_> {
+    fn drop(&mut self) {
+        let state = self.0.state();
+        if state.abandoned {
+            let mut stuck = self.0.gate.lock();
+            *stuck = stuck.saturating_sub(1);
+        }
+    }
+}
+
+/// The keyring as an operation sees it: every call first checks that the
+/// caller is still waiting.
+#[derive(Debug)]
+struct Guarded<'a> {
+    store: &'a dyn Keyring,
+    call: &'a Call,
+}
+
+impl Keyring for Guarded<'_> {
+    fn load(&self, service: &str, account: &str) -> Result<Option<String>, KeyringError> {
+        self.call.proceed()?;
+        self.store.load(service, account)
+    }
+
+    fn save(&self, service: &str, account: &str, value: &str) -> Result<(), KeyringError> {
+        self.call.proceed()?;
+        self.store.save(service, account, value)
+    }
+
+    fn delete(&self, service: &str, account: &str) -> Result<bool, KeyringError> {
+        self.call.proceed()?;
+        self.store.delete(service, account)
+    }
+
+    fn max_value_len(&self) -> Option<usize> {
+        self.store.max_value_len()
     }
 }
 
@@ -474,4 +735,16 @@ fn lower_hex(bytes: &[u8]) -> String {
             let _ = write!(hex, "{byte:02x}");
             hex
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::account_for_path_bytes;
+
+    /// The mirrored CLI's own test vector for its account derivation
+    /// (`compute_store_key("~/.codex")`): the hash is the same function.
+    #[test]
+    fn the_account_hash_matches_the_mirrored_cli_test_vector() {
+        assert_eq!(account_for_path_bytes(b"~/.codex"), "cli|940db7b1d0e4eb40");
+    }
 }

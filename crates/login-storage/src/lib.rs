@@ -35,10 +35,10 @@ mod os_keyring;
 use std::fmt;
 use std::path::Path;
 use std::str::FromStr;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-pub use auto::AutoStore;
+pub use auto::{AutoDeleteOutcome, AutoStore};
 pub use document::{AuthDotJson, AuthMode, IdToken, IdTokenClaims, IdTokenError, TokenData};
 pub use ephemeral::EphemeralStore;
 pub use error::StoreError;
@@ -221,8 +221,14 @@ impl StoreOptions {
         self
     }
 
-    fn keyring(&self) -> Arc<dyn Keyring> {
-        self.keyring.clone().unwrap_or_else(|| Arc::new(OsKeyring))
+    /// The keyring these options use: the one set, else the process's
+    /// shared [`OsKeyring`] (one `Arc`, so every default store shares one
+    /// guard against a hung keyring; see [`StoreError::KeyringBusy`]).
+    pub fn keyring(&self) -> Arc<dyn Keyring> {
+        static OS_KEYRING: OnceLock<Arc<dyn Keyring>> = OnceLock::new();
+        self.keyring
+            .clone()
+            .unwrap_or_else(|| Arc::clone(OS_KEYRING.get_or_init(|| Arc::new(OsKeyring))))
     }
 }
 

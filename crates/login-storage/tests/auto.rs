@@ -214,9 +214,18 @@ fn auto_delete_removes_the_file_even_when_the_keyring_fails_and_reports_the_fail
     let store = FakeKeyring::with_fault(Fault::Fail);
     file_document(&home);
 
-    let error = auto(&home, store.clone(), TIMEOUT).delete().unwrap_err();
+    // An unreachable keyring holds nothing for a logout: it succeeds once
+    // the file is gone, and the outcome reports the keyring's failure.
+    let outcome = auto(&home, store.clone(), TIMEOUT)
+        .delete_with_outcome()
+        .unwrap();
 
+    assert!(outcome.removed);
+    let error = outcome.keyring_unreachable.unwrap();
     assert!(matches!(error, StoreError::Keyring { .. }), "{error:?}");
+    assert!(!home.auth_file().exists());
+    file_document(&home);
+    assert!(auto(&home, store.clone(), TIMEOUT).delete().unwrap());
     assert!(!home.auth_file().exists());
 }
 

@@ -38,12 +38,43 @@ fn chunk_accounts(store: &FakeKeyring, account: &str) -> Vec<String> {
         .collect()
 }
 
+/// The account before homes were resolved to a stable form (and the
+/// mirrored CLI's): the canonical path, else the path as given, hashed as
+/// UTF-8 text.
+fn account_as_the_mirrored_cli_derives_it(home: &Path) -> String {
+    use sha2::Digest as _;
+    let path = std::fs::canonicalize(home).unwrap_or_else(|_| home.to_path_buf());
+    let digest = sha2::Sha256::digest(path.to_string_lossy().as_bytes());
+    let hex: String = digest.iter().map(|byte| format!("{byte:02x}")).collect();
+    format!("cli|{}", &hex[..16])
+}
+
+/// The mirrored CLI's test vector (`cli|940db7b1d0e4eb40` for the raw
+/// bytes `~/.codex`) is checked on the hash itself by the unit test
+/// `the_account_hash_matches_the_mirrored_cli_test_vector`: as a home,
+/// `~/.codex` is a relative path, taken against the current directory.
+/// Canonical UTF-8 homes, existing or not, keep the account they had.
 #[test]
-fn keyring_account_for_tilde_codex_hashes_the_raw_path() {
+fn keyring_account_of_a_canonical_utf8_home_is_the_one_the_mirrored_cli_derives() {
+    let home = support::home();
+    let canonical_parent = std::fs::canonicalize(home.dir.path()).unwrap();
+    let not_yet = canonical_parent.join(".codex");
     assert_eq!(
-        keyring_account_for_home(Path::new("~/.codex")),
-        "cli|940db7b1d0e4eb40"
+        keyring_account_for_home(&not_yet),
+        account_as_the_mirrored_cli_derives_it(&not_yet)
     );
+    std::fs::create_dir(&not_yet).unwrap();
+    assert_eq!(
+        keyring_account_for_home(&not_yet),
+        account_as_the_mirrored_cli_derives_it(&not_yet)
+    );
+    let root_codex = Path::new("/root/.codex");
+    if std::fs::canonicalize("/root").is_ok_and(|root| root == Path::new("/root")) {
+        assert_eq!(
+            keyring_account_for_home(root_codex),
+            account_as_the_mirrored_cli_derives_it(root_codex)
+        );
+    }
 }
 
 #[test]
@@ -349,16 +380,22 @@ fn keyring_errors_name_the_entry_and_never_the_value() {
 #[test]
 fn hung_keyring_times_out_with_the_configured_timeout() {
     let home = support::home();
-    let store = FakeKeyring::with_fault(Fault::Hang(Duration::from_secs(60)));
-    let storage = support::keyring_home(&home, &store, SHORT_TIMEOUT);
+    // One keyring per operation: after a timeout, later calls through the
+    // same keyring fail fast instead (see `hostile_keyring`).
+    let stores: Vec<Arc<FakeKeyring>> = (0..3)
+        .map(|_| FakeKeyring::with_fault(Fault::Hang(Duration::from_secs(60))))
+        .collect();
+    let storage = |index: usize| support::keyring_home(&home, &stores[index], SHORT_TIMEOUT);
 
-    let load = storage.load().unwrap_err();
-    let save = storage.save(&support::api_key_document()).unwrap_err();
-    let delete = storage.delete().unwrap_err();
+    let load = storage(0).load().unwrap_err();
+    let save = storage(1).save(&support::api_key_document()).unwrap_err();
+    let delete = storage(2).delete().unwrap_err();
 
     // The calls returned on the timeout while the keyring still hung.
-    assert_eq!(store.finished_calls(), 0);
-    store.set_fault(Fault::None);
+    for store in &stores {
+        assert_eq!(store.finished_calls(), 0);
+        store.set_fault(Fault::None);
+    }
     for error in [load, save, delete] {
         assert!(
             matches!(&error, StoreError::KeyringTimeout { entry, timeout }

@@ -32,6 +32,7 @@ pub struct FakeKeyring {
     entries: Mutex<BTreeMap<(String, String), String>>,
     fault: Mutex<Fault>,
     fault_changed: Condvar,
+    started_calls: AtomicUsize,
     finished_calls: AtomicUsize,
     limit: Option<usize>,
 }
@@ -103,6 +104,12 @@ impl FakeKeyring {
             .collect()
     }
 
+    /// How many [`Keyring`] calls have started so far (including calls
+    /// still hanging).
+    pub fn started_calls(&self) -> usize {
+        self.started_calls.load(Ordering::SeqCst)
+    }
+
     /// How many [`Keyring`] calls have returned so far, whatever their
     /// result. A caller that gave up on a hung call returns before it does.
     pub fn finished_calls(&self) -> usize {
@@ -111,6 +118,7 @@ impl FakeKeyring {
 
     /// Runs `call` after the fault's hang, unless the fault fails it.
     fn call<T>(&self, call: impl FnOnce() -> Result<T, KeyringError>) -> Result<T, KeyringError> {
+        self.started_calls.fetch_add(1, Ordering::SeqCst);
         let result = self.before_call().and_then(|()| call());
         self.finished_calls.fetch_add(1, Ordering::SeqCst);
         result
