@@ -145,6 +145,8 @@ const VALUE_KINDS: &[&str] = &[
     "tuple variant",
     "struct variant",
     "null",
+    // serde_json's name for a number kept as text (`arbitrary_precision`).
+    "number",
 ];
 
 /// Turns a `serde_json` error into a reason that quotes no input: a

@@ -445,6 +445,8 @@ impl FileStore {
         if target == self.auth_file() {
             return Ok(None);
         }
+        // No lock file is created beside a device node or a FIFO.
+        check_replaceable(target)?;
         let (dir, name) = split_target(target)?;
         let mut lock_name = name;
         lock_name.push(".lock");
@@ -498,14 +500,7 @@ impl FileStore {
     /// Replaces `target` atomically with `bytes`, only if it is a regular
     /// file or missing (a rename would replace a FIFO or device node).
     fn write_locked(&self, target: &Path, bytes: &[u8]) -> Result<(), StoreError> {
-        match fs::symlink_metadata(target) {
-            Ok(metadata) if !metadata.is_file() => {
-                return Err(not_a_file(target, metadata.file_type()));
-            }
-            Ok(_) => {}
-            Err(error) if error.kind() == io::ErrorKind::NotFound => {}
-            Err(error) => return Err(StoreError::io("inspect", target, error)),
-        }
+        check_replaceable(target)?;
         let (dir, name) = split_target(target)?;
         remove_stale_temp_files(&dir, &name);
         #[cfg(unix)]
@@ -538,6 +533,17 @@ impl AuthStore for FileStore {
 
     fn location(&self) -> StoreKind {
         StoreKind::File
+    }
+}
+
+/// `Ok` when `target` (a resolved path, not a link) is a regular file or
+/// missing: only those may be replaced.
+fn check_replaceable(target: &Path) -> Result<(), StoreError> {
+    match fs::symlink_metadata(target) {
+        Ok(metadata) if !metadata.is_file() => Err(not_a_file(target, metadata.file_type())),
+        Ok(_) => Ok(()),
+        Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(error) => Err(StoreError::io("inspect", target, error)),
     }
 }
 
