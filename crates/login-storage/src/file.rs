@@ -75,6 +75,95 @@ pub(crate) const STALE_TEMP_AGE: Duration = Duration::from_secs(10 * 60);
 /// The part of a moved-aside copy's name after the file's own name.
 const CORRUPT_MARKER: &str = ".corrupt-";
 
+/// `open(2)` flags std does not name. login-storage does not depend on
+/// `libc` (it would be one more crate in core-auth's lean build), so the
+/// values are spelled out here, from the platforms' headers; they differ
+/// between architectures. On a platform not listed they are 0: the type
+/// checks before and after each open still refuse a symlinked lock file,
+/// a FIFO or a device, but a file swapped in between could block an open
+/// or have a lock file's link followed.
+#[cfg(unix)]
+mod oflag {
+    #[cfg(all(
+        any(target_os = "linux", target_os = "android"),
+        any(
+            target_arch = "x86",
+            target_arch = "x86_64",
+            target_arch = "riscv32",
+            target_arch = "riscv64",
+            target_arch = "loongarch64",
+            target_arch = "s390x",
+        )
+    ))]
+    mod values {
+        pub(super) const NONBLOCK: i32 = 0o4000;
+        pub(super) const NOCTTY: i32 = 0o400;
+        pub(super) const NOFOLLOW: i32 = 0o400000;
+    }
+
+    #[cfg(all(
+        any(target_os = "linux", target_os = "android"),
+        any(
+            target_arch = "aarch64",
+            target_arch = "arm",
+            target_arch = "powerpc",
+            target_arch = "powerpc64",
+        )
+    ))]
+    mod values {
+        pub(super) const NONBLOCK: i32 = 0o4000;
+        pub(super) const NOCTTY: i32 = 0o400;
+        pub(super) const NOFOLLOW: i32 = 0o100000;
+    }
+
+    #[cfg(target_vendor = "apple")]
+    mod values {
+        pub(super) const NONBLOCK: i32 = 0x4;
+        pub(super) const NOCTTY: i32 = 0x20000;
+        pub(super) const NOFOLLOW: i32 = 0x100;
+    }
+
+    #[cfg(target_os = "freebsd")]
+    mod values {
+        pub(super) const NONBLOCK: i32 = 0x4;
+        pub(super) const NOCTTY: i32 = 0x8000;
+        pub(super) const NOFOLLOW: i32 = 0x100;
+    }
+
+    #[cfg(not(any(
+        all(
+            any(target_os = "linux", target_os = "android"),
+            any(
+                target_arch = "x86",
+                target_arch = "x86_64",
+                target_arch = "riscv32",
+                target_arch = "riscv64",
+                target_arch = "loongarch64",
+                target_arch = "s390x",
+                target_arch = "aarch64",
+                target_arch = "arm",
+                target_arch = "powerpc",
+                target_arch = "powerpc64",
+            )
+        ),
+        target_vendor = "apple",
+        target_os = "freebsd",
+    )))]
+    mod values {
+        pub(super) const NONBLOCK: i32 = 0;
+        pub(super) const NOCTTY: i32 = 0;
+        pub(super) const NOFOLLOW: i32 = 0;
+    }
+
+    /// Do not block on a FIFO or device (an open of a FIFO waits for a
+    /// writer otherwise).
+    pub(super) const NONBLOCK: i32 = values::NONBLOCK;
+    /// A terminal opened by mistake does not become ours.
+    pub(super) const NOCTTY: i32 = values::NOCTTY;
+    /// Fail (`ELOOP`) instead of following a symlink in the last component.
+    pub(super) const NOFOLLOW: i32 = values::NOFOLLOW;
+}
+
 /// An exclusive, cross-process lock on `$CODEX_HOME/auth.json.lock`,
 /// released when dropped.
 ///
@@ -171,6 +260,12 @@ fn lock_exclusive(path: &Path, timeout: Duration) -> Result<File, StoreError> {
 /// a regular file is [`StoreError::NotAFile`]. An existing lock file with
 /// another mode is made 0600 (logged if that fails: it holds no secret).
 fn open_lock_file(path: &Path) -> Result<File, StoreError> {
+    // Checked before the open too: a device node is never opened, and a
+    // platform without `oflag` values still refuses a planted link.
+    match fs::symlink_metadata(path) {
+        Ok(metadata) if !metadata.is_file() => return Err(not_a_file(path, metadata.file_type())),
+        _ => {}
+    }
     let mut options = OpenOptions::new();
     options.read(true).write(true).create(true).truncate(false);
     #[cfg(unix)]
@@ -178,7 +273,7 @@ fn open_lock_file(path: &Path) -> Result<File, StoreError> {
         use std::os::unix::fs::OpenOptionsExt as _;
         options
             .mode(0o600)
-            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY);
+            .custom_flags(oflag::NOFOLLOW | oflag::NONBLOCK | oflag::NOCTTY);
     }
     let file = options
         .open(path)
@@ -192,10 +287,10 @@ fn open_lock_file(path: &Path) -> Result<File, StoreError> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt as _;
-        if metadata.permissions().mode() & 0o777 != 0o600 {
-            if let Err(error) = file.set_permissions(fs::Permissions::from_mode(0o600)) {
-                tracing::warn!(file = %path.display(), %error, "cannot make the lock file 0600");
-            }
+        if metadata.permissions().mode() & 0o777 != 0o600
+            && let Err(error) = file.set_permissions(fs::Permissions::from_mode(0o600))
+        {
+            tracing::warn!(file = %path.display(), %error, "cannot make the lock file 0600");
         }
     }
     Ok(file)
@@ -573,10 +668,7 @@ fn read_bounded(path: &Path, warn_exposed: bool) -> Result<Option<Zeroizing<Vec<
     let mut options = OpenOptions::new();
     options.read(true);
     #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::custom_flags(
-        &mut options,
-        libc::O_NONBLOCK | libc::O_NOCTTY,
-    );
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, oflag::NONBLOCK | oflag::NOCTTY);
     let file = match options.open(path) {
         Ok(file) => file,
         Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(None),

@@ -773,6 +773,10 @@ fn a_type_error_names_the_position_and_kind_but_never_the_value() {
             "{value}: `{reason}` should name {kind}"
         );
         assert!(reason.contains("expected"), "{value}: `{reason}`");
+        assert!(
+            reason.chars().count() <= 163,
+            "{value}: unbounded reason `{reason}`"
+        );
         let digits = value.trim_start_matches('-');
         for leaked in [digits, "SECRETMARKER", "424242424242", "14159", "true"] {
             if value.contains(leaked) {
