@@ -255,6 +255,23 @@ impl<'de> Visitor<'de> for ClaimValueVisitor {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        // With serde_json's `arbitrary_precision` (on in this workspace, so
+        // that unknown numbers keep their exact text), a number that fits
+        // neither i64 nor u64 arrives as a one-entry map under this private
+        // key, holding the number's text.
+        const NUMBER_TOKEN: &str = "$serde_json::private::Number";
+        let Some(key) = map.next_key::<Cow<'de, str>>()? else {
+            return Ok(ClaimValue::Other("an object"));
+        };
+        if key == NUMBER_TOKEN {
+            let number = map.next_value::<Cow<'de, str>>()?;
+            return Ok(ClaimValue::Other(if number.contains(['.', 'e', 'E']) {
+                "a number with a fraction"
+            } else {
+                "an out-of-range number"
+            }));
+        }
+        map.next_value::<IgnoredAny>()?;
         while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
         Ok(ClaimValue::Other("an object"))
     }

@@ -2,8 +2,9 @@
 //!
 //! Messages name the file (with line and column for a corrupt one) or the
 //! keyring entry (service and account, which are not secret). They never
-//! contain a document's content: serde's messages are sanitized by
-//! [`describe_parse_error`] because serde quotes the offending value.
+//! contain a document's content: serde's messages are rebuilt by
+//! [`describe_parse_error`] because serde quotes the offending value
+//! (strings, numbers, booleans, unknown variant names).
 
 use std::io;
 use std::path::PathBuf;
@@ -45,6 +46,41 @@ pub enum StoreError {
         len: u64,
         /// The limit.
         limit: u64,
+    },
+    /// `auth.json` (or the file its symlink points to, or a lock file) is
+    /// not a regular file: a FIFO, a device, a socket, a directory, or a
+    /// symlinked lock file. Nothing was read, moved or replaced, and no
+    /// open waited on it.
+    #[error("{} is {kind}, not a regular file; nothing was read or changed", path.display())]
+    NotAFile {
+        /// The file.
+        path: PathBuf,
+        /// What it is instead ("a FIFO", "a character device", ...).
+        kind: &'static str,
+    },
+    /// A document to write is larger than the limit on reading one back, so
+    /// writing it would leave a file no later load accepts. Nothing was
+    /// written.
+    #[error(
+        "refusing to write {}: the document is {len} bytes, more than the {limit} bytes a read accepts; nothing was changed",
+        path.display()
+    )]
+    DocumentTooLarge {
+        /// The file that would have been written.
+        path: PathBuf,
+        /// The serialized document's size.
+        len: u64,
+        /// The limit.
+        limit: u64,
+    },
+    /// Another process held a lock file for longer than the configured wait
+    /// (see [`crate::FileStore::with_lock_timeout`]). Nothing was changed.
+    #[error("cannot lock {}: another process held it for {waited:?}", path.display())]
+    LockTimeout {
+        /// The lock file.
+        path: PathBuf,
+        /// How long we waited.
+        waited: Duration,
     },
     /// The document cannot be written (for example, its agent identity JWT
     /// does not decode, so it cannot be stored in object form).
@@ -95,25 +131,153 @@ impl StoreError {
     }
 }
 
-/// Turns a `serde_json` error into a reason that does not quote content.
+/// The longest reason kept from a parse error, in characters: anything a
+/// deserializer says is bounded, whatever it quotes.
+const MAX_REASON_CHARS: usize = 160;
+
+/// What serde calls the kinds of unexpected values (`serde::de::Unexpected`),
+/// the only words kept from the unexpected part of a type error.
+const VALUE_KINDS: &[&str] = &[
+    "boolean",
+    "integer",
+    "floating point",
+    "character",
+    "string",
+    "byte array",
+    "unit value",
+    "Option value",
+    "newtype struct",
+    "sequence",
+    "map",
+    "enum",
+    "unit variant",
+    "newtype variant",
+    "tuple variant",
+    "struct variant",
+    "null",
+    // serde_json's name for a number kept as text (`arbitrary_precision`).
+    "number",
+];
+
+/// Turns a `serde_json` error into a reason that quotes no input: a
+/// position (reported by the caller), what was expected and the kind of
+/// value found, never the value itself.
 ///
-/// serde writes `invalid type: string "sk-...", expected ...`; the quoted
-/// value could be a secret, so it is replaced by `<redacted>`.
+/// serde writes `invalid type: string "sk-...", expected ...`, `invalid
+/// type: integer `12345678901234`, ...` and `unknown variant `x`, ...`; any
+/// of those values could be a secret. Type errors keep only the kind
+/// (`integer`), unknown variants and fields lose their name, and in any
+/// other message a double-quoted span, or a backquoted span that is not a
+/// plain field name, becomes `<redacted>`. The result is bounded in length
+/// and holds no control character.
 pub(crate) fn describe_parse_error(error: &serde_json::Error) -> String {
+    if error.is_io() {
+        return "the input could not be read".to_owned();
+    }
     let message = error.to_string();
     // Drop serde_json's " at line L column C": the caller reports position.
     let message = match message.rfind(" at line ") {
         Some(index) => &message[..index],
         None => message.as_str(),
     };
-    let Some(start) = message.find(": string \"") else {
-        return message.to_owned();
-    };
-    let quoted_from = start + ": string ".len();
-    match message.rfind("\", expected") {
-        Some(end) if end > quoted_from => {
-            format!("{}\"<redacted>{}", &message[..quoted_from], &message[end..])
+    bound(&sanitize_message(message))
+}
+
+fn sanitize_message(message: &str) -> String {
+    for prefix in ["invalid type: ", "invalid value: "] {
+        if let Some(rest) = message.strip_prefix(prefix) {
+            // The value comes first and may itself contain ", expected ":
+            // the last one is serde's.
+            let (found, expected) = match rest.rfind(", expected ") {
+                Some(index) => (&rest[..index], &rest[index..]),
+                None => (rest, ""),
+            };
+            return format!("{prefix}{}{}", value_kind(found), redact_spans(expected));
         }
-        _ => format!("{}<redacted>", &message[..quoted_from]),
     }
+    for prefix in ["unknown variant ", "unknown field "] {
+        if let Some(rest) = message.strip_prefix(prefix) {
+            let expected = rest.find(", expected").map_or("", |index| &rest[index..]);
+            return format!("{}{}", prefix.trim_end(), redact_spans(expected));
+        }
+    }
+    redact_spans(message)
+}
+
+/// `integer` of `integer `5``: the kind serde names before the value.
+fn value_kind(found: &str) -> &'static str {
+    let kind = found.split(['`', '"']).next().unwrap_or_default().trim();
+    VALUE_KINDS
+        .iter()
+        .find(|known| **known == kind)
+        .copied()
+        .unwrap_or("a value")
+}
+
+/// Replaces every `"..."` span, and every `` `...` `` span that is not a
+/// plain field name, with `<redacted>`.
+fn redact_spans(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(start) = rest.find(['"', '`']) {
+        out.push_str(&rest[..start]);
+        let quote = rest[start..].chars().next().unwrap_or('"');
+        let after = &rest[start + 1..];
+        let end = closing_quote(after, quote);
+        let inner = &after[..end.unwrap_or(after.len())];
+        if quote == '`' && is_field_name(inner) {
+            out.push('`');
+            out.push_str(inner);
+            out.push('`');
+        } else {
+            out.push_str("<redacted>");
+        }
+        rest = match end {
+            Some(end) => &after[end + 1..],
+            None => "",
+        };
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The byte index of the quote closing a span, skipping `\`-escaped ones
+/// (serde writes strings with Rust's escapes).
+fn closing_quote(text: &str, quote: char) -> Option<usize> {
+    let mut escaped = false;
+    for (index, c) in text.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' => escaped = true,
+            _ if c == quote => return Some(index),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// A name from the schema (`access_token`, `registered_at`), not a value:
+/// starts with a letter or `_`, then letters, `_` and `.` only, no digit,
+/// at most 64 characters.
+fn is_field_name(text: &str) -> bool {
+    let mut chars = text.chars();
+    let Some(first) = chars.next() else {
+        return false;
+    };
+    text.len() <= 64
+        && (first.is_ascii_alphabetic() || first == '_')
+        && chars.all(|c| c.is_ascii_alphabetic() || c == '_' || c == '.')
+}
+
+/// At most [`MAX_REASON_CHARS`] characters, control characters replaced.
+fn bound(reason: &str) -> String {
+    let mut out: String = reason
+        .chars()
+        .take(MAX_REASON_CHARS)
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect();
+    if reason.chars().nth(MAX_REASON_CHARS).is_some() {
+        out.push_str("...");
+    }
+    out
 }

@@ -7,13 +7,25 @@
 //!   over the destination, and the directory is `fsync`ed: a crash leaves the
 //!   old or the new document, never a torn one;
 //! - every write (`save`, `update`, `delete`) holds [`HomeLock`], an
-//!   exclusive lock on `$CODEX_HOME/auth.json.lock` (never deleted). Only the
-//!   lock holder creates temporary files, so any temporary file found by the
-//!   lock holder was left by a killed writer and is removed;
-//! - a symlinked `auth.json` keeps its link: the file it points to is
-//!   replaced, with the temporary file in the target's directory;
+//!   exclusive lock on `$CODEX_HOME/auth.json.lock` (never deleted). When
+//!   `auth.json` is a symlink, a write also locks `<target>.lock` beside the
+//!   file it resolves to, so homes sharing one target never interleave
+//!   (locks are taken home first, then target; a target's lock is the last
+//!   one taken, so the order cannot deadlock);
+//! - lock files are opened without following symlinks, kept 0600, and
+//!   waited for at most [`FileStore::with_lock_timeout`] (30 s by default),
+//!   then [`StoreError::LockTimeout`];
+//! - a temporary file is removed as stale only when the writer whose pid is
+//!   in its name is gone, or when it is older than [`STALE_TEMP_AGE`];
+//! - only regular files are read, moved aside or replaced: a FIFO, device,
+//!   socket or directory (or a symlink to one) is [`StoreError::NotAFile`]
+//!   at once, and every open is non-blocking, so nothing waits on a FIFO;
+//! - nothing is written that a read would refuse: a document over
+//!   [`MAX_AUTH_FILE_LEN`] is [`StoreError::DocumentTooLarge`] before any
+//!   file is touched;
 //! - loading never writes; a corrupt or oversized file is never overwritten
-//!   or deleted implicitly: `update` refuses it, `save` moves it aside first;
+//!   or deleted implicitly: `update` refuses it, `save` moves it aside first
+//!   (0600, listed by [`FileStore::corrupt_copies`]);
 //! - errors name the file and a position, never content.
 
 use std::ffi::OsStr;
@@ -22,6 +34,7 @@ use std::hash::{BuildHasher as _, Hasher as _, RandomState};
 use std::io::{self, Read as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant, SystemTime};
 
 use zeroize::Zeroizing;
 
@@ -47,6 +60,110 @@ const TEMP_MARKER: &str = ".tmp-";
 /// Linux gives up after 40 links too; a loop must not hang a write.
 const MAX_SYMLINK_HOPS: usize = 40;
 
+/// How long a write waits for a lock file by default: 30 s, then
+/// [`StoreError::LockTimeout`].
+pub(crate) const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The longest pause between two attempts to take a busy lock.
+const MAX_LOCK_POLL: Duration = Duration::from_millis(20);
+
+/// A temporary file this old is stale even if a process with its writer's
+/// pid runs (the pid may have been reused, or be in another pid
+/// namespace): a write takes milliseconds.
+pub(crate) const STALE_TEMP_AGE: Duration = Duration::from_secs(10 * 60);
+
+/// The part of a moved-aside copy's name after the file's own name.
+const CORRUPT_MARKER: &str = ".corrupt-";
+
+/// `open(2)` flags std does not name. login-storage does not depend on
+/// `libc` (it would be one more crate in core-auth's lean build), so the
+/// values are spelled out here, from the platforms' headers; they differ
+/// between architectures. On a platform not listed they are 0: the type
+/// checks before and after each open still refuse a symlinked lock file,
+/// a FIFO or a device, but a file swapped in between could block an open
+/// or have a lock file's link followed.
+#[cfg(unix)]
+mod oflag {
+    #[cfg(all(
+        any(target_os = "linux", target_os = "android"),
+        any(
+            target_arch = "x86",
+            target_arch = "x86_64",
+            target_arch = "riscv32",
+            target_arch = "riscv64",
+            target_arch = "loongarch64",
+            target_arch = "s390x",
+        )
+    ))]
+    mod values {
+        pub(super) const NONBLOCK: i32 = 0o4000;
+        pub(super) const NOCTTY: i32 = 0o400;
+        pub(super) const NOFOLLOW: i32 = 0o400000;
+    }
+
+    #[cfg(all(
+        any(target_os = "linux", target_os = "android"),
+        any(
+            target_arch = "aarch64",
+            target_arch = "arm",
+            target_arch = "powerpc",
+            target_arch = "powerpc64",
+        )
+    ))]
+    mod values {
+        pub(super) const NONBLOCK: i32 = 0o4000;
+        pub(super) const NOCTTY: i32 = 0o400;
+        pub(super) const NOFOLLOW: i32 = 0o100000;
+    }
+
+    #[cfg(target_vendor = "apple")]
+    mod values {
+        pub(super) const NONBLOCK: i32 = 0x4;
+        pub(super) const NOCTTY: i32 = 0x20000;
+        pub(super) const NOFOLLOW: i32 = 0x100;
+    }
+
+    #[cfg(target_os = "freebsd")]
+    mod values {
+        pub(super) const NONBLOCK: i32 = 0x4;
+        pub(super) const NOCTTY: i32 = 0x8000;
+        pub(super) const NOFOLLOW: i32 = 0x100;
+    }
+
+    #[cfg(not(any(
+        all(
+            any(target_os = "linux", target_os = "android"),
+            any(
+                target_arch = "x86",
+                target_arch = "x86_64",
+                target_arch = "riscv32",
+                target_arch = "riscv64",
+                target_arch = "loongarch64",
+                target_arch = "s390x",
+                target_arch = "aarch64",
+                target_arch = "arm",
+                target_arch = "powerpc",
+                target_arch = "powerpc64",
+            )
+        ),
+        target_vendor = "apple",
+        target_os = "freebsd",
+    )))]
+    mod values {
+        pub(super) const NONBLOCK: i32 = 0;
+        pub(super) const NOCTTY: i32 = 0;
+        pub(super) const NOFOLLOW: i32 = 0;
+    }
+
+    /// Do not block on a FIFO or device (an open of a FIFO waits for a
+    /// writer otherwise).
+    pub(super) const NONBLOCK: i32 = values::NONBLOCK;
+    /// A terminal opened by mistake does not become ours.
+    pub(super) const NOCTTY: i32 = values::NOCTTY;
+    /// Fail (`ELOOP`) instead of following a symlink in the last component.
+    pub(super) const NOFOLLOW: i32 = values::NOFOLLOW;
+}
+
 /// An exclusive, cross-process lock on `$CODEX_HOME/auth.json.lock`,
 /// released when dropped.
 ///
@@ -56,28 +173,43 @@ const MAX_SYMLINK_HOPS: usize = 40;
 #[derive(Debug)]
 pub(crate) struct HomeLock {
     // Closing the file releases the lock.
-    _file: File,
+    file: File,
 }
 
 impl HomeLock {
-    /// Creates `codex_home` (0700) when missing and waits for the lock.
+    /// Creates `codex_home` (0700) when missing and waits for the lock, at
+    /// most [`DEFAULT_LOCK_TIMEOUT`].
     pub(crate) fn acquire(codex_home: &Path) -> Result<Self, StoreError> {
+        Self::acquire_within(codex_home, DEFAULT_LOCK_TIMEOUT)
+    }
+
+    /// [`acquire`](Self::acquire), waiting at most `timeout`.
+    pub(crate) fn acquire_within(codex_home: &Path, timeout: Duration) -> Result<Self, StoreError> {
         create_home_dir(codex_home)?;
-        Self::lock(codex_home)
+        Self::lock(codex_home, timeout)
     }
 
     /// Like [`acquire`](Self::acquire), but `None` (no lock, nothing created)
     /// when `codex_home` does not exist: there is nothing to guard.
     pub(crate) fn acquire_if_home_exists(codex_home: &Path) -> Result<Option<Self>, StoreError> {
+        Self::acquire_if_home_exists_within(codex_home, DEFAULT_LOCK_TIMEOUT)
+    }
+
+    /// [`acquire_if_home_exists`](Self::acquire_if_home_exists), waiting at
+    /// most `timeout`.
+    pub(crate) fn acquire_if_home_exists_within(
+        codex_home: &Path,
+        timeout: Duration,
+    ) -> Result<Option<Self>, StoreError> {
         match fs::metadata(codex_home) {
-            Ok(_) => Self::lock(codex_home).map(Some),
+            Ok(_) => Self::lock(codex_home, timeout).map(Some),
             Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(None),
             Err(error) => Err(StoreError::io("inspect", codex_home, error)),
         }
     }
 
-    fn lock(codex_home: &Path) -> Result<Self, StoreError> {
-        lock_exclusive(&codex_home.join(LOCK_FILE_NAME)).map(|file| Self { _file: file })
+    fn lock(codex_home: &Path, timeout: Duration) -> Result<Self, StoreError> {
+        lock_exclusive(&codex_home.join(LOCK_FILE_NAME), timeout).map(|file| Self { file })
     }
 }
 
@@ -99,38 +231,175 @@ pub struct RegistrationLock {
 }
 
 impl RegistrationLock {
-    /// Creates `codex_home` (0700) when missing and waits for the lock.
+    /// Creates `codex_home` (0700) when missing and waits for the lock, at
+    /// most 30 s; then [`StoreError::LockTimeout`].
     pub fn acquire(codex_home: &Path) -> Result<Self, StoreError> {
+        Self::acquire_within(codex_home, DEFAULT_LOCK_TIMEOUT)
+    }
+
+    /// [`acquire`](Self::acquire), waiting at most `timeout`.
+    ///
+    /// A symlinked or non-regular `auth.json.register.lock` is
+    /// [`StoreError::NotAFile`]; the lock file is kept 0600.
+    pub fn acquire_within(codex_home: &Path, timeout: Duration) -> Result<Self, StoreError> {
         create_home_dir(codex_home)?;
-        lock_exclusive(&codex_home.join(REGISTRATION_LOCK_FILE_NAME))
+        lock_exclusive(&codex_home.join(REGISTRATION_LOCK_FILE_NAME), timeout)
             .map(|file| Self { _file: file })
     }
 }
 
-/// Opens (creating 0600) and exclusively locks `path`, waiting for it.
-fn lock_exclusive(path: &Path) -> Result<File, StoreError> {
+/// Opens (creating 0600) and exclusively locks `path`, waiting at most
+/// `timeout`.
+fn lock_exclusive(path: &Path, timeout: Duration) -> Result<File, StoreError> {
+    let file = open_lock_file(path)?;
+    wait_for_lock(file, path, timeout)
+}
+
+/// Opens a lock file without following a symlink and without blocking
+/// (a FIFO planted there must not hang us), creating it 0600; anything but
+/// a regular file is [`StoreError::NotAFile`]. An existing lock file with
+/// another mode is made 0600 (logged if that fails: it holds no secret).
+fn open_lock_file(path: &Path) -> Result<File, StoreError> {
+    // Checked before the open too: a device node is never opened, and a
+    // platform without `oflag` values still refuses a planted link.
+    match fs::symlink_metadata(path) {
+        Ok(metadata) if !metadata.is_file() => return Err(not_a_file(path, metadata.file_type())),
+        _ => {}
+    }
     let mut options = OpenOptions::new();
     options.read(true).write(true).create(true).truncate(false);
     #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options
+            .mode(0o600)
+            .custom_flags(oflag::NOFOLLOW | oflag::NONBLOCK | oflag::NOCTTY);
+    }
     let file = options
         .open(path)
-        .map_err(|error| StoreError::io("open", path, error))?;
-    file.lock()
-        .map_err(|error| StoreError::io("lock", path, error))?;
+        .map_err(|error| open_error(path, error, false))?;
+    let metadata = file
+        .metadata()
+        .map_err(|error| StoreError::io("inspect", path, error))?;
+    if !metadata.is_file() {
+        return Err(not_a_file(path, metadata.file_type()));
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        if metadata.permissions().mode() & 0o777 != 0o600
+            && let Err(error) = file.set_permissions(fs::Permissions::from_mode(0o600))
+        {
+            tracing::warn!(file = %path.display(), %error, "cannot make the lock file 0600");
+        }
+    }
     Ok(file)
+}
+
+/// Takes the exclusive lock on `file`, polling (so the wait is bounded
+/// and nothing is left blocked in the kernel when we give up).
+fn wait_for_lock(file: File, path: &Path, timeout: Duration) -> Result<File, StoreError> {
+    let started = Instant::now();
+    let mut pause = Duration::from_millis(1);
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok(file),
+            Err(fs::TryLockError::WouldBlock) => {}
+            Err(fs::TryLockError::Error(error)) => {
+                return Err(StoreError::io("lock", path, error));
+            }
+        }
+        let waited = started.elapsed();
+        if waited >= timeout {
+            return Err(StoreError::LockTimeout {
+                path: path.to_path_buf(),
+                waited: timeout,
+            });
+        }
+        std::thread::sleep(pause.min(timeout - waited));
+        pause = (pause * 2).min(MAX_LOCK_POLL);
+    }
+}
+
+/// A typed error for an open that failed because `path` is not a regular
+/// file (looked up following symlinks when `follow`); else an I/O error.
+fn open_error(path: &Path, error: io::Error, follow: bool) -> StoreError {
+    let metadata = if follow {
+        fs::metadata(path)
+    } else {
+        fs::symlink_metadata(path)
+    };
+    match metadata {
+        Ok(metadata) if !metadata.is_file() => not_a_file(path, metadata.file_type()),
+        _ => StoreError::io("open", path, error),
+    }
+}
+
+fn not_a_file(path: &Path, kind: fs::FileType) -> StoreError {
+    StoreError::NotAFile {
+        path: path.to_path_buf(),
+        kind: kind_name(kind),
+    }
+}
+
+/// "a FIFO", "a directory", ...: what a path is when it is not a file.
+fn kind_name(kind: fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt as _;
+        if kind.is_fifo() {
+            return "a FIFO";
+        }
+        if kind.is_socket() {
+            return "a socket";
+        }
+        if kind.is_char_device() {
+            return "a character device";
+        }
+        if kind.is_block_device() {
+            return "a block device";
+        }
+    }
+    if kind.is_dir() {
+        "a directory"
+    } else if kind.is_symlink() {
+        "a symbolic link"
+    } else if kind.is_file() {
+        "a regular file"
+    } else {
+        "an unknown kind of file"
+    }
+}
+
+/// Whether two open handles are the same file (so locking both from one
+/// process would wait on itself).
+#[cfg(unix)]
+fn same_file(a: &File, b: &File) -> bool {
+    use std::os::unix::fs::MetadataExt as _;
+    match (a.metadata(), b.metadata()) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
+    }
+}
+
+#[cfg(not(unix))]
+fn same_file(_a: &File, _b: &File) -> bool {
+    false
 }
 
 /// `$CODEX_HOME/auth.json`.
 ///
 /// `save` and `update` write atomically under the home lock (see the module
-/// docs); a symlinked `auth.json` keeps its link and its target is replaced.
-/// `delete` removes `auth.json` itself (the link, for a symlink, so a
-/// target shared with other homes survives) and temporary files left by
-/// killed writers, never the lock file or `auth.json.corrupt-*` copies.
+/// docs); a symlinked `auth.json` keeps its link and its target is replaced
+/// under a second lock beside the target. `delete` removes `auth.json`
+/// itself (the link, for a symlink, so a target shared with other homes
+/// survives) and temporary files left by killed writers, never the lock
+/// file or `auth.json.corrupt-*` copies (see
+/// [`corrupt_copies`](Self::corrupt_copies)).
 #[derive(Debug, Clone)]
 pub struct FileStore {
     codex_home: PathBuf,
+    lock_timeout: Duration,
 }
 
 impl FileStore {
@@ -138,7 +407,17 @@ impl FileStore {
     pub fn new(codex_home: &Path) -> Self {
         Self {
             codex_home: codex_home.to_path_buf(),
+            lock_timeout: DEFAULT_LOCK_TIMEOUT,
         }
+    }
+
+    /// Waits at most `timeout` (30 s by default) for each lock file a
+    /// write takes; a lock held longer (by a stuck or foreign process)
+    /// ends the write with [`StoreError::LockTimeout`], changing nothing.
+    #[must_use]
+    pub fn with_lock_timeout(mut self, timeout: Duration) -> Self {
+        self.lock_timeout = timeout;
+        self
     }
 
     /// `$CODEX_HOME/auth.json`.
@@ -150,6 +429,42 @@ impl FileStore {
     /// never deleted: deleting it would let two writers lock different files.
     pub fn lock_file(&self) -> PathBuf {
         self.codex_home.join(LOCK_FILE_NAME)
+    }
+
+    /// The copies a `save` moved aside because they were corrupt
+    /// (`auth.json.corrupt-<timestamp>`, 0600), sorted by name (so oldest
+    /// first): in the home, and beside the file a symlinked `auth.json`
+    /// points to. Nothing ever deletes them; a `logout` lists them so the
+    /// user can.
+    pub fn corrupt_copies(&self) -> Result<Vec<PathBuf>, StoreError> {
+        let mut places = vec![self.auth_file()];
+        let target = resolve_symlinks(&self.auth_file())?;
+        if target != self.auth_file() {
+            places.push(target);
+        }
+        let mut copies = Vec::new();
+        for place in places {
+            let (dir, name) = split_target(&place)?;
+            let prefix = format!("{}{CORRUPT_MARKER}", name.to_string_lossy());
+            let entries = match fs::read_dir(&dir) {
+                Ok(entries) => entries,
+                Err(error) if error.kind() == io::ErrorKind::NotFound => continue,
+                Err(error) => return Err(StoreError::io("list", dir, error)),
+            };
+            for entry in entries {
+                let entry = entry.map_err(|error| StoreError::io("list", &dir, error))?;
+                let is_copy = entry
+                    .file_name()
+                    .to_str()
+                    .is_some_and(|file_name| file_name.starts_with(&prefix));
+                if is_copy {
+                    copies.push(entry.path());
+                }
+            }
+        }
+        copies.sort();
+        copies.dedup();
+        Ok(copies)
     }
 
     pub(crate) fn codex_home(&self) -> &Path {
@@ -166,18 +481,34 @@ impl FileStore {
         parse_document(&path, &bytes).map(Some)
     }
 
+    /// The bytes `save` and `update` write, refused when a read could not
+    /// take them back.
+    fn serialize(&self, auth: &AuthDotJson) -> Result<Zeroizing<Vec<u8>>, StoreError> {
+        let bytes = to_pretty_json(auth)?;
+        let len = bytes.len() as u64;
+        if len > MAX_AUTH_FILE_LEN {
+            return Err(StoreError::DocumentTooLarge {
+                path: self.auth_file(),
+                len,
+                limit: MAX_AUTH_FILE_LEN,
+            });
+        }
+        Ok(bytes)
+    }
+
     /// `save` with the lock already held.
     pub(crate) fn save_locked(
         &self,
         lock: &HomeLock,
         auth: &AuthDotJson,
     ) -> Result<(), StoreError> {
-        let bytes = to_pretty_json(auth)?;
+        let bytes = self.serialize(auth)?;
         self.save_bytes_locked(lock, &bytes)
     }
 
-    fn save_bytes_locked(&self, _lock: &HomeLock, bytes: &[u8]) -> Result<(), StoreError> {
+    fn save_bytes_locked(&self, lock: &HomeLock, bytes: &[u8]) -> Result<(), StoreError> {
         let target = resolve_symlinks(&self.auth_file())?;
+        let _target_lock = self.lock_target(lock, &target)?;
         move_aside_if_corrupt(&target)?;
         self.write_locked(&target, bytes)
     }
@@ -185,22 +516,54 @@ impl FileStore {
     /// `update` with the lock already held.
     pub(crate) fn update_locked(
         &self,
-        _lock: &HomeLock,
+        lock: &HomeLock,
         f: &mut UpdateFn<'_>,
     ) -> Result<Option<AuthDotJson>, StoreError> {
+        let target = resolve_symlinks(&self.auth_file())?;
+        // Held across the read and the write: another home sharing the
+        // target must not write in between.
+        let _target_lock = self.lock_target(lock, &target)?;
         let current = self.read(false)?;
         let Some(next) = f(current.clone())? else {
             return Ok(current);
         };
-        let bytes = to_pretty_json(&next)?;
-        let target = resolve_symlinks(&self.auth_file())?;
+        let bytes = self.serialize(&next)?;
         self.write_locked(&target, &bytes)?;
         Ok(Some(next))
+    }
+
+    /// Locks `<target>.lock` beside the file a symlinked `auth.json`
+    /// resolves to, so every home sharing that file writes in turn. `None`
+    /// when `auth.json` is not a symlink, or the target's lock is the home
+    /// lock itself (the link points into another home whose lock we hold).
+    fn lock_target(&self, home_lock: &HomeLock, target: &Path) -> Result<Option<File>, StoreError> {
+        if target == self.auth_file() {
+            return Ok(None);
+        }
+        // No lock file is created beside a device node or a FIFO.
+        check_replaceable(target)?;
+        let (dir, name) = split_target(target)?;
+        let mut lock_name = name;
+        lock_name.push(".lock");
+        let path = dir.join(lock_name);
+        let file = open_lock_file(&path)?;
+        if same_file(&file, &home_lock.file) {
+            return Ok(None);
+        }
+        wait_for_lock(file, &path, self.lock_timeout).map(Some)
     }
 
     /// `delete` with the lock already held (or no home directory at all).
     pub(crate) fn delete_locked(&self, _lock: Option<&HomeLock>) -> Result<bool, StoreError> {
         let path = self.auth_file();
+        // A link is removed whatever it points to (its target is another
+        // home's business); anything but a file or a link is refused.
+        match fs::symlink_metadata(&path) {
+            Ok(metadata) if !metadata.is_file() && !metadata.is_symlink() => {
+                return Err(not_a_file(&path, metadata.file_type()));
+            }
+            _ => {}
+        }
         // A temporary file holds a copy of the credentials: a logout
         // removes those left by killed writers too.
         remove_stale_temp_files(&self.codex_home, OsStr::new(AUTH_FILE_NAME));
@@ -217,7 +580,10 @@ impl FileStore {
     pub(crate) fn remove_leftover_locked(&self, lock: &HomeLock) {
         let path = self.auth_file();
         let removed = resolve_symlinks(&path)
-            .and_then(|target| move_aside_if_corrupt(&target))
+            .and_then(|target| {
+                let _target_lock = self.lock_target(lock, &target)?;
+                move_aside_if_corrupt(&target)
+            })
             .and_then(|()| self.delete_locked(Some(lock)));
         match removed {
             Ok(true) => tracing::debug!(file = %path.display(), "removed leftover auth.json"),
@@ -226,8 +592,10 @@ impl FileStore {
         }
     }
 
-    /// Replaces `target` atomically with `bytes`.
+    /// Replaces `target` atomically with `bytes`, only if it is a regular
+    /// file or missing (a rename would replace a FIFO or device node).
     fn write_locked(&self, target: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+        check_replaceable(target)?;
         let (dir, name) = split_target(target)?;
         remove_stale_temp_files(&dir, &name);
         #[cfg(unix)]
@@ -243,23 +611,34 @@ impl AuthStore for FileStore {
 
     fn save(&self, auth: &AuthDotJson) -> Result<(), StoreError> {
         // Serialize first: a document that cannot be written changes nothing.
-        let bytes = to_pretty_json(auth)?;
-        let lock = HomeLock::acquire(&self.codex_home)?;
+        let bytes = self.serialize(auth)?;
+        let lock = HomeLock::acquire_within(&self.codex_home, self.lock_timeout)?;
         self.save_bytes_locked(&lock, &bytes)
     }
 
     fn delete(&self) -> Result<bool, StoreError> {
-        let lock = HomeLock::acquire_if_home_exists(&self.codex_home)?;
+        let lock = HomeLock::acquire_if_home_exists_within(&self.codex_home, self.lock_timeout)?;
         self.delete_locked(lock.as_ref())
     }
 
     fn update(&self, f: &mut UpdateFn<'_>) -> Result<Option<AuthDotJson>, StoreError> {
-        let lock = HomeLock::acquire(&self.codex_home)?;
+        let lock = HomeLock::acquire_within(&self.codex_home, self.lock_timeout)?;
         self.update_locked(&lock, f)
     }
 
     fn location(&self) -> StoreKind {
         StoreKind::File
+    }
+}
+
+/// `Ok` when `target` (a resolved path, not a link) is a regular file or
+/// missing: only those may be replaced.
+fn check_replaceable(target: &Path) -> Result<(), StoreError> {
+    match fs::symlink_metadata(target) {
+        Ok(metadata) if !metadata.is_file() => Err(not_a_file(target, metadata.file_type())),
+        Ok(_) => Ok(()),
+        Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(error) => Err(StoreError::io("inspect", target, error)),
     }
 }
 
@@ -274,15 +653,33 @@ fn create_home_dir(dir: &Path) -> Result<(), StoreError> {
 }
 
 /// Reads at most [`MAX_AUTH_FILE_LEN`] bytes; `None` when there is no file.
+///
+/// Only a regular file is opened: the type is checked before the open (a
+/// device node is never opened) and again on the opened handle (it may
+/// have been swapped in between). The open is non-blocking, so a FIFO
+/// swapped in cannot hang it either.
 fn read_bounded(path: &Path, warn_exposed: bool) -> Result<Option<Zeroizing<Vec<u8>>>, StoreError> {
-    let file = match File::open(path) {
+    match fs::metadata(path) {
+        Ok(metadata) if !metadata.is_file() => return Err(not_a_file(path, metadata.file_type())),
+        Ok(_) => {}
+        Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(error) => return Err(StoreError::io("inspect", path, error)),
+    }
+    let mut options = OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, oflag::NONBLOCK | oflag::NOCTTY);
+    let file = match options.open(path) {
         Ok(file) => file,
         Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(None),
-        Err(error) => return Err(StoreError::io("open", path, error)),
+        Err(error) => return Err(open_error(path, error, true)),
     };
     let metadata = file
         .metadata()
         .map_err(|error| StoreError::io("inspect", path, error))?;
+    if !metadata.is_file() {
+        return Err(not_a_file(path, metadata.file_type()));
+    }
     let too_large = |len| StoreError::TooLarge {
         path: path.to_path_buf(),
         len,
@@ -392,8 +789,11 @@ fn temp_prefix(name: &OsStr) -> String {
 
 /// Removes temporary files left in `dir` by writers killed mid-write.
 ///
-/// Called only by the lock holder, and only the lock holder creates
-/// temporary files, so every file with our prefix is stale.
+/// Called by the lock holder. A file whose writer (the pid in its name)
+/// still runs is left alone unless it is older than [`STALE_TEMP_AGE`]:
+/// it may belong to a writer that reached this directory through another
+/// lock (another home's symlink, an older version of this code), and
+/// deleting it would fail that writer's rename.
 fn remove_stale_temp_files(dir: &Path, name: &OsStr) {
     let prefix = temp_prefix(name);
     let Ok(entries) = fs::read_dir(dir) else {
@@ -401,11 +801,25 @@ fn remove_stale_temp_files(dir: &Path, name: &OsStr) {
     };
     for entry in entries.flatten() {
         let file_name = entry.file_name();
-        let is_ours = file_name
+        let Some(rest) = file_name
             .to_str()
-            .is_some_and(|file_name| file_name.starts_with(&prefix));
-        let is_file = entry.file_type().is_ok_and(|kind| kind.is_file());
-        if !is_ours || !is_file {
+            .and_then(|file_name| file_name.strip_prefix(&prefix))
+        else {
+            continue;
+        };
+        let Ok(metadata) = entry.metadata() else {
+            continue;
+        };
+        if !metadata.is_file() {
+            continue;
+        }
+        let old = metadata
+            .modified()
+            .ok()
+            .and_then(|modified| SystemTime::now().duration_since(modified).ok())
+            .is_some_and(|age| age >= STALE_TEMP_AGE);
+        let writer_gone = writer_pid(rest).is_some_and(|pid| !process_alive(pid));
+        if !old && !writer_gone {
             continue;
         }
         match fs::remove_file(entry.path()) {
@@ -416,6 +830,39 @@ fn remove_stale_temp_files(dir: &Path, name: &OsStr) {
                 tracing::debug!(file = %entry.path().display(), %error, "cannot remove a stale temporary file");
             }
         }
+    }
+}
+
+/// The writer's pid in `<pid>-<random>`, the end of a temporary file's name.
+fn writer_pid(rest: &str) -> Option<u32> {
+    rest.split_once('-')?.0.parse().ok()
+}
+
+/// Whether process `pid` runs (a zombie does not). This process always
+/// runs; elsewhere, without `/proc`, every writer is taken to run and only
+/// age makes its file stale.
+fn process_alive(pid: u32) -> bool {
+    if pid == std::process::id() {
+        return true;
+    }
+    #[cfg(target_os = "linux")]
+    {
+        match fs::read_to_string(format!("/proc/{pid}/stat")) {
+            // `pid (comm) S ...`: the state follows the last `)`.
+            Ok(stat) => !stat
+                .rsplit_once(')')
+                .and_then(|(_, rest)| rest.trim_start().chars().next())
+                .is_some_and(|state| matches!(state, 'Z' | 'X' | 'x')),
+            // No /proc at all: we cannot tell.
+            Err(error) if error.kind() == io::ErrorKind::NotFound => {
+                !Path::new("/proc/self").exists()
+            }
+            Err(_) => true,
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        true
     }
 }
 
@@ -493,7 +940,8 @@ fn sync_dir(dir: &Path) {
 
 /// Moves `target` to `<name>.corrupt-<UTC timestamp>` when it exists but is
 /// not a valid document (or is too large to be one), so an explicit save
-/// never destroys it.
+/// never destroys it. The copy is made 0600 first: it may hold a secret.
+/// Anything but a regular file is refused, never moved.
 fn move_aside_if_corrupt(target: &Path) -> Result<(), StoreError> {
     let problem = match read_bounded(target, false) {
         Ok(None) => return Ok(()),
@@ -505,6 +953,12 @@ fn move_aside_if_corrupt(target: &Path) -> Result<(), StoreError> {
         Err(error) => return Err(error),
     };
     let aside = corrupt_backup_path(target)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        fs::set_permissions(target, fs::Permissions::from_mode(0o600))
+            .map_err(|error| StoreError::io("make private", target, error))?;
+    }
     fs::rename(target, &aside).map_err(|error| StoreError::io("move aside", target, error))?;
     tracing::warn!(
         file = %target.display(),
@@ -527,7 +981,7 @@ fn corrupt_backup_path(target: &Path) -> Result<PathBuf, StoreError> {
         now.minute(),
         now.second()
     );
-    let base = format!("{}.corrupt-{stamp}", name.to_string_lossy());
+    let base = format!("{}{CORRUPT_MARKER}{stamp}", name.to_string_lossy());
     // Two corrupt files within one second must not overwrite each other.
     for attempt in 0..100u32 {
         let candidate = match attempt {

@@ -197,6 +197,11 @@ pub struct StoreOptions {
     pub keyring_timeout: Duration,
     /// The keyring implementation; `None` uses [`OsKeyring`].
     pub keyring: Option<Arc<dyn Keyring>>,
+    /// How long a file store write waits for a lock file (30 s by default)
+    /// before [`StoreError::LockTimeout`]; see
+    /// [`FileStore::with_lock_timeout`]. Applies to [`StoreMode::File`];
+    /// the keyring and auto stores wait the default.
+    pub lock_timeout: Duration,
 }
 
 impl Default for StoreOptions {
@@ -204,6 +209,7 @@ impl Default for StoreOptions {
         Self {
             keyring_timeout: DEFAULT_KEYRING_TIMEOUT,
             keyring: None,
+            lock_timeout: file::DEFAULT_LOCK_TIMEOUT,
         }
     }
 }
@@ -212,6 +218,12 @@ impl StoreOptions {
     /// Sets the keyring timeout.
     pub fn with_keyring_timeout(mut self, timeout: Duration) -> Self {
         self.keyring_timeout = timeout;
+        self
+    }
+
+    /// Sets how long a file store write waits for a lock file.
+    pub fn with_lock_timeout(mut self, timeout: Duration) -> Self {
+        self.lock_timeout = timeout;
         self
     }
 
@@ -235,7 +247,9 @@ impl StoreOptions {
 /// The home for `codex_home` in `mode`.
 pub fn open_store(codex_home: &Path, mode: StoreMode, options: StoreOptions) -> Arc<dyn AuthStore> {
     match mode {
-        StoreMode::File => Arc::new(FileStore::new(codex_home)),
+        StoreMode::File => {
+            Arc::new(FileStore::new(codex_home).with_lock_timeout(options.lock_timeout))
+        }
         StoreMode::Keyring => Arc::new(KeyringStore::new(
             codex_home,
             options.keyring(),

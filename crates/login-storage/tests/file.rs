@@ -370,9 +370,11 @@ fn symlinked_auth_json_keeps_the_link_and_replaces_the_target_atomically() {
     let written: Value = serde_json::from_slice(&std::fs::read(&target).unwrap()).unwrap();
     assert_eq!(written["through_link"], json!(true));
     assert_eq!(support::mode(&target), 0o600);
+    // The lock beside the target serializes every home linked to it; no
+    // temporary file may be left.
     assert_eq!(
         support::list_dir(&elsewhere),
-        ["real-auth.json"],
+        ["real-auth.json", "real-auth.json.lock"],
         "no temporary file may be left beside the target"
     );
     assert_eq!(
@@ -385,11 +387,21 @@ fn symlinked_auth_json_keeps_the_link_and_replaces_the_target_atomically() {
 fn stale_temporary_files_of_killed_writers_are_removed_on_the_next_write() {
     let home = support::home();
     home.create();
-    for name in [
-        ".auth.json.tmp-999999-00000000deadbeef",
-        ".auth.json.tmp-1-0123456789abcdef",
+    // A writer that has exited (its pid reaped) and one whose pid runs (pid
+    // 1) but whose file is older than any write takes: both are stale.
+    let dead = support::exited_pid();
+    for (name, age) in [
+        (format!(".auth.json.tmp-{dead}-00000000deadbeef"), None),
+        (
+            ".auth.json.tmp-1-0123456789abcdef".to_owned(),
+            Some(std::time::Duration::from_secs(3600)),
+        ),
     ] {
-        std::fs::write(home.path.join(name), b"{\"OPENAI_API_KEY\":\"half").unwrap();
+        let path = home.path.join(name);
+        std::fs::write(&path, b"{\"OPENAI_API_KEY\":\"half").unwrap();
+        if let Some(age) = age {
+            support::age_file(&path, age);
+        }
     }
     std::fs::write(home.path.join("unrelated.tmp-1"), b"keep me").unwrap();
 

@@ -276,3 +276,20 @@ pub fn real_store(test: &str) -> Option<Arc<dyn Keyring>> {
 pub fn stored_value(store: &Arc<dyn Keyring>, account: &str) -> Option<String> {
     store.load(login_storage::KEYRING_SERVICE, account).unwrap()
 }
+
+/// The pid of a child process that has exited and been reaped, so no
+/// process runs with it (until the kernel reuses it, which a test does not
+/// wait for).
+pub fn exited_pid() -> u32 {
+    let mut child = Command::new("true").spawn().unwrap();
+    let pid = child.id();
+    child.wait().unwrap();
+    pid
+}
+
+/// Sets `path`'s modification time `age` in the past.
+pub fn age_file(path: &Path, age: Duration) {
+    let file = std::fs::OpenOptions::new().write(true).open(path).unwrap();
+    file.set_modified(std::time::SystemTime::now() - age)
+        .unwrap();
+}
