@@ -5,7 +5,7 @@ use std::sync::Arc;
 use auth_http::HttpTaskRegistrar;
 use core_auth::{AuthConfig, AuthManager, ProcessEnv, RevokeOutcome};
 use login_agent_identity::{AgentIdentityInput, ExposeSecret as _};
-use login_storage::{AutoStore, StoreMode};
+use login_storage::{AutoStore, FileStore, StoreMode};
 
 use crate::cli::{Cli, LoginArgs, LogoutArgs};
 use crate::error::CliError;
@@ -91,6 +91,7 @@ pub async fn login(cli: &Cli, args: &LoginArgs) -> Result<(), CliError> {
 /// says the keyring was not reached.
 pub async fn logout(cli: &Cli, args: &LogoutArgs) -> Result<(), CliError> {
     let config = config(cli)?;
+    let file_store = FileStore::new(&config.codex_home);
     let auto = (config.store_mode == StoreMode::Auto && config.storage.is_none()).then(|| {
         AutoStore::new(
             &config.codex_home,
@@ -116,10 +117,17 @@ pub async fn logout(cli: &Cli, args: &LogoutArgs) -> Result<(), CliError> {
         keyring_unreachable = outcome.keyring_unreachable.map(|error| error.to_string());
     }
     let revoked = revoke.as_ref().and_then(RevokeOutcome::revoked);
+    // Copies a login moved aside are never deleted (they may be the only
+    // copy of a credential); a listing that fails is no reason to fail the
+    // logout that already happened.
+    let corrupt_copies = file_store.corrupt_copies().unwrap_or_default();
     if cli.json {
         let mut output = serde_json::json!({ "removed": removed, "revoked": revoked });
         if let Some(reason) = &keyring_unreachable {
             output["keyring_unreachable"] = serde_json::json!(reason);
+        }
+        if !corrupt_copies.is_empty() {
+            output["corrupt_copies"] = serde_json::json!(corrupt_copies);
         }
         println!("{output}");
         return Ok(());
@@ -142,6 +150,30 @@ pub async fn logout(cli: &Cli, args: &LogoutArgs) -> Result<(), CliError> {
         println!(
             "Note: the OS keyring was not reachable, so it was treated as holding nothing ({reason})."
         );
+    }
+    if !corrupt_copies.is_empty() {
+        println!(
+            "Left in place: {} corrupt cop{} of auth.json that may hold credentials; delete {} once nothing in {} is needed:",
+            corrupt_copies.len(),
+            if corrupt_copies.len() == 1 {
+                "y"
+            } else {
+                "ies"
+            },
+            if corrupt_copies.len() == 1 {
+                "it"
+            } else {
+                "them"
+            },
+            if corrupt_copies.len() == 1 {
+                "it"
+            } else {
+                "them"
+            },
+        );
+        for path in &corrupt_copies {
+            println!("  {}", terminal::escape(&path.to_string_lossy()));
+        }
     }
     Ok(())
 }

@@ -134,6 +134,36 @@ fn login_over_a_corrupt_auth_json_moves_it_aside() {
 }
 
 #[test]
+fn logout_lists_the_corrupt_copies_it_leaves_and_says_they_may_hold_credentials() {
+    let home = tempfile::tempdir().unwrap();
+    std::fs::write(home.path().join("auth.json"), "{ \"OPENAI_API_KEY\": ").unwrap();
+    let login = login_stdin(home.path(), "--api-key-stdin", "sk-new-key-00000000", &[]);
+    assert_eq!(code(&login), 0, "{}", stderr(&login));
+    let aside: Vec<_> = std::fs::read_dir(home.path())
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.to_string_lossy().contains("auth.json.corrupt-"))
+        .collect();
+    assert_eq!(aside.len(), 1, "{aside:?}");
+
+    let output = cli(home.path(), &["logout"]);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let text = stdout(&output);
+    assert!(
+        text.contains("1 corrupt copy of auth.json that may hold credentials"),
+        "{text}"
+    );
+    assert!(text.contains(&*aside[0].to_string_lossy()), "{text}");
+    assert!(aside[0].exists(), "a logout never deletes a corrupt copy");
+
+    let output = cli(home.path(), &["logout", "--json"]);
+    assert_eq!(
+        json(&output)["corrupt_copies"],
+        serde_json::json!([aside[0]])
+    );
+}
+
+#[test]
 fn logout_removes_stored_credentials_and_succeeds_when_there_are_none() {
     let home = tempfile::tempdir().unwrap();
     assert_eq!(
