@@ -40,7 +40,7 @@ pub fn status_json(auth: Option<&CodexAuth>, config: &AuthConfig) -> Value {
         json!({
             "email": claims.email,
             "chatgpt_account_id": claims.chatgpt_account_id,
-            "plan_type": claims.chatgpt_plan_type,
+            "plan_type": claims.chatgpt_plan_type.as_ref().map(|plan| plan.as_str()),
         })
     });
     json!({
@@ -81,7 +81,10 @@ fn print_human(auth: Option<&CodexAuth>, config: &AuthConfig) {
             "  account: {} (account id {}, plan {})",
             show(&claims.email),
             show(&claims.chatgpt_account_id),
-            show(&claims.chatgpt_plan_type)
+            claims
+                .chatgpt_plan_type
+                .as_ref()
+                .map_or("-", |plan| plan.as_str())
         );
     }
     if let Some(record) = auth.agent_identity() {
