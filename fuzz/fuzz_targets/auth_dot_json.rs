@@ -1,6 +1,7 @@
 //! Fuzzes `AuthDotJson`, the `auth.json` document, as storage reads it:
 //! `serde_json::from_slice::<AuthDotJson>(bytes)`, then `resolved_mode()`,
-//! `validated_agent_identity()` and `tokens.id_token.claims()`.
+//! `validated_agent_identity()`, `tokens.id_token.claims()` and
+//! `tokens.chatgpt_account_id()`.
 //!
 //! Findings: any panic, and any broken invariant on a document that parsed:
 //! - `resolved_mode()` follows its documented order (a lone identity is
@@ -44,7 +45,10 @@ fuzz_target!(|data: &[u8]| {
         "validated_agent_identity() disagrees with into_identity()"
     );
     if let Some(tokens) = &doc.tokens {
-        let _ = tokens.id_token.claims();
+        if let Some(id_token) = &tokens.id_token {
+            let _ = id_token.claims();
+        }
+        let _ = tokens.chatgpt_account_id();
     }
     check_debug(&doc);
 
@@ -147,7 +151,9 @@ fn check_debug(doc: &AuthDotJson) {
         masked.openai_api_key = Some(login_fuzz::marker());
     }
     if let Some(tokens) = &mut masked.tokens {
-        tokens.id_token = IdToken::new(login_fuzz::marker());
+        if let Some(id_token) = &mut tokens.id_token {
+            *id_token = IdToken::new(login_fuzz::marker());
+        }
         tokens.access_token = login_fuzz::marker();
         tokens.refresh_token = login_fuzz::marker();
     }

@@ -79,7 +79,9 @@ async fn life_cycle() -> Vec<String> {
         let tokens = auth.tokens().unwrap();
         secrets.push(tokens.access_token.expose_secret().to_owned());
         secrets.push(tokens.refresh_token.expose_secret().to_owned());
-        secrets.push(tokens.id_token.raw().expose_secret().to_owned());
+        if let Some(id_token) = &tokens.id_token {
+            secrets.push(id_token.raw().expose_secret().to_owned());
+        }
     }
     for request in token_server.requests() {
         secrets.push(request.json()["refresh_token"].as_str().unwrap().to_owned());

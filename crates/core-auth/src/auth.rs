@@ -71,7 +71,7 @@ pub(crate) enum Credentials {
     ApiKey(SecretString),
     Chatgpt {
         tokens: TokenData,
-        /// `None` when the id token is unreadable.
+        /// `None` when the id token is absent or unreadable.
         claims: Option<IdTokenClaims>,
         /// When the tokens were last refreshed, as stored.
         last_refresh: Option<OffsetDateTime>,
@@ -149,11 +149,15 @@ impl CodexAuth {
     }
 
     /// The workspace: the agent identity's `workspace_id` for a tokenless
-    /// auth, the id token's `chatgpt_account_id` for ChatGPT.
+    /// auth; for ChatGPT, the id token's `chatgpt_account_id`, else (no id
+    /// token, or one without the claim) the tokens' `account_id`.
     pub fn workspace_id(&self) -> Option<&str> {
         match &self.0.credentials {
             Credentials::ApiKey(_) => None,
-            Credentials::Chatgpt { claims, .. } => claims.as_ref()?.chatgpt_account_id.as_deref(),
+            Credentials::Chatgpt { claims, tokens, .. } => claims
+                .as_ref()
+                .and_then(|claims| claims.chatgpt_account_id.as_deref())
+                .or(tokens.account_id.as_deref()),
             Credentials::AgentIdentity(record) => Some(record.workspace_id()),
         }
     }
@@ -166,7 +170,8 @@ impl CodexAuth {
         }
     }
 
-    /// The id token's claims (ChatGPT only; `None` when unreadable).
+    /// The id token's claims (ChatGPT only; `None` when the id token is
+    /// absent or unreadable).
     pub fn id_token_claims(&self) -> Option<&IdTokenClaims> {
         match &self.0.credentials {
             Credentials::Chatgpt { claims, .. } => claims.as_ref(),

@@ -132,6 +132,16 @@ pub enum AuthError {
     /// tokens are kept.
     #[error(transparent)]
     Refresh(#[from] RefreshError),
+    /// A refresh or 401 recovery found tokens of another ChatGPT account in
+    /// the store (their `account_id`, else their id token's
+    /// `chatgpt_account_id`, differs from the tokens held in memory). They
+    /// were not adopted, no refresh was attempted and the tokens in memory
+    /// are kept; an explicit [`reload`](crate::AuthManager::reload) or a new
+    /// login switches accounts.
+    #[error(
+        "the stored ChatGPT tokens belong to another account than the one in use; they were not adopted and no refresh was attempted (reload or log in again to switch accounts)"
+    )]
+    AccountChanged,
     /// The current auth has no refresh token to redeem (API key, agent
     /// identity, or not logged in).
     #[error("the current auth has no ChatGPT refresh token to refresh")]

@@ -166,7 +166,7 @@ impl RefreshedTokens {
     /// Writes the tokens present into `tokens`.
     pub(crate) fn apply_to(self, tokens: &mut TokenData) {
         if let Some(id_token) = self.id_token {
-            tokens.id_token = login_storage::IdToken::new(id_token);
+            tokens.id_token = Some(login_storage::IdToken::new(id_token));
         }
         if let Some(access_token) = self.access_token {
             tokens.access_token = access_token;

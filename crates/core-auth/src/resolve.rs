@@ -113,9 +113,12 @@ pub(crate) fn from_document_as(
         AuthMode::Chatgpt => {
             let agent_identity = identity(&document)?;
             let tokens = document.tokens.ok_or_else(|| incomplete("tokens"))?;
-            let claims = match tokens.id_token.claims() {
-                Ok(claims) => Some(claims),
-                Err(error) => {
+            // No id token is valid (the mirrored CLI writes such files):
+            // the account then comes from `tokens.account_id` alone.
+            let claims = match tokens.id_token.as_ref().map(login_storage::IdToken::claims) {
+                None => None,
+                Some(Ok(claims)) => Some(claims),
+                Some(Err(error)) => {
                     tracing::warn!(%error, "ChatGPT id token is unreadable; account details are unavailable");
                     None
                 }

@@ -6,6 +6,7 @@
 mod contention;
 mod extensibility;
 mod manager;
+mod missing_id_token;
 mod resolution;
 mod restrictions;
 mod task_id;

@@ -18,11 +18,100 @@ use crate::key::{self, AgentIdentityKey};
 use crate::secret::{ExposeSecret as _, SecretString};
 
 pub(crate) const WORKSPACE_ID: &str = "workspace_id";
+pub(crate) const ACCOUNT_ID: &str = "account_id";
 pub(crate) const AGENT_RUNTIME_ID: &str = "agent_runtime_id";
 pub(crate) const AGENT_PRIVATE_KEY: &str = "agent_private_key";
 pub(crate) const CHATGPT_USER_ID: &str = "chatgpt_user_id";
 pub(crate) const REGISTERED_AT: &str = "registered_at";
 pub(crate) const BACKGROUND_TASK_ID: &str = "background_task_id";
+pub(crate) const EMAIL: &str = "email";
+pub(crate) const PLAN_TYPE: &str = "plan_type";
+pub(crate) const CHATGPT_ACCOUNT_IS_FEDRAMP: &str = "chatgpt_account_is_fedramp";
+pub(crate) const EXP: &str = "exp";
+
+/// A ChatGPT plan, as an id token's `chatgpt_plan_type` or an agent
+/// identity's `plan_type` names it.
+///
+/// The known values are the mirrored CLI's (`free`, `plus`, `pro`, `team`,
+/// `business`, `enterprise`, `edu`), matched exactly; any other string
+/// (`unknown` too) is kept verbatim as [`PlanType::Unknown`] and written
+/// back unchanged, so a newer plan survives our round trip.
+///
+/// ```
+/// use login_agent_identity::PlanType;
+///
+/// assert_eq!(PlanType::from_wire("pro"), PlanType::Pro);
+/// assert_eq!(PlanType::from_wire("prolite"), PlanType::Unknown("prolite".into()));
+/// assert_eq!(PlanType::from_wire("prolite").as_str(), "prolite");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum PlanType {
+    /// `free`.
+    Free,
+    /// `plus`.
+    Plus,
+    /// `pro`.
+    Pro,
+    /// `team`.
+    Team,
+    /// `business`.
+    Business,
+    /// `enterprise`.
+    Enterprise,
+    /// `edu`.
+    Edu,
+    /// A plan this version does not know, kept verbatim.
+    Unknown(String),
+}
+
+impl PlanType {
+    /// Parses a wire value; unknown strings become [`PlanType::Unknown`].
+    pub fn from_wire(value: &str) -> Self {
+        match value {
+            "free" => PlanType::Free,
+            "plus" => PlanType::Plus,
+            "pro" => PlanType::Pro,
+            "team" => PlanType::Team,
+            "business" => PlanType::Business,
+            "enterprise" => PlanType::Enterprise,
+            "edu" => PlanType::Edu,
+            other => PlanType::Unknown(other.to_owned()),
+        }
+    }
+
+    /// The wire value: the known name, or the raw string of an unknown plan.
+    pub fn as_str(&self) -> &str {
+        match self {
+            PlanType::Free => "free",
+            PlanType::Plus => "plus",
+            PlanType::Pro => "pro",
+            PlanType::Team => "team",
+            PlanType::Business => "business",
+            PlanType::Enterprise => "enterprise",
+            PlanType::Edu => "edu",
+            PlanType::Unknown(other) => other,
+        }
+    }
+}
+
+impl fmt::Display for PlanType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for PlanType {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for PlanType {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(|value| PlanType::from_wire(&value))
+    }
+}
 
 /// The claims of an agent identity, validated: the part a launcher's JWT
 /// and the stored object ([`crate::AgentIdentity`]) share.
@@ -52,7 +141,13 @@ pub(crate) const BACKGROUND_TASK_ID: &str = "background_task_id";
 /// ```
 #[derive(Debug, Clone, Serialize)]
 pub struct AgentIdentityClaims {
-    workspace_id: String,
+    // The workspace under the key(s) it was read from, so that both forms
+    // are written back as read: at least one is set, and both are equal
+    // when both are (`validate_claims`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    workspace_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    account_id: Option<String>,
     agent_runtime_id: String,
     #[serde(serialize_with = "crate::serde_secret::expose")]
     agent_private_key: SecretString,
@@ -60,6 +155,14 @@ pub struct AgentIdentityClaims {
     chatgpt_user_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     registered_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    email: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    plan_type: Option<PlanType>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    chatgpt_account_is_fedramp: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    exp: Option<i64>,
 }
 
 impl AgentIdentityClaims {
@@ -76,8 +179,7 @@ impl AgentIdentityClaims {
             workspace_id: Some(ClaimValue::from_str(&workspace_id)),
             agent_runtime_id: Some(ClaimValue::from_str(&agent_runtime_id)),
             agent_private_key: Some(ClaimValue::from_str(agent_private_key.expose_secret())),
-            chatgpt_user_id: None,
-            registered_at: None,
+            ..RawClaims::default()
         })
     }
 
@@ -100,9 +202,14 @@ impl AgentIdentityClaims {
         Ok(self)
     }
 
-    /// The workspace (ChatGPT account) the agent belongs to.
+    /// The workspace (ChatGPT account) the agent belongs to: the
+    /// `workspace_id` claim, or in the newer shape `account_id`.
     pub fn workspace_id(&self) -> &str {
-        &self.workspace_id
+        // One of the two is always set (`validate_claims`).
+        self.workspace_id
+            .as_deref()
+            .or(self.account_id.as_deref())
+            .unwrap_or_default()
     }
 
     /// The agent runtime this identity was issued to.
@@ -124,6 +231,29 @@ impl AgentIdentityClaims {
     pub fn registered_at(&self) -> Option<&str> {
         self.registered_at.as_deref()
     }
+
+    /// The account's email (`email`, newer shape), if given.
+    pub fn email(&self) -> Option<&str> {
+        self.email.as_deref()
+    }
+
+    /// The account's ChatGPT plan (`plan_type`, newer shape), if given.
+    pub fn plan_type(&self) -> Option<&PlanType> {
+        self.plan_type.as_ref()
+    }
+
+    /// Whether the account is a FedRAMP one (`chatgpt_account_is_fedramp`,
+    /// newer shape), if given.
+    pub fn chatgpt_account_is_fedramp(&self) -> Option<bool> {
+        self.chatgpt_account_is_fedramp
+    }
+
+    /// When the identity expires (`exp`), if it says. Read, not enforced:
+    /// only [`crate::verify_agent_identity_jwt`] refuses an expired token.
+    pub fn expires_at(&self) -> Option<OffsetDateTime> {
+        // In range: checked when parsed (`expiry`).
+        OffsetDateTime::from_unix_timestamp(self.exp?).ok()
+    }
 }
 
 /// Field by field, the private key by its text. Not constant-time: a local
@@ -132,16 +262,26 @@ impl PartialEq for AgentIdentityClaims {
     fn eq(&self, other: &Self) -> bool {
         let Self {
             workspace_id,
+            account_id,
             agent_runtime_id,
             agent_private_key,
             chatgpt_user_id,
             registered_at,
+            email,
+            plan_type,
+            chatgpt_account_is_fedramp,
+            exp,
         } = self;
         *workspace_id == other.workspace_id
+            && *account_id == other.account_id
             && *agent_runtime_id == other.agent_runtime_id
             && agent_private_key.expose_secret() == other.agent_private_key.expose_secret()
             && *chatgpt_user_id == other.chatgpt_user_id
             && *registered_at == other.registered_at
+            && *email == other.email
+            && *plan_type == other.plan_type
+            && *chatgpt_account_is_fedramp == other.chatgpt_account_is_fedramp
+            && *exp == other.exp
     }
 }
 
@@ -176,6 +316,7 @@ impl AgentIdentityKey {
 pub(crate) enum ClaimValue<'a> {
     Str(Cow<'a, str>),
     Int(i64),
+    Bool(bool),
     /// Any other JSON type, by name ("a boolean", "an object", ...).
     Other(&'static str),
 }
@@ -196,7 +337,7 @@ impl<'a> ClaimValue<'a> {
                 None if n.is_f64() => ClaimValue::Other("a number with a fraction"),
                 None => ClaimValue::Other("an out-of-range number"),
             },
-            Value::Bool(_) => ClaimValue::Other("a boolean"),
+            Value::Bool(b) => ClaimValue::Bool(*b),
             Value::Array(_) => ClaimValue::Other("an array"),
             Value::Object(_) => ClaimValue::Other("an object"),
         })
@@ -206,6 +347,7 @@ impl<'a> ClaimValue<'a> {
         match self {
             ClaimValue::Str(_) => "a string",
             ClaimValue::Int(_) => "an integer",
+            ClaimValue::Bool(_) => "a boolean",
             ClaimValue::Other(name) => name,
         }
     }
@@ -250,8 +392,8 @@ impl<'de> Visitor<'de> for ClaimValueVisitor {
         Ok(ClaimValue::Other("a number with a fraction"))
     }
 
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
-        Ok(ClaimValue::Other("a boolean"))
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(ClaimValue::Bool(v))
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
@@ -299,26 +441,107 @@ pub(crate) struct RawClaims<'a> {
     pub(crate) chatgpt_user_id: Option<ClaimValue<'a>>,
     #[serde(borrow)]
     pub(crate) registered_at: Option<ClaimValue<'a>>,
+    #[serde(borrow)]
+    pub(crate) account_id: Option<ClaimValue<'a>>,
+    #[serde(borrow)]
+    pub(crate) email: Option<ClaimValue<'a>>,
+    #[serde(borrow)]
+    pub(crate) plan_type: Option<ClaimValue<'a>>,
+    #[serde(borrow)]
+    pub(crate) chatgpt_account_is_fedramp: Option<ClaimValue<'a>>,
+    #[serde(borrow)]
+    pub(crate) exp: Option<ClaimValue<'a>>,
 }
 
 /// Applies rules 6, 7 and 9 of the contract: the one rule set of this
 /// crate, whichever way claims come in.
+///
+/// The workspace is `workspace_id` or, in the newer shape of the mirrored
+/// CLI, `account_id`: either must be present, each is a non-empty string
+/// when present, and both present must be equal. `email`, `plan_type`,
+/// `chatgpt_account_is_fedramp` and `exp` are optional and typed.
 pub(crate) fn validate_claims(
     raw: RawClaims<'_>,
 ) -> Result<AgentIdentityClaims, AgentIdentityError> {
-    let workspace_id = required_string(WORKSPACE_ID, raw.workspace_id)?;
+    let workspace_id = present_string(WORKSPACE_ID, raw.workspace_id)?;
+    let account_id = present_string(ACCOUNT_ID, raw.account_id)?;
+    match (&workspace_id, &account_id) {
+        (None, None) => {
+            return Err(AgentIdentityError::MissingClaim {
+                claim: WORKSPACE_ID,
+            });
+        }
+        (Some(workspace), Some(account)) if workspace != account => {
+            return Err(AgentIdentityError::ConflictingClaims {
+                first: WORKSPACE_ID,
+                second: ACCOUNT_ID,
+            });
+        }
+        _ => {}
+    }
     let agent_runtime_id = required_string(AGENT_RUNTIME_ID, raw.agent_runtime_id)?;
     let agent_private_key = required_string(AGENT_PRIVATE_KEY, raw.agent_private_key)?;
     key::check_pkcs8_ed25519(&agent_private_key)?;
     let chatgpt_user_id = optional_string(CHATGPT_USER_ID, raw.chatgpt_user_id)?;
     let registered_at = raw.registered_at.map(normalize_registered_at).transpose()?;
+    let email = optional_string(EMAIL, raw.email)?;
+    let plan_type =
+        optional_string(PLAN_TYPE, raw.plan_type)?.map(|plan| PlanType::from_wire(&plan));
+    let chatgpt_account_is_fedramp = match raw.chatgpt_account_is_fedramp {
+        None => None,
+        Some(ClaimValue::Bool(value)) => Some(value),
+        Some(other) => {
+            return Err(AgentIdentityError::ClaimType {
+                claim: CHATGPT_ACCOUNT_IS_FEDRAMP,
+                expected: "a boolean or null",
+                found: other.type_name(),
+            });
+        }
+    };
+    let exp = raw.exp.map(expiry).transpose()?;
     Ok(AgentIdentityClaims {
-        workspace_id: workspace_id.into_owned(),
+        workspace_id: workspace_id.map(Cow::into_owned),
+        account_id: account_id.map(Cow::into_owned),
         agent_runtime_id: agent_runtime_id.into_owned(),
         agent_private_key: SecretString::from(agent_private_key.into_owned()),
         chatgpt_user_id,
         registered_at,
+        email,
+        plan_type,
+        chatgpt_account_is_fedramp,
+        exp,
     })
+}
+
+/// A claim that must be a non-empty string when present; absent (or
+/// `null`) is `None`.
+fn present_string<'a>(
+    claim: &'static str,
+    value: Option<ClaimValue<'a>>,
+) -> Result<Option<Cow<'a, str>>, AgentIdentityError> {
+    value
+        .map(|value| required_string(claim, Some(value)))
+        .transpose()
+}
+
+/// `exp` as an integer NumericDate within the years 0000-9999 (what
+/// [`AgentIdentityClaims::expires_at`] can represent).
+fn expiry(value: ClaimValue<'_>) -> Result<i64, AgentIdentityError> {
+    let ClaimValue::Int(seconds) = value else {
+        return Err(AgentIdentityError::ClaimType {
+            claim: EXP,
+            expected: "an integer NumericDate",
+            found: value.type_name(),
+        });
+    };
+    match OffsetDateTime::from_unix_timestamp(seconds) {
+        Ok(instant) if (0..=9999).contains(&instant.year()) => Ok(seconds),
+        _ => Err(AgentIdentityError::ClaimType {
+            claim: EXP,
+            expected: "a NumericDate within the years 0000-9999",
+            found: "an out-of-range number",
+        }),
+    }
 }
 
 fn required_string<'a>(
@@ -377,11 +600,11 @@ fn normalize_registered_at(value: ClaimValue<'_>) -> Result<String, AgentIdentit
         ClaimValue::Int(seconds) => {
             OffsetDateTime::from_unix_timestamp(seconds).map_err(|_| out_of_range.clone())?
         }
-        ClaimValue::Other(found) => {
+        other @ (ClaimValue::Bool(_) | ClaimValue::Other(_)) => {
             return Err(AgentIdentityError::ClaimType {
                 claim: REGISTERED_AT,
                 expected: "an RFC 3339 string or an integer NumericDate",
-                found,
+                found: other.type_name(),
             });
         }
     };

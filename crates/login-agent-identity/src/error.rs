@@ -99,6 +99,17 @@ pub enum AgentIdentityError {
         /// The JSON type found.
         found: &'static str,
     },
+    /// Two claims naming the same thing (`workspace_id` and `account_id`)
+    /// are both present and differ. Only the names are given, never the values.
+    #[error(
+        "agent identity claims `{first}` and `{second}` differ; both name the workspace and must be equal when both are present"
+    )]
+    ConflictingClaims {
+        /// The first claim's name.
+        first: &'static str,
+        /// The second claim's name.
+        second: &'static str,
+    },
     /// `registered_at` is neither RFC 3339 nor an in-range NumericDate.
     #[error(
         "agent identity claim `registered_at` must be an RFC 3339 timestamp or a NumericDate (seconds since the epoch): {reason}"
@@ -161,16 +172,19 @@ pub enum AgentIdentityError {
     /// Verification: `nbf` is in the future (beyond the leeway).
     #[error("agent identity JWT is not valid yet (`nbf` is in the future)")]
     NotYetValid,
+    /// Verification: `iat` is in the future (beyond the leeway).
+    #[error("agent identity JWT was issued in the future (`iat` is after now)")]
+    IssuedInTheFuture,
     /// Verification: `iss` differs from the expected issuer.
     #[error("agent identity JWT issuer (`iss`) is not the expected one")]
     InvalidIssuer,
     /// Verification: `aud` does not contain the expected audience.
     #[error("agent identity JWT audience (`aud`) is not the expected one")]
     InvalidAudience,
-    /// Verification: `exp` or `nbf` is not a number.
+    /// Verification: `exp`, `nbf` or `iat` is not a number.
     #[error("agent identity JWT claim `{claim}` is malformed")]
     MalformedTimeClaim {
-        /// `exp` or `nbf`.
+        /// `exp`, `nbf` or `iat`.
         claim: &'static str,
     },
     /// Verification failed for another reason reported by the JWT library.

@@ -10,8 +10,9 @@ use serde::{Deserialize, Serialize, Serializer};
 use serde_json::{Map, Value};
 
 use crate::claims::{
-    self, AGENT_PRIVATE_KEY, AGENT_RUNTIME_ID, AgentIdentityClaims, BACKGROUND_TASK_ID,
-    CHATGPT_USER_ID, ClaimValue, REGISTERED_AT, RawClaims, WORKSPACE_ID,
+    self, ACCOUNT_ID, AGENT_PRIVATE_KEY, AGENT_RUNTIME_ID, AgentIdentityClaims, BACKGROUND_TASK_ID,
+    CHATGPT_ACCOUNT_IS_FEDRAMP, CHATGPT_USER_ID, ClaimValue, EMAIL, EXP, PLAN_TYPE, PlanType,
+    REGISTERED_AT, RawClaims, WORKSPACE_ID,
 };
 use crate::error::AgentIdentityError;
 use crate::jwt;
@@ -31,7 +32,10 @@ use crate::secret::{ExposeSecret as _, SecretString, serde_secret};
 ///   the object, anything else: a JWT, unverified).
 ///
 /// The stored form (`Serialize`) is a JSON object with snake_case keys;
-/// `chatgpt_user_id`, `registered_at` and `background_task_id` are omitted
+/// the workspace is written under the key(s) it was read from
+/// (`workspace_id`, or the newer shape's `account_id`), and
+/// `chatgpt_user_id`, `registered_at`, `email`, `plan_type`,
+/// `chatgpt_account_is_fedramp`, `exp` and `background_task_id` are omitted
 /// when absent. Unknown keys are kept, in their order, and written back
 /// unchanged, so a newer writer's fields survive our round trip.
 /// `Debug` redacts `agent_private_key` and shows only the names of unknown
@@ -109,12 +113,22 @@ impl AgentIdentity {
         let chatgpt_user_id = object.shift_remove(CHATGPT_USER_ID);
         let registered_at = object.shift_remove(REGISTERED_AT);
         let background_task_id = object.shift_remove(BACKGROUND_TASK_ID);
+        let account_id = object.shift_remove(ACCOUNT_ID);
+        let email = object.shift_remove(EMAIL);
+        let plan_type = object.shift_remove(PLAN_TYPE);
+        let fedramp = object.shift_remove(CHATGPT_ACCOUNT_IS_FEDRAMP);
+        let exp = object.shift_remove(EXP);
         let raw = RawClaims {
             workspace_id: workspace_id.as_ref().and_then(ClaimValue::from_json),
             agent_runtime_id: agent_runtime_id.as_ref().and_then(ClaimValue::from_json),
             agent_private_key: agent_private_key.as_ref().and_then(ClaimValue::from_json),
             chatgpt_user_id: chatgpt_user_id.as_ref().and_then(ClaimValue::from_json),
             registered_at: registered_at.as_ref().and_then(ClaimValue::from_json),
+            account_id: account_id.as_ref().and_then(ClaimValue::from_json),
+            email: email.as_ref().and_then(ClaimValue::from_json),
+            plan_type: plan_type.as_ref().and_then(ClaimValue::from_json),
+            chatgpt_account_is_fedramp: fedramp.as_ref().and_then(ClaimValue::from_json),
+            exp: exp.as_ref().and_then(ClaimValue::from_json),
         };
         let claims = claims::validate_claims(raw)?;
         let background_task_id = claims::optional_string(
@@ -138,7 +152,8 @@ impl AgentIdentity {
         &self.claims
     }
 
-    /// The workspace (ChatGPT account) the agent belongs to.
+    /// The workspace (ChatGPT account) the agent belongs to: the
+    /// `workspace_id` claim, or in the newer shape `account_id`.
     pub fn workspace_id(&self) -> &str {
         self.claims.workspace_id()
     }
@@ -161,6 +176,28 @@ impl AgentIdentity {
     /// When the identity was registered, RFC 3339 UTC (`...Z`).
     pub fn registered_at(&self) -> Option<&str> {
         self.claims.registered_at()
+    }
+
+    /// The account's email (`email`, newer shape), if given.
+    pub fn email(&self) -> Option<&str> {
+        self.claims.email()
+    }
+
+    /// The account's ChatGPT plan (`plan_type`, newer shape), if given.
+    pub fn plan_type(&self) -> Option<&PlanType> {
+        self.claims.plan_type()
+    }
+
+    /// Whether the account is a FedRAMP one (`chatgpt_account_is_fedramp`,
+    /// newer shape), if given.
+    pub fn chatgpt_account_is_fedramp(&self) -> Option<bool> {
+        self.claims.chatgpt_account_is_fedramp()
+    }
+
+    /// When the identity expires (`exp`), if it says; read, not enforced
+    /// (see [`AgentIdentityClaims::expires_at`]).
+    pub fn expires_at(&self) -> Option<time::OffsetDateTime> {
+        self.claims.expires_at()
     }
 
     /// The task id cached after task registration; never taken from a JWT.
@@ -214,6 +251,12 @@ impl fmt::Debug for AgentIdentity {
             .field("agent_private_key", self.agent_private_key())
             .field("chatgpt_user_id", &self.chatgpt_user_id())
             .field("registered_at", &self.registered_at())
+            .field("plan_type", &self.plan_type())
+            .field(
+                "chatgpt_account_is_fedramp",
+                &self.chatgpt_account_is_fedramp(),
+            )
+            .field("exp", &self.expires_at())
             .field("background_task_id", &self.background_task_id)
             .field("extra_keys", &self.extra.keys().collect::<Vec<_>>())
             .finish()
@@ -264,11 +307,16 @@ impl<'de> Visitor<'de> for UniqueKeyObject {
             if object.contains_key(&key) {
                 let known = [
                     WORKSPACE_ID,
+                    ACCOUNT_ID,
                     AGENT_RUNTIME_ID,
                     AGENT_PRIVATE_KEY,
                     CHATGPT_USER_ID,
                     REGISTERED_AT,
                     BACKGROUND_TASK_ID,
+                    EMAIL,
+                    PLAN_TYPE,
+                    CHATGPT_ACCOUNT_IS_FEDRAMP,
+                    EXP,
                 ];
                 return Err(match known.iter().find(|k| **k == key) {
                     Some(name) => de::Error::custom(format_args!("duplicate key `{name}`")),
@@ -305,6 +353,10 @@ impl<'de> Visitor<'de> for UniqueKeyObject {
 /// ```
 #[derive(Clone)]
 #[non_exhaustive]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "held once per document; boxing would change the public pattern"
+)]
 pub enum AgentIdentityInput {
     /// The stored object form, already validated.
     Object(AgentIdentity),

@@ -60,7 +60,7 @@ mod secret;
 #[cfg(feature = "verify")]
 mod verify;
 
-pub use claims::AgentIdentityClaims;
+pub use claims::{AgentIdentityClaims, PlanType};
 pub use error::{AgentIdentityError, Segment};
 pub use identity::{AgentIdentity, AgentIdentityInput};
 #[cfg(feature = "mint")]

@@ -7,7 +7,6 @@
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, JwkSet, KeyAlgorithm};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
-use serde::de::IgnoredAny;
 
 use crate::error::{AgentIdentityError, Segment};
 use crate::identity::AgentIdentity;
@@ -64,8 +63,9 @@ struct JoseHeader<'a> {
 }
 
 /// Verifies an agent identity JWT's signature with the key its `kid` names
-/// in `jwks`, enforces `exp`/`nbf` when present and `iss`/`aud` when the
-/// options ask, then applies every decoding rule.
+/// in `jwks`, enforces `exp`/`nbf`/`iat` when present (`iat` must not be
+/// in the future) and `iss`/`aud` when the options ask (a configured one is
+/// then required), then applies every decoding rule.
 ///
 /// Returns an [`AgentIdentity`], exactly what
 /// [`AgentIdentity::from_jwt_unverified`] returns for the same token, rather
@@ -149,9 +149,39 @@ pub fn verify_agent_identity_jwt(
         }
         None => validation.validate_aud = false,
     }
-    jsonwebtoken::decode::<IgnoredAny>(token, &key, &validation)
-        .map_err(|error| map_error(error.kind()))?;
+    let claims = jsonwebtoken::decode::<IssuedAt>(token, &key, &validation)
+        .map_err(|error| map_error(error.kind()))?
+        .claims;
+    check_issued_at(claims.iat.as_ref(), options.leeway_secs)?;
     AgentIdentity::from_jwt_unverified(token)
+}
+
+/// The one time claim jsonwebtoken does not check; every other claim is
+/// ignored here.
+#[derive(serde::Deserialize)]
+struct IssuedAt {
+    iat: Option<serde_json::Value>,
+}
+
+/// `iat`, when present, is a NumericDate no later than now (plus the
+/// leeway): a token issued in the future was minted with a bad clock or
+/// forged.
+fn check_issued_at(
+    iat: Option<&serde_json::Value>,
+    leeway_secs: u64,
+) -> Result<(), AgentIdentityError> {
+    let Some(iat) = iat.filter(|value| !value.is_null()) else {
+        return Ok(());
+    };
+    let issued = iat
+        .as_f64()
+        .filter(|seconds| seconds.is_finite())
+        .ok_or(AgentIdentityError::MalformedTimeClaim { claim: "iat" })?;
+    let now = time::OffsetDateTime::now_utc().unix_timestamp() as f64;
+    if issued > now + leeway_secs as f64 {
+        return Err(AgentIdentityError::IssuedInTheFuture);
+    }
+    Ok(())
 }
 
 /// The standard (RFC 7518) name of `algorithm`.

@@ -8,6 +8,7 @@ mod common;
 mod decode_rules;
 mod key_material;
 mod mint;
+mod newer_shape;
 mod object_form;
 mod peer_vectors;
 mod properties;

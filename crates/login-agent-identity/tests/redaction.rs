@@ -121,6 +121,11 @@ fn every_error_variant_renders_without_secret_text() {
         AgentIdentityError::InvalidSignature,
         AgentIdentityError::Expired,
         AgentIdentityError::NotYetValid,
+        AgentIdentityError::IssuedInTheFuture,
+        AgentIdentityError::ConflictingClaims {
+            first: "workspace_id",
+            second: "account_id",
+        },
         AgentIdentityError::InvalidIssuer,
         AgentIdentityError::InvalidAudience,
         AgentIdentityError::MalformedTimeClaim { claim: "exp" },

@@ -301,3 +301,101 @@ fn verified_token_still_obeys_the_claim_rules() {
         .to_string();
     assert!(message.contains("agent_private_key"), "{message}");
 }
+
+/// A newer-shape payload (`account_id`, account details, time claims)
+/// issued at `iat` and expiring at `exp`.
+fn newer_shape_payload(iat: i64, exp: i64) -> Value {
+    let mut payload = minimal_payload();
+    let map = payload.as_object_mut().unwrap();
+    map.remove("workspace_id");
+    map.insert("account_id".into(), json!("acct-new"));
+    map.insert("email".into(), json!("agent@example.invalid"));
+    map.insert("plan_type".into(), json!("team"));
+    map.insert("chatgpt_account_is_fedramp".into(), json!(false));
+    map.insert("iss".into(), json!("https://auth.invalid"));
+    map.insert("aud".into(), json!("codex-agent"));
+    map.insert("iat".into(), json!(iat));
+    map.insert("exp".into(), json!(exp));
+    payload
+}
+
+#[test]
+fn verification_accepts_a_newer_shape_token_and_checks_its_time_claims_and_issuer_and_audience() {
+    let key = es256();
+    let set = jwks(vec![key.jwk]);
+    let expected = VerifyOptions::default()
+        .with_issuer("https://auth.invalid")
+        .with_audience("codex-agent");
+    let token = sign(
+        Algorithm::ES256,
+        "ec-1",
+        &key.encoding,
+        &newer_shape_payload(now() - 10, now() + 3600),
+    );
+    let identity = verify_agent_identity_jwt(&token, &set, &expected).unwrap();
+    assert_eq!(identity.workspace_id(), "acct-new");
+    assert_eq!(identity.email(), Some("agent@example.invalid"));
+    assert_eq!(
+        identity.plan_type(),
+        Some(&login_agent_identity::PlanType::Team)
+    );
+    assert_eq!(identity.chatgpt_account_is_fedramp(), Some(false));
+    // Without expectations, iss and aud are not checked.
+    verify_agent_identity_jwt(&token, &set, &VerifyOptions::default()).unwrap();
+
+    let wrong = VerifyOptions::default().with_audience("someone-else");
+    assert_eq!(
+        verify_agent_identity_jwt(&token, &set, &wrong).unwrap_err(),
+        AgentIdentityError::InvalidAudience
+    );
+    let wrong = VerifyOptions::default().with_issuer("https://other.invalid");
+    assert_eq!(
+        verify_agent_identity_jwt(&token, &set, &wrong).unwrap_err(),
+        AgentIdentityError::InvalidIssuer
+    );
+
+    let expired = sign(
+        Algorithm::ES256,
+        "ec-1",
+        &key.encoding,
+        &newer_shape_payload(now() - 7200, now() - 3600),
+    );
+    assert_eq!(
+        verify_agent_identity_jwt(&expired, &set, &expected).unwrap_err(),
+        AgentIdentityError::Expired
+    );
+    // Unverified decoding reads the same token and only reports its expiry.
+    let unverified = AgentIdentity::from_jwt_unverified(&expired).unwrap();
+    assert!(unverified.expires_at().unwrap() < time::OffsetDateTime::now_utc());
+}
+
+#[test]
+fn verification_refuses_a_token_issued_in_the_future_or_with_a_malformed_iat() {
+    let key = es256();
+    let set = jwks(vec![key.jwk]);
+    let future = sign(
+        Algorithm::ES256,
+        "ec-1",
+        &key.encoding,
+        &newer_shape_payload(now() + 3600, now() + 7200),
+    );
+    assert_eq!(
+        verify(&future, &set).unwrap_err(),
+        AgentIdentityError::IssuedInTheFuture
+    );
+    // Within the leeway, a clock slightly ahead is tolerated.
+    let skewed = sign(
+        Algorithm::ES256,
+        "ec-1",
+        &key.encoding,
+        &newer_shape_payload(now() + 30, now() + 7200),
+    );
+    verify(&skewed, &set).unwrap();
+    let mut payload = newer_shape_payload(0, now() + 3600);
+    payload["iat"] = json!("yesterday");
+    let malformed = sign(Algorithm::ES256, "ec-1", &key.encoding, &payload);
+    assert_eq!(
+        verify(&malformed, &set).unwrap_err(),
+        AgentIdentityError::MalformedTimeClaim { claim: "iat" }
+    );
+}

@@ -3,9 +3,11 @@
 //! ([`crate::terminal::escape`]); `--json` is left to serde_json.
 
 use core_auth::{AuthConfig, AuthManager, CodexAuth};
-use login_agent_identity::{AgentIdentity, AgentIdentityKey, ExposeSecret as _};
+use login_agent_identity::{AgentIdentity, AgentIdentityKey, ExposeSecret as _, PlanType};
 use login_storage::AUTH_FILE_NAME;
 use serde_json::{Value, json};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
 
 use crate::cli::StatusArgs;
 use crate::error::CliError;
@@ -34,16 +36,37 @@ fn identity_json(record: &AgentIdentity) -> Value {
         "registered_at": record.registered_at(),
         "background_task_id": record.background_task_id(),
         "public_key": public_key,
+        "email": record.email(),
+        "plan_type": record.plan_type().map(PlanType::as_str),
+        "chatgpt_account_is_fedramp": record.chatgpt_account_is_fedramp(),
+        "expires_at": record.expires_at().and_then(|at| at.format(&Rfc3339).ok()),
     })
+}
+
+/// One line per problem a runtime starting now would run into without
+/// failing to start: an agent identity whose `exp` is past (it is decoded
+/// unverified, so nothing refuses it before the service does).
+fn warnings(auth: Option<&CodexAuth>) -> Vec<String> {
+    let expired = auth
+        .and_then(CodexAuth::agent_identity)
+        .and_then(AgentIdentity::expires_at)
+        .filter(|at| *at < OffsetDateTime::now_utc());
+    expired
+        .and_then(|at| at.format(&Rfc3339).ok())
+        .map(|at| format!("the agent identity expired at {at} (its `exp` claim is past)"))
+        .into_iter()
+        .collect()
 }
 
 /// The `--json` object; every key is present, `null` when it has no value.
 pub fn status_json(auth: Option<&CodexAuth>, config: &AuthConfig) -> Value {
-    let account = auth.and_then(CodexAuth::id_token_claims).map(|claims| {
+    // ChatGPT tokens, with or without a (readable) id token.
+    let account = auth.filter(|auth| auth.tokens().is_some()).map(|auth| {
+        let claims = auth.id_token_claims();
         json!({
-            "email": claims.email,
-            "chatgpt_account_id": claims.chatgpt_account_id,
-            "plan_type": claims.chatgpt_plan_type,
+            "email": auth.account_email(),
+            "chatgpt_account_id": auth.workspace_id(),
+            "plan_type": claims.and_then(|claims| claims.chatgpt_plan_type.as_ref()).map(PlanType::as_str),
         })
     });
     json!({
@@ -55,6 +78,7 @@ pub fn status_json(auth: Option<&CodexAuth>, config: &AuthConfig) -> Value {
         "agent_identity": auth.and_then(CodexAuth::agent_identity).map(identity_json),
         "api_key": auth.and_then(CodexAuth::api_key).map(|key| mask_api_key(key.expose_secret())),
         "account": account,
+        "warnings": warnings(auth),
     })
 }
 
@@ -81,17 +105,15 @@ fn print_human(auth: Option<&CodexAuth>, config: &AuthConfig) {
     if let Some(key) = auth.api_key() {
         println!("  API key: {}", escape(&mask_api_key(key.expose_secret())));
     }
-    if let Some(claims) = auth.id_token_claims() {
-        let show = |value: &Option<String>| {
-            value
-                .as_deref()
-                .map_or_else(|| "-".to_owned(), |value| escape(value).into_owned())
-        };
+    if auth.tokens().is_some() {
+        let plan = auth
+            .id_token_claims()
+            .and_then(|claims| claims.chatgpt_plan_type.as_ref());
         println!(
             "  account: {} (account id {}, plan {})",
-            show(&claims.email),
-            show(&claims.chatgpt_account_id),
-            show(&claims.chatgpt_plan_type)
+            escape(auth.account_email().unwrap_or("-")),
+            escape(auth.workspace_id().unwrap_or("-")),
+            escape(plan.map_or("-", PlanType::as_str))
         );
     }
     if let Some(record) = auth.agent_identity() {
@@ -103,10 +125,19 @@ fn print_human(auth: Option<&CodexAuth>, config: &AuthConfig) {
             "registered_at",
             "background_task_id",
             "public_key",
+            "email",
+            "plan_type",
+            "expires_at",
         ] {
             let value = identity[key].as_str().unwrap_or("-");
             println!("  {}: {}", key.replace('_', " "), escape(value));
         }
+        if let Some(fedramp) = record.chatgpt_account_is_fedramp() {
+            println!("  chatgpt account is fedramp: {fedramp}");
+        }
+    }
+    for warning in warnings(Some(auth)) {
+        eprintln!("warning: {warning}");
     }
 }
 

@@ -15,5 +15,6 @@ mod register_task;
 mod secret_hygiene;
 mod secret_leak;
 mod status;
+mod status_compat;
 mod stores;
 mod support;

@@ -2,7 +2,7 @@
 
 use crate::support::{agent_login, cli, code, json, mint, run, stderr, stdout};
 
-const STATUS_KEYS: [&str; 8] = [
+const STATUS_KEYS: [&str; 9] = [
     "logged_in",
     "mode",
     "source",
@@ -11,6 +11,7 @@ const STATUS_KEYS: [&str; 8] = [
     "agent_identity",
     "api_key",
     "account",
+    "warnings",
 ];
 
 #[test]
@@ -44,6 +45,7 @@ fn status_json_has_every_key_with_null_for_no_value() {
     );
     assert_eq!(value["store"], "file");
     assert_eq!(value["codex_home"], home.path().to_str().unwrap());
+    assert_eq!(value["warnings"], serde_json::json!([]));
 }
 
 #[test]

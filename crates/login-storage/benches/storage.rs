@@ -52,7 +52,7 @@ fn typical_document() -> AuthDotJson {
         auth_mode: Some(AuthMode::Chatgpt),
         openai_api_key: None,
         tokens: Some(TokenData {
-            id_token: IdToken::new(SecretString::from(id_token)),
+            id_token: Some(IdToken::new(SecretString::from(id_token))),
             access_token: SecretString::from("a".repeat(900)),
             refresh_token: SecretString::from("r".repeat(60)),
             account_id: Some("acct-456".into()),

@@ -10,7 +10,8 @@
 use std::fmt;
 
 use login_agent_identity::{
-    AgentIdentity, AgentIdentityError, AgentIdentityInput, ExposeSecret as _, SecretString,
+    AgentIdentity, AgentIdentityError, AgentIdentityInput, ExposeSecret as _, PlanType,
+    SecretString,
 };
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
@@ -230,7 +231,10 @@ impl fmt::Debug for AuthDotJson {
 #[derive(Clone, Serialize, Deserialize)]
 pub struct TokenData {
     /// The OpenID id token, kept as the raw JWT; see [`IdToken::claims`].
-    pub id_token: IdToken,
+    /// Optional, as in the mirrored CLI's files: absent (or `null`) is
+    /// `None`, and `None` is written back as no key at all.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<IdToken>,
     /// The OAuth access token.
     #[serde(serialize_with = "login_agent_identity::serde_secret::expose")]
     pub access_token: SecretString,
@@ -243,6 +247,21 @@ pub struct TokenData {
     /// Keys of `tokens` this version does not know.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+impl TokenData {
+    /// The ChatGPT account the tokens belong to: `account_id`, else the id
+    /// token's `chatgpt_account_id` (`None` when neither says, or the id
+    /// token is unreadable).
+    pub fn chatgpt_account_id(&self) -> Option<String> {
+        self.account_id.clone().or_else(|| {
+            self.id_token
+                .as_ref()?
+                .claims()
+                .ok()
+                .and_then(|claims| claims.chatgpt_account_id)
+        })
+    }
 }
 
 /// Field by field, tokens by their text. Not constant-time: a local
@@ -305,8 +324,9 @@ impl fmt::Debug for IdToken {
 pub struct IdTokenClaims {
     /// `email`, else `https://api.openai.com/profile`.`email`.
     pub email: Option<String>,
-    /// `https://api.openai.com/auth`.`chatgpt_plan_type`.
-    pub chatgpt_plan_type: Option<String>,
+    /// `https://api.openai.com/auth`.`chatgpt_plan_type`; an unknown plan
+    /// keeps its raw string.
+    pub chatgpt_plan_type: Option<PlanType>,
     /// `https://api.openai.com/auth`.`chatgpt_user_id`, else `user_id`.
     pub chatgpt_user_id: Option<String>,
     /// `https://api.openai.com/auth`.`chatgpt_account_id`.
@@ -356,7 +376,8 @@ impl IdToken {
                 .and_then(Value::as_str)
                 .map(str::to_owned)
                 .or_else(|| string(profile, "email")),
-            chatgpt_plan_type: string(auth, "chatgpt_plan_type"),
+            chatgpt_plan_type: string(auth, "chatgpt_plan_type")
+                .map(|plan| PlanType::from_wire(&plan)),
             chatgpt_user_id: string(auth, "chatgpt_user_id").or_else(|| string(auth, "user_id")),
             chatgpt_account_id: string(auth, "chatgpt_account_id"),
         })

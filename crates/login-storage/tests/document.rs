@@ -82,9 +82,12 @@ fn known_auth_modes_use_their_wire_values() {
 
 #[test]
 fn id_token_claims_read_email_plan_user_and_account() {
-    let claims = support::tokens().id_token.claims().unwrap();
+    let claims = support::tokens().id_token.unwrap().claims().unwrap();
     assert_eq!(claims.email.as_deref(), Some("dev@example.com"));
-    assert_eq!(claims.chatgpt_plan_type.as_deref(), Some("pro"));
+    assert_eq!(
+        claims.chatgpt_plan_type,
+        Some(login_agent_identity::PlanType::Pro)
+    );
     assert_eq!(claims.chatgpt_user_id.as_deref(), Some("user-123"));
     assert_eq!(claims.chatgpt_account_id.as_deref(), Some("acct-456"));
 }
@@ -120,7 +123,13 @@ fn malformed_id_token_loads_and_fails_naming_tokens_id_token_when_parsed() {
     );
 
     let loaded = FileStore::new(&home.path).load().unwrap().unwrap();
-    let error = loaded.tokens.unwrap().id_token.claims().unwrap_err();
+    let error = loaded
+        .tokens
+        .unwrap()
+        .id_token
+        .unwrap()
+        .claims()
+        .unwrap_err();
 
     let message = error.to_string();
     assert!(message.contains("tokens.id_token"), "{message}");
@@ -260,4 +269,56 @@ fn unknown_keys_keep_their_order_when_written_back() {
     assert_eq!(keys, ["zeta", "alpha", "mid"]);
     let written: Value = serde_json::to_value(&document).unwrap();
     assert_eq!(written["mid"], json!({"b": 1, "a": 2}));
+}
+
+#[test]
+fn token_data_handles_missing_id_token() {
+    let document: AuthDotJson = serde_json::from_value(json!({
+        "auth_mode": "chatgpt",
+        "OPENAI_API_KEY": null,
+        "tokens": {
+            "access_token": "ACCESS-NO-ID",
+            "refresh_token": "REFRESH-NO-ID",
+            "account_id": "acct-no-id"
+        }
+    }))
+    .unwrap();
+    assert_eq!(document.resolved_mode(), Some(AuthMode::Chatgpt));
+    let tokens = document.tokens.as_ref().unwrap();
+    assert!(tokens.id_token.is_none());
+    assert_eq!(tokens.access_token.expose_secret(), "ACCESS-NO-ID");
+    assert_eq!(tokens.account_id.as_deref(), Some("acct-no-id"));
+    assert_eq!(tokens.chatgpt_account_id().as_deref(), Some("acct-no-id"));
+    // `null` reads as absent too.
+    let document: AuthDotJson = serde_json::from_value(json!({
+        "tokens": {"id_token": null, "access_token": "a", "refresh_token": "r"}
+    }))
+    .unwrap();
+    let tokens = document.tokens.unwrap();
+    assert!(tokens.id_token.is_none());
+    assert_eq!(tokens.chatgpt_account_id(), None);
+}
+
+#[test]
+fn a_document_without_id_token_is_rewritten_without_one() {
+    let home = support::home();
+    let text = "{\n  \"auth_mode\": \"chatgpt\",\n  \"OPENAI_API_KEY\": null,\n  \"tokens\": {\n    \"access_token\": \"ACCESS-NO-ID\",\n    \"refresh_token\": \"REFRESH-NO-ID\",\n    \"account_id\": \"acct-no-id\"\n  },\n  \"last_refresh\": \"2026-03-04T05:06:07Z\"\n}\n";
+    std::fs::create_dir_all(&home.path).unwrap();
+    std::fs::write(home.path.join("auth.json"), text).unwrap();
+    let storage = FileStore::new(&home.path);
+    let loaded = storage.load().unwrap().unwrap();
+    storage.save(&loaded).unwrap();
+    // Byte for byte: no `id_token` key (not even `null`) appears.
+    assert_eq!(String::from_utf8(home.read_auth_file()).unwrap(), text);
+    assert_eq!(storage.load().unwrap().unwrap(), loaded);
+}
+
+#[test]
+fn tokens_account_falls_back_to_the_id_token_account() {
+    let mut tokens = support::tokens();
+    assert_eq!(tokens.chatgpt_account_id().as_deref(), Some("acct-456"));
+    tokens.account_id = None;
+    assert_eq!(tokens.chatgpt_account_id().as_deref(), Some("acct-456"));
+    tokens.account_id = Some("acct-forced".into());
+    assert_eq!(tokens.chatgpt_account_id().as_deref(), Some("acct-forced"));
 }

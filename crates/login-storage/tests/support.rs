@@ -104,7 +104,7 @@ pub fn id_token() -> String {
 
 pub fn tokens() -> TokenData {
     TokenData {
-        id_token: IdToken::new(SecretString::from(id_token())),
+        id_token: Some(IdToken::new(SecretString::from(id_token()))),
         access_token: SecretString::from(ACCESS_TOKEN),
         refresh_token: SecretString::from(REFRESH_TOKEN),
         account_id: Some("acct-456".to_owned()),

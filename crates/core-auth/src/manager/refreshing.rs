@@ -14,12 +14,19 @@
 //!    refreshed, and its tokens are adopted without calling the server.
 //!    Otherwise the token is redeemed and the result written before the
 //!    lock is released, so no other process can redeem the same token.
+//!
+//! Account guard: stored tokens are adopted (or redeemed) only when they
+//! belong to the ChatGPT account held in memory (`account_id`, else the id
+//! token's `chatgpt_account_id`; see `TokenData::chatgpt_account_id`).
+//! Tokens of another account fail with [`AuthError::AccountChanged`]: no
+//! server call, nothing written, the tokens in memory kept. When the held
+//! tokens name no account there is nothing to compare and no guard.
 
 use std::sync::{Arc, Mutex as StdMutex, PoisonError};
 use std::time::Instant;
 
 use login_agent_identity::{ExposeSecret, SecretString};
-use login_storage::AuthDotJson;
+use login_storage::{AuthDotJson, TokenData};
 use time::OffsetDateTime;
 use tracing::Instrument as _;
 
@@ -46,6 +53,8 @@ enum Locked {
     Refreshed(AuthDotJson),
     /// The redemption failed; nothing was written.
     Failed(RefreshError),
+    /// The store holds tokens of another account; nothing was done.
+    AccountChanged,
 }
 
 impl AuthManager {
@@ -58,7 +67,9 @@ impl AuthManager {
     /// `manager::refreshing`). A permanent failure
     /// ([`RefreshError::Permanent`]) tells the user to log in again and is
     /// remembered for that refresh token; any other failure keeps the
-    /// current tokens. The network call runs on tokio's blocking pool.
+    /// current tokens. Stored tokens of another ChatGPT account are never
+    /// adopted nor redeemed: [`AuthError::AccountChanged`]. The network
+    /// call runs on tokio's blocking pool.
     pub async fn refresh_if_stale(&self) -> Result<RefreshOutcome, AuthError> {
         let span = tracing::info_span!(
             "refresh",
@@ -112,7 +123,10 @@ impl AuthManager {
     /// [`UnauthorizedRecovery::TaskIdDropped`]); else gives up. Reports the
     /// step taken. Retry the request (with fresh
     /// [`request_headers`](Self::request_headers)) after any step but
-    /// [`UnauthorizedRecovery::GaveUp`].
+    /// [`UnauthorizedRecovery::GaveUp`]. When the store holds ChatGPT tokens
+    /// of another account than the ones in memory, it gives up with
+    /// [`AuthError::AccountChanged`], without a server call and keeping the
+    /// tokens in memory.
     pub async fn recover_unauthorized(&self) -> UnauthorizedRecovery {
         let span = tracing::info_span!(
             "recover_unauthorized",
@@ -121,7 +135,7 @@ impl AuthManager {
         );
         async move {
             let before = self.auth();
-            if let Err(error) = self.reload().await {
+            if let Err(error) = self.reload_same_account(before.as_ref()).await {
                 return UnauthorizedRecovery::GaveUp(error);
             }
             let after = self.auth();
@@ -209,6 +223,13 @@ impl AuthManager {
                 self.reload().await?;
                 return Err(AuthError::NotRefreshable);
             }
+            Locked::AccountChanged => {
+                tracing::warn!(
+                    elapsed_ms,
+                    "the stored tokens belong to another ChatGPT account; kept the tokens in memory"
+                );
+                return Err(AuthError::AccountChanged);
+            }
             Locked::Failed(error) => {
                 if let RefreshError::Permanent(failure) = &error {
                     self.remember_dead_token(held_refresh_token, *failure);
@@ -234,6 +255,41 @@ impl AuthManager {
             return Err(error.into());
         }
         Ok(outcome)
+    }
+
+    /// [`reload`](Self::reload), unless the store now holds ChatGPT tokens
+    /// of another account than `before`'s: then
+    /// [`AuthError::AccountChanged`] and the auth in memory is kept.
+    async fn reload_same_account(&self, before: Option<&CodexAuth>) -> Result<(), AuthError> {
+        let Some(held) = before
+            .and_then(CodexAuth::tokens)
+            .and_then(TokenData::chatgpt_account_id)
+        else {
+            return self.reload().await.map(drop);
+        };
+        // Resolved once and checked before it is installed, so the check
+        // and the adoption see the same document.
+        let auth = self.resolve_now().await?;
+        let found = auth.as_ref().and_then(CodexAuth::tokens);
+        if found.is_some_and(|tokens| tokens.chatgpt_account_id().as_deref() != Some(&held)) {
+            tracing::warn!(
+                "the stored tokens belong to another ChatGPT account; kept the tokens in memory"
+            );
+            return Err(AuthError::AccountChanged);
+        }
+        if let Some(auth) = &auth {
+            record_auth(auth);
+            self.enforce(auth).await?;
+        }
+        self.state.send_if_modified(|current| {
+            if *current == auth {
+                return false;
+            }
+            *current = auth;
+            true
+        });
+        self.forget_dead_token_unless_held();
+        Ok(())
     }
 
     /// The configured refresher.
@@ -292,7 +348,7 @@ impl AuthManager {
 /// refreshed, else redeems `held`'s refresh token into the document.
 fn redeem_or_adopt(
     current: Option<AuthDotJson>,
-    held: &login_storage::TokenData,
+    held: &TokenData,
     force: bool,
     refresher: &dyn TokenRefresher,
 ) -> Locked {
@@ -304,6 +360,12 @@ fn redeem_or_adopt(
     let Some(stored) = document.tokens.as_mut() else {
         return Locked::Gone;
     };
+    // Another account's tokens are neither adopted nor redeemed.
+    if let Some(account) = held.chatgpt_account_id()
+        && stored.chatgpt_account_id() != Some(account)
+    {
+        return Locked::AccountChanged;
+    }
     // Tokens compared by their text, not in constant time: a local check of
     // what another process stored, nothing an attacker can time.
     let rotated = stored.refresh_token.expose_secret() != held.refresh_token.expose_secret();
