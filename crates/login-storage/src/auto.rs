@@ -159,7 +159,7 @@ impl AuthStore for AutoStore {
     fn save(&self, auth: &AuthDotJson) -> Result<(), StoreError> {
         // Serialize first: a document that cannot be written changes nothing
         // and must not look like a keyring failure.
-        let value = to_compact_json(auth)?;
+        let value = to_compact_json(auth, &self.keyring.entry_name())?;
         let lock = HomeLock::acquire(self.file.codex_home())?;
         self.save_locked(&lock, auth, value)
     }
@@ -195,7 +195,7 @@ impl AuthStore for AutoStore {
             return Ok(current);
         };
         if keyring_writable {
-            let value = to_compact_json(&next)?;
+            let value = to_compact_json(&next, &self.keyring.entry_name())?;
             self.save_locked(&lock, &next, value)?;
         } else {
             self.save_file_locked(&lock, &next)?;

@@ -418,11 +418,23 @@ pub(crate) fn to_pretty_json(
     Ok(zeroize::Zeroizing::new(bytes))
 }
 
-/// The compact JSON a keyring entry holds. The buffer is wiped when dropped.
+/// The compact JSON the keyring entry `entry` holds. The buffer is wiped
+/// when dropped. A document over the read limit is refused here, before
+/// anything is written: a keyring value a load would refuse is never made.
 pub(crate) fn to_compact_json(
     auth: &AuthDotJson,
+    entry: &str,
 ) -> Result<zeroize::Zeroizing<String>, crate::StoreError> {
-    serde_json::to_string(auth)
+    let json = serde_json::to_string(auth)
         .map(zeroize::Zeroizing::new)
-        .map_err(|error| serialize_error(&error))
+        .map_err(|error| serialize_error(&error))?;
+    let len = json.len() as u64;
+    if len > crate::MAX_AUTH_FILE_LEN {
+        return Err(crate::StoreError::DocumentTooLarge {
+            destination: entry.to_owned(),
+            len,
+            limit: crate::MAX_AUTH_FILE_LEN,
+        });
+    }
+    Ok(json)
 }

@@ -62,12 +62,12 @@ pub enum StoreError {
     /// writing it would leave a file no later load accepts. Nothing was
     /// written.
     #[error(
-        "refusing to write {}: the document is {len} bytes, more than the {limit} bytes a read accepts; nothing was changed",
-        path.display()
+        "refusing to write {destination}: the document is {len} bytes, more than the {limit} bytes a read accepts; nothing was changed"
     )]
     DocumentTooLarge {
-        /// The file that would have been written.
-        path: PathBuf,
+        /// The file (its path) or keyring entry (`service/account`) that
+        /// would have been written.
+        destination: String,
         /// The serialized document's size.
         len: u64,
         /// The limit.

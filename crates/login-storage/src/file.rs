@@ -488,7 +488,7 @@ impl FileStore {
         let len = bytes.len() as u64;
         if len > MAX_AUTH_FILE_LEN {
             return Err(StoreError::DocumentTooLarge {
-                path: self.auth_file(),
+                destination: self.auth_file().display().to_string(),
                 len,
                 limit: MAX_AUTH_FILE_LEN,
             });

@@ -296,7 +296,7 @@ impl AuthStore for KeyringStore {
     }
 
     fn save(&self, auth: &AuthDotJson) -> Result<(), StoreError> {
-        let value = to_compact_json(auth)?;
+        let value = to_compact_json(auth, &self.entry_name())?;
         let lock = HomeLock::acquire(self.codex_home())?;
         self.save_locked(&lock, value)
     }
@@ -320,7 +320,7 @@ impl AuthStore for KeyringStore {
         let Some(next) = f(current.clone())? else {
             return Ok(current);
         };
-        let value = to_compact_json(&next)?;
+        let value = to_compact_json(&next, &self.entry_name())?;
         self.save_locked(&lock, value)?;
         Ok(Some(next))
     }

@@ -342,8 +342,16 @@ fn a_one_mib_api_key_is_refused_before_anything_is_written_and_the_previous_iden
         ),
     ] {
         match result {
-            Err(StoreError::DocumentTooLarge { path, len, limit }) => {
-                assert_eq!(path, home.auth_file(), "{what}");
+            Err(StoreError::DocumentTooLarge {
+                destination,
+                len,
+                limit,
+            }) => {
+                assert_eq!(
+                    destination,
+                    home.auth_file().display().to_string(),
+                    "{what}"
+                );
                 assert!(
                     len > limit && limit == MAX_AUTH_FILE_LEN,
                     "{what}: {len} {limit}"

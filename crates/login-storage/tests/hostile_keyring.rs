@@ -601,3 +601,38 @@ fn a_marker_planted_as_a_fifo_or_symlink_is_never_opened() {
     storage.save(&support::api_key_document()).unwrap();
     assert_eq!(home.entries(), ["auth.json.lock"]);
 }
+
+#[test]
+fn a_document_over_the_read_limit_is_refused_before_the_keyring_or_auto_store_writes() {
+    let test = "a_document_over_the_read_limit_is_refused_before_the_keyring_or_auto_store_writes";
+    if !support::secret_service_available(test) {
+        return;
+    }
+    let (_dir, home) = canonical_home();
+    std::fs::create_dir_all(&home).unwrap();
+    let keyring = KeyringStore::new(&home, Arc::new(OsKeyring), TIMEOUT);
+    let auto = AutoStore::new(&home, Arc::new(OsKeyring), TIMEOUT);
+    let document = support::api_key_document();
+    keyring.save(&document).unwrap();
+    // One MiB of key: the JSON around it takes the document over the limit.
+    let huge = AuthDotJson::with_api_key(login_agent_identity::SecretString::from(
+        "k".repeat(1 << 20),
+    ));
+    let stores: [(&str, &dyn AuthStore); 2] = [("keyring", &keyring), ("auto", &auto)];
+    for (what, store) in stores {
+        for result in [
+            store.save(&huge),
+            store.update(&mut |_| Ok(Some(huge.clone()))).map(|_| ()),
+        ] {
+            match result {
+                Err(StoreError::DocumentTooLarge { destination, .. }) => {
+                    assert_eq!(destination, keyring.entry_name(), "{what}");
+                }
+                other => panic!("{what}: expected DocumentTooLarge, got {other:?}"),
+            }
+            assert_eq!(keyring.load().unwrap(), Some(document.clone()), "{what}");
+            assert!(!home.join("auth.json").exists(), "{what}: no file fallback");
+        }
+    }
+    assert!(keyring.delete().unwrap());
+}
