@@ -70,7 +70,7 @@ pub fn check_record(record: &AgentIdentity) {
     ]
     .into_iter()
     .flatten()
-    .chain(record.extra().keys().map(String::as_str))
+    .chain(record.extra().keys())
     .any(|field| format!("{field:?}").contains(key));
     if !printed_elsewhere {
         assert!(
@@ -129,7 +129,21 @@ pub fn assert_records_eq(a: &AgentIdentity, b: &AgentIdentity, what: &str) {
         a.claims() == b.claims() && a.background_task_id() == b.background_task_id(),
         "{what}: records differ"
     );
-    assert!(maps_eq(a.extra(), b.extra()), "{what}: unknown keys differ");
+    assert!(
+        unknown_keys_eq(a.extra(), b.extra()),
+        "{what}: unknown keys differ"
+    );
+}
+
+/// Unknown keys equal under [`json_eq`], in the same order.
+pub fn unknown_keys_eq(
+    a: &login_agent_identity::UnknownKeys,
+    b: &login_agent_identity::UnknownKeys,
+) -> bool {
+    a.len() == b.len()
+        && a.iter()
+            .zip(b.iter())
+            .all(|((ka, va), (kb, vb))| ka == kb && json_eq(va, vb))
 }
 
 /// JSON objects equal under [`json_eq`], keys in the same order.

@@ -7,7 +7,7 @@ use std::str::FromStr;
 
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::claims::{
     self, ACCOUNT_ID, AGENT_PRIVATE_KEY, AGENT_RUNTIME_ID, AgentIdentityClaims, BACKGROUND_TASK_ID,
@@ -17,6 +17,7 @@ use crate::claims::{
 use crate::error::AgentIdentityError;
 use crate::jwt;
 use crate::secret::{ExposeSecret as _, SecretString, serde_secret};
+use crate::unknown_keys::UnknownKeys;
 
 /// An agent identity, validated: the [`AgentIdentityClaims`] a launcher's
 /// JWT and the stored object share, plus what only the stored object
@@ -79,7 +80,7 @@ pub struct AgentIdentity {
     #[serde(skip_serializing_if = "Option::is_none")]
     background_task_id: Option<String>,
     #[serde(flatten)]
-    extra: Map<String, Value>,
+    extra: UnknownKeys,
 }
 
 impl AgentIdentity {
@@ -101,23 +102,23 @@ impl AgentIdentity {
         Self {
             claims,
             background_task_id: None,
-            extra: Map::new(),
+            extra: UnknownKeys::new(),
         }
     }
 
     /// Builds an identity from a parsed JSON object, applying the rules.
-    fn from_object(mut object: Map<String, Value>) -> Result<Self, AgentIdentityError> {
-        let workspace_id = object.shift_remove(WORKSPACE_ID);
-        let agent_runtime_id = object.shift_remove(AGENT_RUNTIME_ID);
-        let agent_private_key = object.shift_remove(AGENT_PRIVATE_KEY);
-        let chatgpt_user_id = object.shift_remove(CHATGPT_USER_ID);
-        let registered_at = object.shift_remove(REGISTERED_AT);
-        let background_task_id = object.shift_remove(BACKGROUND_TASK_ID);
-        let account_id = object.shift_remove(ACCOUNT_ID);
-        let email = object.shift_remove(EMAIL);
-        let plan_type = object.shift_remove(PLAN_TYPE);
-        let fedramp = object.shift_remove(CHATGPT_ACCOUNT_IS_FEDRAMP);
-        let exp = object.shift_remove(EXP);
+    fn from_object(mut object: UnknownKeys) -> Result<Self, AgentIdentityError> {
+        let workspace_id = object.remove(WORKSPACE_ID);
+        let agent_runtime_id = object.remove(AGENT_RUNTIME_ID);
+        let agent_private_key = object.remove(AGENT_PRIVATE_KEY);
+        let chatgpt_user_id = object.remove(CHATGPT_USER_ID);
+        let registered_at = object.remove(REGISTERED_AT);
+        let background_task_id = object.remove(BACKGROUND_TASK_ID);
+        let account_id = object.remove(ACCOUNT_ID);
+        let email = object.remove(EMAIL);
+        let plan_type = object.remove(PLAN_TYPE);
+        let fedramp = object.remove(CHATGPT_ACCOUNT_IS_FEDRAMP);
+        let exp = object.remove(EXP);
         let raw = RawClaims {
             workspace_id: workspace_id.as_ref().and_then(ClaimValue::from_json),
             agent_runtime_id: agent_runtime_id.as_ref().and_then(ClaimValue::from_json),
@@ -207,7 +208,7 @@ impl AgentIdentity {
 
     /// Keys of the stored object this crate does not know, in their
     /// original order, with their values.
-    pub fn extra(&self) -> &Map<String, Value> {
+    pub fn extra(&self) -> &UnknownKeys {
         &self.extra
     }
 
@@ -295,14 +296,14 @@ impl FromStr for AgentIdentity {
 struct UniqueKeyObject;
 
 impl<'de> Visitor<'de> for UniqueKeyObject {
-    type Value = Map<String, Value>;
+    type Value = UnknownKeys;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("an agent identity object")
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Self::Value, A::Error> {
-        let mut object = Map::new();
+        let mut object = UnknownKeys::new();
         while let Some(key) = access.next_key::<String>()? {
             if object.contains_key(&key) {
                 let known = [

@@ -57,6 +57,7 @@ mod identity;
 mod jwt;
 mod key;
 mod secret;
+mod unknown_keys;
 #[cfg(feature = "verify")]
 mod verify;
 
@@ -68,6 +69,7 @@ pub use jwt::{JwtSigningKey, mint_agent_identity_jwt};
 pub use jwt::{MAX_AGENT_IDENTITY_LEN, unverified_jwt_payload};
 pub use key::AgentIdentityKey;
 pub use secret::{ExposeSecret, REDACTED, SecretString, serde_secret};
+pub use unknown_keys::UnknownKeys;
 #[cfg(feature = "verify")]
 pub use verify::{VerifyOptions, verify_agent_identity_jwt};
 

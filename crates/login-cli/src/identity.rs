@@ -19,10 +19,10 @@ fn identity_json(identity: &AgentIdentity, verified: bool) -> Result<Value, CliE
     let key = AgentIdentityKey::from_claims(identity.claims())?;
     let mut value =
         serde_json::to_value(identity).map_err(|error| CliError::invalid(error.to_string()))?;
-    let unknown: Vec<&String> = identity.extra().keys().collect();
+    let unknown: Vec<&str> = identity.extra().keys().collect();
     if let Some(object) = value.as_object_mut() {
         for name in &unknown {
-            object.remove(name.as_str());
+            object.remove(*name);
         }
     }
     value["agent_private_key"] = json!(REDACTED);

@@ -56,11 +56,11 @@ fn typical_document() -> AuthDotJson {
             access_token: SecretString::from("a".repeat(900)),
             refresh_token: SecretString::from("r".repeat(60)),
             account_id: Some("acct-456".into()),
-            extra: serde_json::Map::new(),
+            extra: login_storage::UnknownKeys::new(),
         }),
         last_refresh: Some(time::OffsetDateTime::UNIX_EPOCH),
         agent_identity: Some(AgentIdentityInput::Object(record)),
-        extra: serde_json::Map::new(),
+        extra: login_storage::UnknownKeys::new(),
     }
 }
 

@@ -11,10 +11,10 @@ use std::fmt;
 
 use login_agent_identity::{
     AgentIdentity, AgentIdentityError, AgentIdentityInput, ExposeSecret as _, PlanType,
-    SecretString,
+    SecretString, UnknownKeys,
 };
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use serde_json::{Map, Value};
+use serde_json::Value;
 use time::OffsetDateTime;
 
 /// How a document says it authenticates (`auth_mode`).
@@ -112,7 +112,7 @@ pub struct AuthDotJson {
     pub agent_identity: Option<AgentIdentityInput>,
     /// Top-level keys this version does not know, in their original order.
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: UnknownKeys,
 }
 
 /// Writes the identity in the form it was read: a JWT stays a string (a
@@ -246,7 +246,7 @@ pub struct TokenData {
     pub account_id: Option<String>,
     /// Keys of `tokens` this version does not know.
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: UnknownKeys,
 }
 
 impl TokenData {

@@ -47,6 +47,8 @@ pub(crate) use file::MAX_AUTH_FILE_LEN;
 pub use file::{AUTH_FILE_NAME, FileStore, RegistrationLock};
 pub(crate) use keyring_store::keyring_account_for_home;
 pub use keyring_store::{KEYRING_SERVICE, Keyring, KeyringError, KeyringStore};
+/// Unknown keys of `auth.json` (and of its tokens), kept in their order.
+pub use login_agent_identity::UnknownKeys;
 pub use os_keyring::OsKeyring;
 
 /// The closure [`AuthStore::update`] runs under the lock: it gets

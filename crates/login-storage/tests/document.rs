@@ -265,7 +265,7 @@ fn serde_type_errors_never_quote_the_offending_value() {
 fn unknown_keys_keep_their_order_when_written_back() {
     let text = r#"{"OPENAI_API_KEY":null,"zeta":1,"alpha":2,"mid":{"b":1,"a":2}}"#;
     let document: AuthDotJson = serde_json::from_str(text).unwrap();
-    let keys: Vec<&String> = document.extra.keys().collect();
+    let keys: Vec<&str> = document.extra.keys().collect();
     assert_eq!(keys, ["zeta", "alpha", "mid"]);
     let written: Value = serde_json::to_value(&document).unwrap();
     assert_eq!(written["mid"], json!({"b": 1, "a": 2}));

@@ -108,7 +108,7 @@ pub fn tokens() -> TokenData {
         access_token: SecretString::from(ACCESS_TOKEN),
         refresh_token: SecretString::from(REFRESH_TOKEN),
         account_id: Some("acct-456".to_owned()),
-        extra: serde_json::Map::new(),
+        extra: login_storage::UnknownKeys::new(),
     }
 }
 
@@ -135,7 +135,7 @@ pub fn full_document() -> AuthDotJson {
     tokens
         .extra
         .insert("future_token_key".into(), json!("kept"));
-    let mut extra = serde_json::Map::new();
+    let mut extra = login_storage::UnknownKeys::new();
     extra.insert("future_top_level".into(), json!({"a": 1}));
     AuthDotJson {
         auth_mode: Some(AuthMode::Chatgpt),
