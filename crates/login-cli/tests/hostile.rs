@@ -660,3 +660,59 @@ fn log_lines_escape_control_characters_from_a_path() {
         assert!(text.contains(HOSTILE_ESCAPED), "{text}");
     }
 }
+
+#[test]
+fn auth_json_that_is_a_special_file_or_a_link_to_one_is_a_storage_error_at_once_and_never_moved() {
+    let scratch = tempfile::tempdir().unwrap();
+    let (files, _listener) = special_files(scratch.path());
+    let minted = mint(scratch.path(), "ws-s", "rt-s");
+    let jwt = minted["jwt"].as_str().unwrap();
+    for (target, kind) in &files {
+        let home = tempfile::tempdir().unwrap();
+        let auth_json = home.path().join("auth.json");
+        std::os::unix::fs::symlink(target, &auth_json).unwrap();
+        for (args, stdin) in [
+            (&["status"][..], ""),
+            (&["login", "--agent-identity-stdin"][..], jwt),
+            (
+                &["--store", "auto", "login", "--agent-identity-stdin"][..],
+                jwt,
+            ),
+        ] {
+            let output = cli(home.path(), args, stdin);
+            let text = all_output(&output);
+            assert_eq!(code(&output), 3, "{args:?} on a {kind}: {text}");
+            assert!(text.contains(kind), "{args:?} names the {kind}: {text}");
+            assert!(
+                !text.contains(jwt),
+                "{args:?}: the identity is never echoed"
+            );
+            assert!(
+                std::fs::symlink_metadata(&auth_json)
+                    .unwrap()
+                    .file_type()
+                    .is_symlink(),
+                "{args:?} on a {kind}: the link stays"
+            );
+            assert!(
+                std::fs::symlink_metadata(target).is_ok(),
+                "{args:?} on a {kind}: the node stays where it was"
+            );
+            let moved: Vec<_> = std::fs::read_dir(home.path())
+                .unwrap()
+                .chain(std::fs::read_dir(target.parent().unwrap()).unwrap())
+                .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+                .filter(|name| name.contains(".corrupt-"))
+                .collect();
+            assert!(moved.is_empty(), "{args:?} on a {kind}: moved {moved:?}");
+        }
+        // Logout removes the link in the home, never the node it names.
+        let output = cli(home.path(), &["logout", "--no-revoke"], "");
+        assert_eq!(code(&output), 0, "logout: {}", all_output(&output));
+        assert!(std::fs::symlink_metadata(&auth_json).is_err());
+        assert!(
+            std::fs::symlink_metadata(target).is_ok(),
+            "logout: the {kind} stays"
+        );
+    }
+}
