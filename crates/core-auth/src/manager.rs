@@ -7,19 +7,16 @@
 use std::sync::Arc;
 
 use login_agent_identity::{AgentIdentityInput, ExposeSecret as _, SecretString};
-use login_storage::{AuthDotJson, AuthMode, TokenData};
+use login_storage::{AuthDotJson, AuthMode as StoredMode, TokenData};
 use tokio::sync::watch;
 use tracing::Instrument as _;
 
 use crate::api_key::{ApiKey, ApiKeyError};
-use crate::auth::CodexAuth;
+use crate::auth::{AuthMode, CodexAuth, ShadowedAuth};
 use crate::config::{AuthConfig, ForcedLoginMethod};
 use crate::error::AuthError;
-use crate::resolve::{from_document, resolve};
+use crate::resolve::{from_document, resolve, shadowed};
 use crate::stores::{Stores, identity_document, same_identity};
-
-mod refreshing;
-mod registering;
 
 pub use registering::{ACCOUNT_ID_HEADER, AUTHORIZATION_HEADER};
 
@@ -73,22 +70,38 @@ where
 
 /// Resolves, holds and changes the runtime's auth.
 ///
-/// ```
-/// use core_auth::{AuthConfig, AuthManager, MapEnv};
-/// use std::sync::Arc;
+/// Start with [`AuthManager::load`], once, at startup; then read
+/// [`auth`](Self::auth) (no I/O) and build each model request's headers
+/// with [`request_headers`](Self::request_headers). [`login_with_api_key`](Self::login_with_api_key),
+/// [`login_with_agent_identity`](Self::login_with_agent_identity) and
+/// [`logout`](Self::logout) change what is stored;
+/// [`refresh_if_stale`](Self::refresh_if_stale) and
+/// [`recover_unauthorized`](Self::recover_unauthorized) keep ChatGPT tokens
+/// working.
 ///
-/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
-/// let home = tempfile::tempdir()?;
-/// let config = AuthConfig::new(home.path()).with_env(Arc::new(MapEnv::new()));
+/// ```
+/// use std::sync::Arc;
+/// use core_auth::{AuthConfig, AuthManager, AuthMode, MapEnv};
+///
+/// # async fn example() -> Result<(), Box<dyn std::error::Error>> {
+/// let home = std::env::temp_dir().join(format!("core-auth-example-{}", std::process::id()));
+/// let config = AuthConfig::new(&home).with_env(Arc::new(MapEnv::new()));
 /// let manager = AuthManager::load(config).await?;
 /// assert!(manager.auth().is_none()); // nothing stored yet
 ///
 /// manager.login_with_api_key("sk-example".into()).await?;
-/// let auth = manager.auth().expect("logged in");
-/// assert_eq!(auth.source().to_string(), "file");
+/// let Some(auth) = manager.auth() else { return Err("not logged in".into()) };
+/// match auth.mode() {
+///     AuthMode::ApiKey => assert_eq!(auth.source().to_string(), "file"),
+///     AuthMode::Chatgpt | AuthMode::AgentIdentity => unreachable!(),
+/// }
 /// assert!(!format!("{auth:?}").contains("sk-example"));
+/// manager.logout().await?;
+/// # std::fs::remove_dir_all(&home)?;
+/// # Ok(())
+/// # }
+/// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(example())?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
-/// # }).unwrap();
 /// ```
 #[derive(Debug)]
 pub struct AuthManager {
@@ -203,6 +216,25 @@ impl AuthManager {
         .await
     }
 
+    /// Credentials that exist but are not used, because the source in use
+    /// comes first in resolution: `CODEX_AGENT_IDENTITY` behind
+    /// `CODEX_API_KEY`, and a stored login behind either variable or the
+    /// ephemeral store. Empty when nobody is logged in.
+    ///
+    /// Reads the stores behind the one in use (storage and keyring I/O, on
+    /// the blocking pool), so it is for diagnostics such as a `status`
+    /// command, not for every start; a store that cannot be read is
+    /// skipped.
+    pub async fn shadowed(&self) -> Result<Vec<ShadowedAuth>, AuthError> {
+        let Some(auth) = self.auth() else {
+            return Ok(Vec::new());
+        };
+        let config = self.config.clone();
+        let stores = self.stores.clone();
+        let used = auth.source();
+        blocking(move || Ok(shadowed(&config, &stores, used))).await
+    }
+
     /// Removes credentials from every store they may have been kept in
     /// (the environment identity's memory, the ephemeral store, the file and
     /// the keyring); `true` when anything was removed. The manager is logged
@@ -256,7 +288,7 @@ impl AuthManager {
     /// atomically.
     pub async fn save_tokens(&self, tokens: TokenData) -> Result<CodexAuth, AuthError> {
         let document = AuthDotJson {
-            auth_mode: Some(AuthMode::Chatgpt),
+            auth_mode: Some(StoredMode::Chatgpt),
             tokens: Some(tokens),
             last_refresh: Some(time::OffsetDateTime::now_utc()),
             ..AuthDotJson::default()
@@ -334,7 +366,7 @@ fn method_name(auth: &CodexAuth) -> &'static str {
     match auth.mode() {
         AuthMode::ApiKey => "an API key",
         AuthMode::Chatgpt => "ChatGPT tokens",
-        _ => "an agent identity",
+        AuthMode::AgentIdentity => "an agent identity",
     }
 }
 
@@ -373,3 +405,8 @@ fn check_restrictions(config: &AuthConfig, auth: &CodexAuth) -> Result<(), AuthE
         found: found.map(str::to_owned),
     })
 }
+
+// Declared after the main `impl` so that the `AuthManager` page lists
+// `load` and the everyday methods before refresh and registration.
+mod refreshing;
+mod registering;

@@ -65,7 +65,7 @@ impl AuthManager {
     /// ```
     /// use std::sync::Arc;
     /// use core_auth::{AuthConfig, AuthManager, MapEnv, CODEX_API_KEY_VAR};
-    /// use login_agent_identity::ExposeSecret;
+    /// use core_auth::ExposeSecret;
     ///
     /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
     /// let env = MapEnv::new().with(CODEX_API_KEY_VAR, "sk-example");
