@@ -123,7 +123,15 @@ impl From<AuthMode> for login_storage::AuthMode {
 /// Compares with a stored document's mode (never equal to `Unknown`).
 impl PartialEq<login_storage::AuthMode> for AuthMode {
     fn eq(&self, other: &login_storage::AuthMode) -> bool {
-        login_storage::AuthMode::from(*self) == *other
+        matches!(
+            (self, other),
+            (AuthMode::ApiKey, login_storage::AuthMode::ApiKey)
+                | (AuthMode::Chatgpt, login_storage::AuthMode::Chatgpt)
+                | (
+                    AuthMode::AgentIdentity,
+                    login_storage::AuthMode::AgentIdentity
+                )
+        )
     }
 }
 

@@ -68,7 +68,11 @@ pub(crate) fn resolve(
 /// use: the environment identity behind `CODEX_API_KEY`, and any stored
 /// auth behind the environment or the ephemeral store. A store that cannot
 /// be read is skipped (logged at debug): it is not in use either way.
-pub(crate) fn shadowed(config: &AuthConfig, stores: &Stores, used: AuthSource) -> Vec<ShadowedAuth> {
+pub(crate) fn shadowed(
+    config: &AuthConfig,
+    stores: &Stores,
+    used: AuthSource,
+) -> Vec<ShadowedAuth> {
     let mut found = Vec::new();
     if used == AuthSource::EnvApiKey && config.auth_var(CODEX_AGENT_IDENTITY_VAR).is_some() {
         found.push(ShadowedAuth::new(AuthSource::EnvAgentIdentity, used));
