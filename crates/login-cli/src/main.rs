@@ -19,7 +19,7 @@ mod usage;
 
 use std::process::ExitCode;
 
-use clap::Parser as _;
+use clap::FromArgMatches as _;
 
 use crate::cli::{Cli, Command, IdentityCommand};
 use crate::error::CliError;
@@ -27,11 +27,20 @@ use crate::error::CliError;
 /// Exit code of `status` and `header` when nobody is logged in.
 const NOT_LOGGED_IN: u8 = 1;
 
+/// The version of every `--json` object's shape (`schema_version`).
+pub const SCHEMA_VERSION: u32 = 1;
+
 async fn run(cli: Cli) -> Result<ExitCode, CliError> {
+    if let Some(flag) = cli.ignored_storage_option() {
+        return Err(CliError::invalid(format!(
+            "{flag} does not apply to this command: it neither reads nor writes stored credentials"
+        )));
+    }
     match &cli.command {
         Command::Status(args) => {
             let config = session::config_with_registrar(&cli, args.auth_api_base_url.as_deref())?;
-            let logged_in = status::run(config, cli.json, args).await?;
+            let flags = session::storage_flags(&cli);
+            let logged_in = status::run(config, cli.json, args, &flags).await?;
             Ok(if logged_in {
                 ExitCode::SUCCESS
             } else {
@@ -48,18 +57,43 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
             })
         }
         Command::Login(args) => session::login(&cli, args).await.map(|()| ExitCode::SUCCESS),
-        Command::Logout => session::logout(&cli).await.map(|()| ExitCode::SUCCESS),
+        Command::Logout(_) => session::logout(&cli).await.map(|()| ExitCode::SUCCESS),
         Command::Identity(IdentityCommand::Decode(args)) => {
             identity::decode(args, cli.json).map(|()| ExitCode::SUCCESS)
         }
         Command::Identity(IdentityCommand::Mint(args)) => {
             identity::mint(args, cli.json).map(|()| ExitCode::SUCCESS)
         }
+        Command::Completions(args) => {
+            let mut command = cli::command();
+            clap_complete::generate(
+                args.shell,
+                &mut command,
+                "agent-login",
+                &mut std::io::stdout(),
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Man => {
+            clap_mangen::Man::new(cli::command())
+                .render(&mut std::io::stdout())
+                .map_err(|error| {
+                    CliError::invalid(format!("cannot write the man page: {error}"))
+                })?;
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 
+/// The command line, parsed against [`cli::command`] (so that help shows
+/// what it shows).
+fn parse() -> Result<Cli, clap::Error> {
+    let matches = cli::command().try_get_matches()?;
+    Cli::from_arg_matches(&matches)
+}
+
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let cli = match parse() {
         Ok(cli) => cli,
         Err(error) => return usage::report(&error),
     };
@@ -79,7 +113,14 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(error) => {
             // Library messages may carry text from a file or a server.
-            eprintln!("agent-login: {}", terminal::escape(&error.message));
+            // One line, the hint (ours) after the message.
+            let hint = error
+                .hint
+                .map_or_else(String::new, |hint| format!(" Next: {hint}."));
+            eprintln!(
+                "agent-login: {}.{hint}",
+                terminal::escape(&error.message).trim_end_matches('.')
+            );
             if json_output {
                 println!("{}", error.to_json());
             }

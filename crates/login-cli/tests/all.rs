@@ -15,3 +15,4 @@ mod secret_leak;
 mod status;
 mod stores;
 mod support;
+mod ux;

@@ -147,7 +147,10 @@ fn logout_removes_stored_credentials_and_succeeds_when_there_are_none() {
     );
     let output = cli(home.path(), &["logout", "--json"]);
     assert_eq!(code(&output), 0, "{}", stderr(&output));
-    assert_eq!(json(&output), serde_json::json!({ "removed": true }));
+    assert_eq!(
+        json(&output),
+        serde_json::json!({ "schema_version": 1, "removed": true, "still_authenticated_by": [] })
+    );
     assert!(!home.path().join("auth.json").exists());
     assert_eq!(code(&cli(home.path(), &["status"])), 1);
     let again = cli(home.path(), &["logout"]);
@@ -155,6 +158,6 @@ fn logout_removes_stored_credentials_and_succeeds_when_there_are_none() {
     assert!(stdout(&again).contains("Nothing to remove"));
     assert_eq!(
         json(&cli(home.path(), &["logout", "--json"])),
-        serde_json::json!({ "removed": false })
+        serde_json::json!({ "schema_version": 1, "removed": false, "still_authenticated_by": [] })
     );
 }
