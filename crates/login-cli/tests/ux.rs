@@ -281,6 +281,31 @@ fn status_lists_credentials_that_exist_but_are_not_used_and_why() {
 }
 
 #[test]
+fn the_library_logs_one_info_event_naming_the_shadowed_variable() {
+    let home = tempfile::tempdir().unwrap();
+    let jwt = mint(home.path(), "ws-1", "rt-1")["jwt"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut command = agent_login(home.path());
+    command
+        .args(["-v", "status"])
+        .env("RUST_LOG", "info")
+        .env("CODEX_API_KEY", "sk-env-0000000000002")
+        .env("CODEX_AGENT_IDENTITY", &jwt);
+    let output = run(command, "");
+    assert_eq!(code(&output), 0);
+    let events: Vec<String> = stderr(&output)
+        .lines()
+        .filter(|line| line.contains("INFO") && line.contains("shadowed"))
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(events.len(), 1, "{}", stderr(&output));
+    assert!(events[0].contains("env:CODEX_AGENT_IDENTITY"), "{events:?}");
+    assert!(!stderr(&output).contains(&jwt));
+}
+
+#[test]
 fn logout_says_when_an_environment_variable_still_authenticates() {
     let home = tempfile::tempdir().unwrap();
     let mut command = agent_login(home.path());
