@@ -249,7 +249,9 @@ fn man(root: &Path) -> Result {
     cargo(root).args(["build", "-p", "login-cli"]).run()?;
     let target = env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
     let binary = target.join("debug").join("agent-login");
-    let page = Cmd::new(binary.as_os_str(), "agent-login __man").read_stdout()?;
+    let page = Cmd::new(binary.as_os_str(), "agent-login")
+        .arg("__man")
+        .read_stdout()?;
     let dir = target.join("man");
     std::fs::create_dir_all(&dir)
         .map_err(|error| Error::Other(format!("cannot create {}: {error}", dir.display())))?;
