@@ -354,6 +354,95 @@ impl AuthManager {
         self.logout().await?;
         Err(violation)
     }
+
+    /// Refreshes the ChatGPT tokens when they are stale (the access token
+    /// expires within 5 minutes, or, without a readable `exp`, the last
+    /// refresh is older than 8 days); otherwise does nothing.
+    ///
+    /// Safe to call from many tasks and processes at once: one redeems the
+    /// refresh token, the others adopt its result (under the store's lock
+    /// the stored tokens are re-read, and tokens another process already
+    /// refreshed are adopted instead of redeeming the same refresh token). A permanent failure
+    /// ([`RefreshError::Permanent`](crate::RefreshError::Permanent)) tells the user to log in again and is
+    /// remembered for that refresh token; any other failure keeps the
+    /// current tokens. The network call runs on tokio's blocking pool.
+    pub async fn refresh_if_stale(&self) -> Result<RefreshOutcome, AuthError> {
+        self.refresh_if_stale_inner().await
+    }
+
+    /// Spawns a tokio task that calls [`refresh_if_stale`](Self::refresh_if_stale)
+    /// every `interval` (first right away), logging failures, until the
+    /// manager is dropped or the returned handle is aborted. It holds only a
+    /// weak reference to the manager.
+    pub fn spawn_background_refresh(
+        self: &Arc<Self>,
+        interval: std::time::Duration,
+    ) -> tokio::task::JoinHandle<()> {
+        self.spawn_background_refresh_inner(interval)
+    }
+
+    /// After the model service answered HTTP 401: reloads from storage
+    /// (another process may have logged in or refreshed); then, for ChatGPT
+    /// tokens, refreshes them whatever their expiry, and for a tokenless
+    /// agent identity drops the rejected background task id (see
+    /// [`UnauthorizedRecovery::TaskIdDropped`]); else gives up. Reports the
+    /// step taken. Retry the request (with fresh
+    /// [`request_headers`](Self::request_headers)) after any step but
+    /// [`UnauthorizedRecovery::GaveUp`].
+    pub async fn recover_unauthorized(&self) -> UnauthorizedRecovery {
+        self.recover_unauthorized_inner().await
+    }
+
+    /// The headers a model request needs for the current auth, as
+    /// (name, value) pairs; values are secrets.
+    ///
+    /// - API key: `Authorization: Bearer <key>`.
+    /// - ChatGPT tokens: refreshed first when stale (the single-redemption
+    ///   refresh of [`refresh_if_stale`](Self::refresh_if_stale)), then
+    ///   `Authorization: Bearer <access token>` and, when the account is
+    ///   known, `ChatGPT-Account-ID`.
+    /// - Agent identity: the background task id is ensured (registered once,
+    ///   see [`ensure_background_task_id`](Self::ensure_background_task_id)),
+    ///   then `Authorization: AgentAssertion <token>` (a fresh timestamp on
+    ///   every call) and `ChatGPT-Account-ID: <workspace id>`.
+    ///
+    /// Errors: [`AuthError::NotLoggedIn`], a refresh or registration
+    /// failure, or [`AuthError::InvalidHeaderValue`] when a value would
+    /// carry a control character (never sent, never shown).
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use core_auth::{AuthConfig, AuthManager, MapEnv, CODEX_API_KEY_VAR};
+    /// use core_auth::ExposeSecret;
+    ///
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let env = MapEnv::new().with(CODEX_API_KEY_VAR, "sk-example");
+    /// let config = AuthConfig::new("/nonexistent/codex-home").with_env(Arc::new(env));
+    /// let manager = AuthManager::load(config).await?;
+    /// let headers = manager.request_headers().await?;
+    /// assert_eq!(headers[0].0, "Authorization");
+    /// assert_eq!(headers[0].1.expose_secret(), "Bearer sk-example");
+    /// # Ok::<(), core_auth::AuthError>(())
+    /// # }).unwrap();
+    /// ```
+    pub async fn request_headers(&self) -> Result<Vec<(&'static str, SecretString)>, AuthError> {
+        self.request_headers_inner().await
+    }
+
+    /// The cached background task id of the current agent identity, or a
+    /// new one from the configured [`TaskRegistrar`](crate::TaskRegistrar), cached where the
+    /// identity is kept.
+    ///
+    /// Concurrent callers share one registration, and so do runtimes
+    /// sharing a persistent store: under the home's registration lock the
+    /// stored identity is re-read, and an id another process cached is
+    /// adopted instead of registering again (under the home's registration
+    /// lock, `auth.json.register.lock`). An identity from `CODEX_AGENT_IDENTITY` caches
+    /// its id in this process's memory only. A failed registration caches
+    /// nothing.
+    pub async fn ensure_background_task_id(&self) -> Result<String, AuthError> {
+        self.ensure_background_task_id_inner().await
+    }
 }
 
 fn record_auth(auth: &CodexAuth) {
