@@ -243,8 +243,8 @@ fn doc(root: &Path) -> Result {
         .run()
 }
 
-/// The man page: the built `agent-login` prints it (hidden `__man`
-/// command, clap_mangen), so xtask stays free of clap.
+/// The man page: the built `agent-login` prints it (`agent-login __man`,
+/// not a clap command; clap_mangen), so xtask stays free of clap.
 fn man(root: &Path) -> Result {
     cargo(root).args(["build", "-p", "login-cli"]).run()?;
     let target = env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);

@@ -85,7 +85,7 @@ impl Cli {
             Command::Header(args) => Some(&args.storage),
             Command::Login(args) => Some(&args.storage),
             Command::Logout(args) => Some(&args.storage),
-            Command::Identity(_) | Command::Completions(_) | Command::Man => None,
+            Command::Identity(_) | Command::Completions(_) => None,
         };
         let Some(given) = given else {
             return self.storage.clone();
@@ -102,10 +102,7 @@ impl Cli {
     /// A storage option given (before the command) to a command that does
     /// not use it, if any.
     pub fn ignored_storage_option(&self) -> Option<&'static str> {
-        if !matches!(
-            self.command,
-            Command::Identity(_) | Command::Completions(_) | Command::Man
-        ) {
+        if !matches!(self.command, Command::Identity(_) | Command::Completions(_)) {
             return None;
         }
         if self.storage.codex_home.is_some() {
@@ -146,9 +143,6 @@ pub enum Command {
         after_help = "Examples:\n  agent-login completions bash > ~/.local/share/bash-completion/completions/agent-login\n  agent-login completions zsh > ~/.zfunc/_agent-login\n  agent-login completions fish > ~/.config/fish/completions/agent-login.fish"
     )]
     Completions(CompletionsArgs),
-    /// Print the man page (roff) on stdout, for `cargo xtask man`
-    #[command(hide = true, name = "__man")]
-    Man,
 }
 
 /// Arguments of `completions`.

@@ -74,14 +74,6 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        Command::Man => {
-            clap_mangen::Man::new(cli::command())
-                .render(&mut std::io::stdout())
-                .map_err(|error| {
-                    CliError::invalid(format!("cannot write the man page: {error}"))
-                })?;
-            Ok(ExitCode::SUCCESS)
-        }
     }
 }
 
@@ -92,7 +84,26 @@ fn parse() -> Result<Cli, clap::Error> {
     Cli::from_arg_matches(&matches)
 }
 
+/// The argument that prints the man page (for `cargo xtask man`): not a
+/// clap command, so that neither help nor completions offer it.
+const MAN_PAGE: &str = "__man";
+
+/// Prints the man page (roff, clap_mangen) on stdout.
+fn print_man_page() -> ExitCode {
+    match clap_mangen::Man::new(cli::command()).render(&mut std::io::stdout()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("agent-login: cannot write the man page: {error}");
+            ExitCode::from(3)
+        }
+    }
+}
+
 fn main() -> ExitCode {
+    let arguments: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
+    if arguments.len() == 1 && arguments[0] == MAN_PAGE {
+        return print_man_page();
+    }
     let cli = match parse() {
         Ok(cli) => cli,
         Err(error) => return usage::report(&error),

@@ -482,7 +482,7 @@ fn completions_print_a_script_for_each_shell() {
 }
 
 #[test]
-fn the_hidden_man_command_prints_a_roff_page_naming_every_command() {
+fn the_man_page_argument_prints_a_roff_page_naming_every_command() {
     let home = tempfile::tempdir().unwrap();
     let output = cli(home.path(), &["__man"]);
     assert_eq!(code(&output), 0);
