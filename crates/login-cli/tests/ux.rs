@@ -335,25 +335,44 @@ fn logout_says_when_an_environment_variable_still_authenticates() {
 #[test]
 fn login_on_a_terminal_prompts_on_stderr_and_reads_one_line_without_echo() {
     let home = tempfile::tempdir().unwrap();
-    let (status, text) = in_terminal(home.path(), &format!("{} login --api-key-stdin", bin()), "");
-    // Nothing typed: the terminal ends; the prompt was shown.
-    assert!(text.contains("API key (input is hidden"), "{status} {text}");
-    // `sleep` lets the prompt turn echo off before the line arrives.
-    let script = format!(
-        "(sleep 1; printf 'sk-typed-key-000000004\\r') | script -q -e -c '{} login --api-key-stdin' /dev/null",
-        bin()
-    );
-    let output = Command::new("timeout")
-        .args(["20", "bash", "-c", &script])
+    // Typed only once the prompt is shown, as a person would.
+    let mut child = Command::new("timeout")
+        .args(["20", "script", "-q", "-e", "-c"])
+        .arg(format!("{} login --api-key-stdin", bin()))
+        .arg("/dev/null")
         .env_remove("CODEX_API_KEY")
         .env_remove("CODEX_AGENT_IDENTITY")
         .env_remove("CODEX_AUTH_STORE")
         .env("CODEX_HOME", home.path())
-        .stdin(Stdio::null())
-        .output()
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
         .unwrap();
-    let text = String::from_utf8_lossy(&output.stdout);
-    assert_eq!(output.status.code(), Some(0), "{text}");
+    let mut terminal = child.stdout.take().unwrap();
+    let (chunks, received) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut buffer = [0_u8; 1024];
+        while let Ok(read @ 1..) = std::io::Read::read(&mut terminal, &mut buffer) {
+            if chunks.send(buffer[..read].to_vec()).is_err() {
+                break;
+            }
+        }
+    });
+    let bound = std::time::Duration::from_secs(20);
+    let mut text = String::new();
+    while !text.contains("Enter to finish): ") {
+        let chunk = received.recv_timeout(bound).expect("the prompt");
+        text.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    std::io::Write::write_all(child.stdin.as_mut().unwrap(), b"sk-typed-key-000000004\r").unwrap();
+    // Until the terminal closes (the sender ends with it), bounded.
+    while let Ok(chunk) = received.recv_timeout(bound) {
+        text.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    drop(child.stdin.take());
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0), "{text}");
     assert!(text.contains("API key (input is hidden"), "{text}");
     assert!(text.contains("Logged in with an API key"), "{text}");
     assert!(!text.contains("sk-typed-key"), "echoed: {text}");
