@@ -36,8 +36,11 @@ Commands:
                               from fuzz/seeds/ and fuzz/regressions/
   fuzz-smoke                  every fuzz target for 30 seconds, from its seeds and
                               regressions
-  ci                          fmt --check, clippy, test --slow (with CI=true, the
-                              whole test also runs fuzz-smoke)
+  ci                          fmt --check, clippy, doc, test --slow (with CI=true,
+                              the whole test also runs fuzz-smoke)
+  doc                         cargo doc --workspace --all-features --no-deps with
+                              broken intra-doc links denied
+  man                         the agent-login man page into target/man/agent-login.1
   bench [--quick]             criterion suites (decode, storage, startup) and
                               agent-login process timing; writes BENCHMARKS.md;
                               --quick: 1 s warm-up, 2 s measurement per benchmark
@@ -75,6 +78,8 @@ enum Task {
     Ci,
     /// `bench [--quick]`.
     Bench(bool),
+    Doc,
+    Man,
 }
 
 /// Options of `check`, `clippy`, `fix` and `test` (only `test` takes
@@ -154,9 +159,15 @@ fn parse(args: &[String]) -> Result<Task> {
         },
         ("fuzz-smoke", []) => Task::FuzzSmoke,
         ("ci", []) => Task::Ci,
+        ("doc", []) => Task::Doc,
+        ("man", []) => Task::Man,
         ("bench", []) => Task::Bench(false),
         ("bench", ["--quick"]) => Task::Bench(true),
-        ("help" | "-h" | "--help" | "fmt" | "fuzz" | "fuzz-smoke" | "ci" | "bench", _) => {
+        (
+            "help" | "-h" | "--help" | "fmt" | "fuzz" | "fuzz-smoke" | "ci" | "bench" | "doc"
+            | "man",
+            _,
+        ) => {
             return Err(bad_arguments(command, &rest.join(" ")));
         }
         (other, _) => return Err(Error::Usage(format!("unknown command `{other}`"))),
@@ -218,7 +229,37 @@ fn run(root: &Path, task: Task) -> Result {
         Task::FuzzSmoke => fuzz::fuzz_smoke(root),
         Task::Ci => ci(root),
         Task::Bench(quick) => bench::bench(root, quick),
+        Task::Doc => doc(root),
+        Task::Man => man(root),
     }
+}
+
+/// `cargo doc` of every crate with every feature (as docs.rs builds
+/// core-auth), failing on a broken intra-doc link.
+fn doc(root: &Path) -> Result {
+    cargo(root)
+        .args(["doc", "--workspace", "--all-features", "--no-deps"])
+        .env("RUSTDOCFLAGS", "-D rustdoc::broken_intra_doc_links")
+        .run()
+}
+
+/// The man page: the built `agent-login` prints it (`agent-login __man`,
+/// not a clap command; clap_mangen), so xtask stays free of clap.
+fn man(root: &Path) -> Result {
+    cargo(root).args(["build", "-p", "login-cli"]).run()?;
+    let target = env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
+    let binary = target.join("debug").join("agent-login");
+    let page = Cmd::new(binary.as_os_str(), "agent-login")
+        .arg("__man")
+        .read_stdout()?;
+    let dir = target.join("man");
+    std::fs::create_dir_all(&dir)
+        .map_err(|error| Error::Other(format!("cannot create {}: {error}", dir.display())))?;
+    let path = dir.join("agent-login.1");
+    std::fs::write(&path, page)
+        .map_err(|error| Error::Other(format!("cannot write {}: {error}", path.display())))?;
+    eprintln!("wrote {}", path.display());
+    Ok(())
 }
 
 /// `cargo <args>` run from the repo root.
@@ -287,6 +328,7 @@ fn fix(root: &Path, opts: &Opts) -> Result {
 fn ci(root: &Path) -> Result {
     fmt(root, &[], true)?;
     clippy(root, &Opts::default())?;
+    doc(root)?;
     // The lean configuration's tests (its doc examples mint, so --tests).
     cargo(root)
         .args([
@@ -447,6 +489,8 @@ mod tests {
             (&[][..], Task::Help),
             (&["fmt", "--check"], Task::Fmt(true)),
             (&["test", "--slow"], Task::Test(opts(true, &[], &[]))),
+            (&["doc"], Task::Doc),
+            (&["man"], Task::Man),
             (
                 &["check", "-p", "login-storage", "-p", "core-auth"],
                 Task::Check(opts(false, &storage_auth, &[])),

@@ -4,7 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use login_agent_identity::{AgentIdentity, ExposeSecret as _, SecretString};
-use login_storage::{AuthMode, IdTokenClaims, StoreKind, TokenData};
+use login_storage::{IdTokenClaims, StoreKind, TokenData};
 use time::OffsetDateTime;
 
 /// Where an auth came from.
@@ -58,6 +58,111 @@ impl fmt::Display for AuthSource {
             AuthSource::Keyring => f.write_str("keyring"),
             AuthSource::Custom => f.write_str("custom"),
         }
+    }
+}
+
+/// How a resolved auth authenticates.
+///
+/// Exhaustive on purpose: a resolved auth is always one of these three, so
+/// a `match` needs no wildcard. A stored document may name a mode this
+/// version does not know; that stays representable only in the document
+/// type ([`login_storage::AuthMode::Unknown`]), and resolving such a
+/// document is an error ([`AuthError::UnsupportedMode`](crate::AuthError::UnsupportedMode)).
+///
+/// `Display` and [`as_str`](Self::as_str) give the machine name stored in
+/// `auth.json` (`apikey`, `chatgpt`, `agentIdentity`); [`description`](Self::description)
+/// the words for a person.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AuthMode {
+    /// An OpenAI API key.
+    ApiKey,
+    /// ChatGPT OAuth tokens.
+    Chatgpt,
+    /// A tokenless agent identity.
+    AgentIdentity,
+}
+
+impl AuthMode {
+    /// The machine name, as `auth.json` stores it: `apikey`, `chatgpt` or
+    /// `agentIdentity`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthMode::ApiKey => "apikey",
+            AuthMode::Chatgpt => "chatgpt",
+            AuthMode::AgentIdentity => "agentIdentity",
+        }
+    }
+
+    /// Words for a person: `API key`, `ChatGPT` or `agent identity`.
+    pub fn description(self) -> &'static str {
+        match self {
+            AuthMode::ApiKey => "API key",
+            AuthMode::Chatgpt => "ChatGPT",
+            AuthMode::AgentIdentity => "agent identity",
+        }
+    }
+}
+
+impl fmt::Display for AuthMode {
+    /// The machine name ([`AuthMode::as_str`]).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl From<AuthMode> for login_storage::AuthMode {
+    fn from(mode: AuthMode) -> Self {
+        match mode {
+            AuthMode::ApiKey => login_storage::AuthMode::ApiKey,
+            AuthMode::Chatgpt => login_storage::AuthMode::Chatgpt,
+            AuthMode::AgentIdentity => login_storage::AuthMode::AgentIdentity,
+        }
+    }
+}
+
+/// Compares with a stored document's mode (never equal to `Unknown`).
+impl PartialEq<login_storage::AuthMode> for AuthMode {
+    fn eq(&self, other: &login_storage::AuthMode) -> bool {
+        matches!(
+            (self, other),
+            (AuthMode::ApiKey, login_storage::AuthMode::ApiKey)
+                | (AuthMode::Chatgpt, login_storage::AuthMode::Chatgpt)
+                | (
+                    AuthMode::AgentIdentity,
+                    login_storage::AuthMode::AgentIdentity
+                )
+        )
+    }
+}
+
+impl PartialEq<AuthMode> for login_storage::AuthMode {
+    fn eq(&self, other: &AuthMode) -> bool {
+        other == self
+    }
+}
+
+/// Credentials that exist but are not used: a source that startup
+/// resolution reaches only after the one in use (see
+/// [`AuthManager::shadowed`](crate::AuthManager::shadowed)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ShadowedAuth {
+    source: AuthSource,
+    by: AuthSource,
+}
+
+impl ShadowedAuth {
+    pub(crate) fn new(source: AuthSource, by: AuthSource) -> Self {
+        Self { source, by }
+    }
+
+    /// Where the unused credentials are.
+    pub fn source(&self) -> AuthSource {
+        self.source
+    }
+
+    /// The source in use, which resolution tries first.
+    pub fn shadowed_by(&self) -> AuthSource {
+        self.by
     }
 }
 

@@ -35,26 +35,42 @@
 //!
 //! ```
 //! use std::sync::Arc;
-//! use core_auth::{AuthConfig, AuthManager, MapEnv, CODEX_AGENT_IDENTITY_VAR};
-//! use login_agent_identity::{AgentIdentityClaims, AgentIdentityKey, ExposeSecret, JwtSigningKey,
+//! use core_auth::{AuthConfig, AuthManager, AuthMode, AuthSource, MapEnv, CODEX_AGENT_IDENTITY_VAR};
+//! use core_auth::login_agent_identity::{AgentIdentityClaims, AgentIdentityKey, JwtSigningKey,
 //!     mint_agent_identity_jwt};
+//! use core_auth::ExposeSecret as _;
 //!
-//! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
-//! // A launcher hands the runtime one string.
+//! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
+//! // A launcher hands the runtime one string (minting needs the `mint`
+//! // feature, on by default).
 //! let private_key = AgentIdentityKey::generate("rt-1").private_key_pkcs8_base64();
 //! let claims = AgentIdentityClaims::new("ws-1", "rt-1", private_key)?;
 //! let jwt = mint_agent_identity_jwt(&claims, &JwtSigningKey::generate())?;
 //! let env = MapEnv::new().with(CODEX_AGENT_IDENTITY_VAR, jwt.expose_secret());
 //!
-//! let home = tempfile::tempdir()?;
-//! let manager = AuthManager::load(AuthConfig::new(home.path()).with_env(Arc::new(env))).await?;
-//! let auth = manager.auth().expect("authenticated by the environment");
-//! assert_eq!(auth.source().to_string(), "env:CODEX_AGENT_IDENTITY");
+//! let home = std::env::temp_dir().join(format!("core-auth-crate-example-{}", std::process::id()));
+//! let manager = AuthManager::load(AuthConfig::new(&home).with_env(Arc::new(env))).await?;
+//! let Some(auth) = manager.auth() else { return Err("not authenticated".into()) };
+//! assert_eq!(auth.source(), AuthSource::EnvAgentIdentity);
+//! assert_eq!(auth.mode(), AuthMode::AgentIdentity);
 //! assert_eq!(auth.workspace_id(), Some("ws-1"));
-//! assert!(!home.path().join("auth.json").exists()); // never written to disk
+//! assert!(!home.join("auth.json").exists()); // never written to disk
+//! # Ok(())
+//! # }
+//! # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(example())?;
 //! # Ok::<(), Box<dyn std::error::Error>>(())
-//! # }).unwrap();
 //! ```
+//!
+//! # Features
+//! `keyring` (the OS keyring store), `verify` (JWK-set verification of
+//! identity JWTs) and `mint` (minting identities and keys), all default.
+//! Everything an embedder names is re-exported here: the auth
+//! ([`CodexAuth`], [`AuthMode`], [`AuthSource`]), the identity
+//! ([`AgentIdentity`], [`AgentIdentityInput`], [`AgentIdentityKey`] for a
+//! [`TaskRegistrar`]), the secret types
+//! ([`SecretString`], [`ExposeSecret`]) and storage choices
+//! ([`StoreMode`], [`TokenData`]); the two crates below stay reachable as
+//! [`login_agent_identity`] and [`login_storage`].
 
 mod api_key;
 mod auth;
@@ -68,7 +84,7 @@ mod stores;
 mod task;
 
 pub use api_key::{ApiKey, ApiKeyError, MAX_API_KEY_LEN};
-pub use auth::{AuthSource, CodexAuth};
+pub use auth::{AuthMode, AuthSource, CodexAuth, ShadowedAuth};
 pub use config::{
     AuthConfig, CODEX_AGENT_IDENTITY_VAR, CODEX_API_KEY_VAR, CODEX_AUTH_STORE_VAR, CODEX_HOME_VAR,
     EnvSource, ForcedLoginMethod, MapEnv, ProcessEnv,
@@ -83,6 +99,12 @@ pub use refresh::{
 };
 pub use revoke::{LogoutReport, RevokeError, RevokeOutcome, TokenRevoker};
 pub use task::{RegistrarError, TaskRegistrar};
+
+pub use login_agent_identity::{
+    AgentIdentity, AgentIdentityError, AgentIdentityInput, AgentIdentityKey, ExposeSecret,
+    SecretString,
+};
+pub use login_storage::{IdTokenClaims, StoreMode, TokenData};
 
 pub use login_agent_identity;
 pub use login_storage;

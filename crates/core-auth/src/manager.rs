@@ -7,20 +7,16 @@
 use std::sync::Arc;
 
 use login_agent_identity::{AgentIdentityInput, ExposeSecret as _, SecretString};
-use login_storage::{AuthDotJson, AuthMode, TokenData};
+use login_storage::{AuthDotJson, AuthMode as StoredMode, TokenData};
 use tokio::sync::watch;
 use tracing::Instrument as _;
 
 use crate::api_key::{ApiKey, ApiKeyError};
-use crate::auth::CodexAuth;
+use crate::auth::{AuthMode, CodexAuth, ShadowedAuth};
 use crate::config::{AuthConfig, ForcedLoginMethod};
 use crate::error::AuthError;
-use crate::resolve::{from_document, resolve};
+use crate::resolve::{from_document, resolve, shadowed};
 use crate::stores::{Stores, identity_document, same_identity};
-
-mod refreshing;
-mod registering;
-mod revoking;
 
 pub use registering::{ACCOUNT_ID_HEADER, AUTHORIZATION_HEADER};
 
@@ -74,22 +70,38 @@ where
 
 /// Resolves, holds and changes the runtime's auth.
 ///
-/// ```
-/// use core_auth::{AuthConfig, AuthManager, MapEnv};
-/// use std::sync::Arc;
+/// Start with [`AuthManager::load`], once, at startup; then read
+/// [`auth`](Self::auth) (no I/O) and build each model request's headers
+/// with [`request_headers`](Self::request_headers). [`login_with_api_key`](Self::login_with_api_key),
+/// [`login_with_agent_identity`](Self::login_with_agent_identity) and
+/// [`logout`](Self::logout) change what is stored;
+/// [`refresh_if_stale`](Self::refresh_if_stale) and
+/// [`recover_unauthorized`](Self::recover_unauthorized) keep ChatGPT tokens
+/// working.
 ///
-/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
-/// let home = tempfile::tempdir()?;
-/// let config = AuthConfig::new(home.path()).with_env(Arc::new(MapEnv::new()));
+/// ```
+/// use std::sync::Arc;
+/// use core_auth::{AuthConfig, AuthManager, AuthMode, MapEnv};
+///
+/// # async fn example() -> Result<(), Box<dyn std::error::Error>> {
+/// let home = std::env::temp_dir().join(format!("core-auth-example-{}", std::process::id()));
+/// let config = AuthConfig::new(&home).with_env(Arc::new(MapEnv::new()));
 /// let manager = AuthManager::load(config).await?;
 /// assert!(manager.auth().is_none()); // nothing stored yet
 ///
 /// manager.login_with_api_key("sk-example".into()).await?;
-/// let auth = manager.auth().expect("logged in");
-/// assert_eq!(auth.source().to_string(), "file");
+/// let Some(auth) = manager.auth() else { return Err("not logged in".into()) };
+/// match auth.mode() {
+///     AuthMode::ApiKey => assert_eq!(auth.source().to_string(), "file"),
+///     AuthMode::Chatgpt | AuthMode::AgentIdentity => unreachable!(),
+/// }
 /// assert!(!format!("{auth:?}").contains("sk-example"));
+/// manager.logout().await?;
+/// # std::fs::remove_dir_all(&home)?;
+/// # Ok(())
+/// # }
+/// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(example())?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
-/// # }).unwrap();
 /// ```
 #[derive(Debug)]
 pub struct AuthManager {
@@ -204,6 +216,25 @@ impl AuthManager {
         .await
     }
 
+    /// Credentials that exist but are not used, because the source in use
+    /// comes first in resolution: `CODEX_AGENT_IDENTITY` behind
+    /// `CODEX_API_KEY`, and a stored login behind either variable or the
+    /// ephemeral store. Empty when nobody is logged in.
+    ///
+    /// Reads the stores behind the one in use (storage and keyring I/O, on
+    /// the blocking pool), so it is for diagnostics such as a `status`
+    /// command, not for every start; a store that cannot be read is
+    /// skipped.
+    pub async fn shadowed(&self) -> Result<Vec<ShadowedAuth>, AuthError> {
+        let Some(auth) = self.auth() else {
+            return Ok(Vec::new());
+        };
+        let config = self.config.clone();
+        let stores = self.stores.clone();
+        let used = auth.source();
+        blocking(move || Ok(shadowed(&config, &stores, used))).await
+    }
+
     /// Removes credentials from every store they may have been kept in
     /// (the environment identity's memory, the ephemeral store, the file and
     /// the keyring); `true` when anything was removed. The manager is logged
@@ -257,7 +288,7 @@ impl AuthManager {
     /// atomically.
     pub async fn save_tokens(&self, tokens: TokenData) -> Result<CodexAuth, AuthError> {
         let document = AuthDotJson {
-            auth_mode: Some(AuthMode::Chatgpt),
+            auth_mode: Some(StoredMode::Chatgpt),
             tokens: Some(tokens),
             last_refresh: Some(time::OffsetDateTime::now_utc()),
             ..AuthDotJson::default()
@@ -323,6 +354,100 @@ impl AuthManager {
         self.logout().await?;
         Err(violation)
     }
+
+    /// Refreshes the ChatGPT tokens when they are stale (the access token
+    /// expires within 5 minutes, or, without a readable `exp`, the last
+    /// refresh is older than 8 days); otherwise does nothing.
+    ///
+    /// Safe to call from many tasks and processes at once: one redeems the
+    /// refresh token, the others adopt its result (under the store's lock
+    /// the stored tokens are re-read, and tokens another process already
+    /// refreshed are adopted instead of redeeming the same refresh token). A permanent failure
+    /// ([`RefreshError::Permanent`](crate::RefreshError::Permanent)) tells the user to log in again and is
+    /// remembered for that refresh token; any other failure keeps the
+    /// current tokens. Stored tokens of another ChatGPT account are never
+    /// adopted nor redeemed: [`AuthError::AccountChanged`]. The network
+    /// call runs on tokio's blocking pool.
+    pub async fn refresh_if_stale(&self) -> Result<RefreshOutcome, AuthError> {
+        self.refresh_if_stale_inner().await
+    }
+
+    /// Spawns a tokio task that calls [`refresh_if_stale`](Self::refresh_if_stale)
+    /// every `interval` (first right away), logging failures, until the
+    /// manager is dropped or the returned handle is aborted. It holds only a
+    /// weak reference to the manager.
+    pub fn spawn_background_refresh(
+        self: &Arc<Self>,
+        interval: std::time::Duration,
+    ) -> tokio::task::JoinHandle<()> {
+        self.spawn_background_refresh_inner(interval)
+    }
+
+    /// After the model service answered HTTP 401: reloads from storage
+    /// (another process may have logged in or refreshed); then, for ChatGPT
+    /// tokens, refreshes them whatever their expiry, and for a tokenless
+    /// agent identity drops the rejected background task id (see
+    /// [`UnauthorizedRecovery::TaskIdDropped`]); else gives up. Reports the
+    /// step taken. Retry the request (with fresh
+    /// [`request_headers`](Self::request_headers)) after any step but
+    /// [`UnauthorizedRecovery::GaveUp`]. When the store holds ChatGPT tokens
+    /// of another account than the ones in memory, it gives up with
+    /// [`AuthError::AccountChanged`], without a server call and keeping the
+    /// tokens in memory.
+    pub async fn recover_unauthorized(&self) -> UnauthorizedRecovery {
+        self.recover_unauthorized_inner().await
+    }
+
+    /// The headers a model request needs for the current auth, as
+    /// (name, value) pairs; values are secrets.
+    ///
+    /// - API key: `Authorization: Bearer <key>`.
+    /// - ChatGPT tokens: refreshed first when stale (the single-redemption
+    ///   refresh of [`refresh_if_stale`](Self::refresh_if_stale)), then
+    ///   `Authorization: Bearer <access token>` and, when the account is
+    ///   known, `ChatGPT-Account-ID`.
+    /// - Agent identity: the background task id is ensured (registered once,
+    ///   see [`ensure_background_task_id`](Self::ensure_background_task_id)),
+    ///   then `Authorization: AgentAssertion <token>` (a fresh timestamp on
+    ///   every call) and `ChatGPT-Account-ID: <workspace id>`.
+    ///
+    /// Errors: [`AuthError::NotLoggedIn`], a refresh or registration
+    /// failure, or [`AuthError::InvalidHeaderValue`] when a value would
+    /// carry a control character (never sent, never shown).
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use core_auth::{AuthConfig, AuthManager, MapEnv, CODEX_API_KEY_VAR};
+    /// use core_auth::ExposeSecret;
+    ///
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let env = MapEnv::new().with(CODEX_API_KEY_VAR, "sk-example");
+    /// let config = AuthConfig::new("/nonexistent/codex-home").with_env(Arc::new(env));
+    /// let manager = AuthManager::load(config).await?;
+    /// let headers = manager.request_headers().await?;
+    /// assert_eq!(headers[0].0, "Authorization");
+    /// assert_eq!(headers[0].1.expose_secret(), "Bearer sk-example");
+    /// # Ok::<(), core_auth::AuthError>(())
+    /// # }).unwrap();
+    /// ```
+    pub async fn request_headers(&self) -> Result<Vec<(&'static str, SecretString)>, AuthError> {
+        self.request_headers_inner().await
+    }
+
+    /// The cached background task id of the current agent identity, or a
+    /// new one from the configured [`TaskRegistrar`](crate::TaskRegistrar), cached where the
+    /// identity is kept.
+    ///
+    /// Concurrent callers share one registration, and so do runtimes
+    /// sharing a persistent store: under the home's registration lock the
+    /// stored identity is re-read, and an id another process cached is
+    /// adopted instead of registering again (under the home's registration
+    /// lock, `auth.json.register.lock`). An identity from `CODEX_AGENT_IDENTITY` caches
+    /// its id in this process's memory only. A failed registration caches
+    /// nothing.
+    pub async fn ensure_background_task_id(&self) -> Result<String, AuthError> {
+        self.ensure_background_task_id_inner().await
+    }
 }
 
 fn record_auth(auth: &CodexAuth) {
@@ -335,7 +460,7 @@ fn method_name(auth: &CodexAuth) -> &'static str {
     match auth.mode() {
         AuthMode::ApiKey => "an API key",
         AuthMode::Chatgpt => "ChatGPT tokens",
-        _ => "an agent identity",
+        AuthMode::AgentIdentity => "an agent identity",
     }
 }
 
@@ -374,3 +499,9 @@ fn check_restrictions(config: &AuthConfig, auth: &CodexAuth) -> Result<(), AuthE
         found: found.map(str::to_owned),
     })
 }
+
+// Declared after the main `impl` so that the `AuthManager` page lists
+// `load` and the everyday methods before refresh and registration.
+mod refreshing;
+mod registering;
+mod revoking;

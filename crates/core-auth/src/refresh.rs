@@ -203,7 +203,7 @@ impl Eq for RefreshedTokens {}
 ///
 /// ```
 /// use core_auth::{RefreshError, RefreshedTokens, TokenRefresher};
-/// use login_agent_identity::SecretString;
+/// use core_auth::SecretString;
 ///
 /// #[derive(Debug)]
 /// struct Offline;

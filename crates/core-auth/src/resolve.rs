@@ -10,9 +10,9 @@
 //! `CODEX_API_KEY` is the explicit opt-in.
 
 use login_agent_identity::AgentIdentity;
-use login_storage::{AuthDotJson, AuthMode, AuthStore, StoreKind};
+use login_storage::{AuthDotJson, AuthMode as StoredMode, AuthStore, StoreKind};
 
-use crate::auth::{AuthSource, CodexAuth, Credentials};
+use crate::auth::{AuthSource, CodexAuth, Credentials, ShadowedAuth};
 use crate::config::{AuthConfig, CODEX_AGENT_IDENTITY_VAR, CODEX_API_KEY_VAR};
 use crate::error::AuthError;
 use crate::stores::Stores;
@@ -26,6 +26,14 @@ pub(crate) fn resolve(
         .entered();
     if let Some(api_key) = config.auth_var(CODEX_API_KEY_VAR) {
         tracing::debug!(source = "env:CODEX_API_KEY", mode = "apikey", "resolved");
+        if config.auth_var(CODEX_AGENT_IDENTITY_VAR).is_some() {
+            // Both set is most likely a mistake; say which one is ignored.
+            tracing::info!(
+                shadowed = "env:CODEX_AGENT_IDENTITY",
+                used = "env:CODEX_API_KEY",
+                "CODEX_AGENT_IDENTITY is set but not used: CODEX_API_KEY comes first"
+            );
+        }
         return Ok(Some(CodexAuth::new(
             Credentials::ApiKey(api_key.trim().to_owned().into()),
             AuthSource::EnvApiKey,
@@ -54,6 +62,38 @@ pub(crate) fn resolve(
     }
     tracing::debug!("no credentials found");
     Ok(None)
+}
+
+/// The credentials resolution would reach after `used`, the source in
+/// use: the environment identity behind `CODEX_API_KEY`, and any stored
+/// auth behind the environment or the ephemeral store. A store that cannot
+/// be read is skipped (logged at debug): it is not in use either way.
+pub(crate) fn shadowed(
+    config: &AuthConfig,
+    stores: &Stores,
+    used: AuthSource,
+) -> Vec<ShadowedAuth> {
+    let mut found = Vec::new();
+    if used == AuthSource::EnvApiKey && config.auth_var(CODEX_AGENT_IDENTITY_VAR).is_some() {
+        found.push(ShadowedAuth::new(AuthSource::EnvAgentIdentity, used));
+    }
+    let mut below: Vec<&dyn AuthStore> = Vec::new();
+    if used.is_env() {
+        below.push(&stores.ephemeral);
+    }
+    if used.is_env() || used == AuthSource::Ephemeral {
+        below.extend(stores.persistent());
+    }
+    for store in below {
+        match store.load_located() {
+            Ok(Some((document, location))) if document.resolved_mode().is_some() => {
+                found.push(ShadowedAuth::new(AuthSource::from_location(location), used));
+            }
+            Ok(_) => {}
+            Err(error) => tracing::debug!(%error, "a store behind the auth in use cannot be read"),
+        }
+    }
+    found
 }
 
 fn env_identity(value: &str) -> Result<AgentIdentity, AuthError> {
@@ -103,14 +143,14 @@ pub(crate) fn from_document_as(
         missing,
     };
     let credentials = match &mode {
-        AuthMode::ApiKey => {
+        StoredMode::ApiKey => {
             let key = document
                 .openai_api_key
                 .clone()
                 .ok_or_else(|| incomplete("OPENAI_API_KEY"))?;
             Credentials::ApiKey(key)
         }
-        AuthMode::Chatgpt => {
+        StoredMode::Chatgpt => {
             let agent_identity = identity(&document)?;
             let tokens = document.tokens.ok_or_else(|| incomplete("tokens"))?;
             // No id token is valid (the mirrored CLI writes such files):
@@ -130,7 +170,7 @@ pub(crate) fn from_document_as(
                 agent_identity,
             }
         }
-        AuthMode::AgentIdentity => {
+        StoredMode::AgentIdentity => {
             let record = identity(&document)?.ok_or_else(|| incomplete("agent_identity"))?;
             Credentials::AgentIdentity(record)
         }

@@ -16,7 +16,7 @@ use login_agent_identity::{AgentIdentity, AgentIdentityKey};
 ///
 /// ```
 /// use core_auth::{RegistrarError, TaskRegistrar};
-/// use login_agent_identity::{AgentIdentity, AgentIdentityKey};
+/// use core_auth::{AgentIdentity, AgentIdentityKey};
 ///
 /// #[derive(Debug)]
 /// struct Fixed;

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod contention;
+mod embedding;
 mod extensibility;
 mod manager;
 mod missing_id_token;

@@ -3,8 +3,16 @@
 
 use std::path::PathBuf;
 
-use clap::{ArgGroup, Args, Parser, Subcommand};
+use clap::{ArgGroup, Args, CommandFactory as _, Parser, Subcommand, ValueEnum};
+use clap_complete::Shell;
 use login_storage::StoreMode;
+
+/// The heading of the options every command takes.
+const GLOBAL: &str = "Global options";
+
+/// The heading of the options of the commands that read or write
+/// credentials.
+const STORAGE: &str = "Storage options";
 
 /// Check and manage how an agent runtime authenticates.
 #[derive(Debug, Parser)]
@@ -12,30 +20,96 @@ use login_storage::StoreMode;
     name = "agent-login",
     version,
     about = "Check and manage how an agent runtime authenticates",
-    after_help = "Examples:\n  agent-login status\n  agent-login identity mint --workspace-id ws-1 --agent-runtime-id rt-1 > identity.jwt\n  agent-login login --agent-identity-file identity.jwt"
+    after_help = "Examples:\n  agent-login status\n  agent-login identity mint --workspace-id ws-1 --agent-runtime-id rt-1 --output identity.jwt\n  agent-login login --agent-identity-file identity.jwt\n  agent-login completions bash > ~/.local/share/bash-completion/completions/agent-login"
 )]
 pub struct Cli {
-    /// The home holding auth.json [default: $CODEX_HOME, else ~/.codex]
-    #[arg(long, global = true, value_name = "DIR")]
-    pub codex_home: Option<PathBuf>,
-    /// Where credentials are kept [default: $CODEX_AUTH_STORE, else file]
-    #[arg(long, global = true, value_name = "STORE", value_parser = parse_store)]
-    pub store: Option<StoreMode>,
+    /// Storage options given before the command.
+    #[command(flatten)]
+    pub storage: StorageArgs,
     /// Print machine-readable JSON on stdout (errors too)
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = GLOBAL)]
     pub json: bool,
     /// Log what happens to stderr (-vv for more); never shows a secret
-    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, help_heading = GLOBAL)]
     pub verbose: u8,
     #[command(subcommand)]
     pub command: Command,
 }
 
-/// The message names the choices, not the value (see `usage`).
-fn parse_store(value: &str) -> Result<StoreMode, String> {
-    value.parse().map_err(|_: login_storage::UnknownStoreMode| {
-        "expected file, keyring, auto or ephemeral".to_owned()
-    })
+/// `--store`: where credentials are kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StoreArg {
+    /// $CODEX_HOME/auth.json (0600)
+    File,
+    /// The OS keyring (Secret Service)
+    Keyring,
+    /// The keyring, falling back to the file
+    Auto,
+    /// The memory of one process: only a runtime can use it (not `login`)
+    Ephemeral,
+}
+
+impl From<StoreArg> for StoreMode {
+    fn from(store: StoreArg) -> Self {
+        match store {
+            StoreArg::File => StoreMode::File,
+            StoreArg::Keyring => StoreMode::Keyring,
+            StoreArg::Auto => StoreMode::Auto,
+            StoreArg::Ephemeral => StoreMode::Ephemeral,
+        }
+    }
+}
+
+/// The definition help, completions and the man page show.
+pub fn command() -> clap::Command {
+    Cli::command()
+}
+
+/// Where credentials are: taken by the commands that read or write them
+/// (after the command, or before it as `agent-login --store file status`).
+#[derive(Debug, Clone, Default, Args)]
+pub struct StorageArgs {
+    /// The home holding auth.json [default: $CODEX_HOME, else ~/.codex]
+    #[arg(long, value_name = "DIR", help_heading = STORAGE)]
+    pub codex_home: Option<PathBuf>,
+    /// Where credentials are kept [default: $CODEX_AUTH_STORE, else file]
+    #[arg(long, value_name = "STORE", help_heading = STORAGE)]
+    pub store: Option<StoreArg>,
+}
+
+impl Cli {
+    /// The storage options of the command, over those given before it.
+    pub fn storage(&self) -> StorageArgs {
+        let given = match &self.command {
+            Command::Status(args) => Some(&args.storage),
+            Command::Header(args) => Some(&args.storage),
+            Command::Login(args) => Some(&args.storage),
+            Command::Logout(args) => Some(&args.storage),
+            Command::Identity(_) | Command::Completions(_) => None,
+        };
+        let Some(given) = given else {
+            return self.storage.clone();
+        };
+        StorageArgs {
+            codex_home: given
+                .codex_home
+                .clone()
+                .or_else(|| self.storage.codex_home.clone()),
+            store: given.store.or(self.storage.store),
+        }
+    }
+
+    /// A storage option given (before the command) to a command that does
+    /// not use it, if any.
+    pub fn ignored_storage_option(&self) -> Option<&'static str> {
+        if !matches!(self.command, Command::Identity(_) | Command::Completions(_)) {
+            return None;
+        }
+        if self.storage.codex_home.is_some() {
+            return Some("--codex-home");
+        }
+        self.storage.store.map(|_| "--store")
+    }
 }
 
 /// The commands.
@@ -43,12 +117,12 @@ fn parse_store(value: &str) -> Result<StoreMode, String> {
 pub enum Command {
     /// Show how a runtime starting now would authenticate (exit 1 when it would not)
     #[command(
-        after_help = "Examples:\n  agent-login status --json\n  CODEX_AGENT_IDENTITY_AUTHAPI_BASE_URL=https://auth.example status --register-task"
+        after_help = "Examples:\n  agent-login status --json\n  CODEX_AGENT_IDENTITY_AUTHAPI_BASE_URL=https://auth.example agent-login status --register-task"
     )]
     Status(StatusArgs),
     /// Store credentials read from stdin or a file (never from an argument)
     #[command(
-        after_help = "Examples:\n  agent-login login --api-key-stdin < key.txt\n  agent-login login --agent-identity-file identity.jwt"
+        after_help = "Examples:\n  agent-login login --api-key-stdin < key.txt\n  agent-login login --api-key-stdin   (on a terminal: prompts, input hidden)\n  agent-login login --agent-identity-file identity.jwt"
     )]
     Login(LoginArgs),
     /// Print the headers that authenticate a model request now (prints secrets on purpose)
@@ -66,11 +140,39 @@ pub enum Command {
     /// Decode or mint agent identities
     #[command(subcommand)]
     Identity(IdentityCommand),
+    /// Print a shell completion script
+    #[command(
+        long_about = "Print the completion script for SHELL on stdout. Load it from your shell's startup file or completion directory.",
+        after_help = "Examples:\n  agent-login completions bash > ~/.local/share/bash-completion/completions/agent-login\n  agent-login completions zsh > ~/.zfunc/_agent-login\n  agent-login completions fish > ~/.config/fish/completions/agent-login.fish"
+    )]
+    Completions(CompletionsArgs),
+}
+
+/// Arguments of `completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for
+    #[arg(value_enum)]
+    pub shell: Shell,
+}
+
+/// Arguments of `logout`.
+#[derive(Debug, Args)]
+pub struct LogoutArgs {
+    /// Where credentials are.
+    #[command(flatten)]
+    pub storage: StorageArgs,
+    /// Do not revoke the refresh token at the server; only remove it locally
+    #[arg(long)]
+    pub no_revoke: bool,
 }
 
 /// Arguments of `status`.
 #[derive(Debug, Args)]
 pub struct StatusArgs {
+    /// Where credentials are.
+    #[command(flatten)]
+    pub storage: StorageArgs,
     /// For an agent identity: register a background task (once; the id is
     /// cached where the identity is kept) and show its id
     #[arg(long)]
@@ -83,24 +185,22 @@ pub struct StatusArgs {
 /// Arguments of `header`.
 #[derive(Debug, Args)]
 pub struct HeaderArgs {
+    /// Where credentials are.
+    #[command(flatten)]
+    pub storage: StorageArgs,
     /// The auth API that registers a background task for an agent identity
     /// [default: $CODEX_AGENT_IDENTITY_AUTHAPI_BASE_URL]
     #[arg(long, value_name = "URL")]
     pub auth_api_base_url: Option<String>,
 }
 
-/// Arguments of `logout`.
-#[derive(Debug, Args)]
-pub struct LogoutArgs {
-    /// Do not revoke the refresh token at the server; only remove it locally
-    #[arg(long)]
-    pub no_revoke: bool,
-}
-
 /// What to log in with.
 #[derive(Debug, Args)]
 #[command(group(ArgGroup::new("secret").required(true).args(["api_key_stdin", "agent_identity_stdin", "agent_identity_file"])))]
 pub struct LoginArgs {
+    /// Where credentials are.
+    #[command(flatten)]
+    pub storage: StorageArgs,
     /// Read an API key from stdin
     #[arg(long)]
     pub api_key_stdin: bool,
@@ -120,9 +220,9 @@ pub enum IdentityCommand {
         after_help = "Examples:\n  agent-login identity decode identity.jwt\n  agent-login identity decode --jwks jwks.json < identity.jwt\n  agent-login identity decode --jwks-url https://auth.example/.well-known/jwks.json --issuer https://auth.example < identity.jwt"
     )]
     Decode(DecodeArgs),
-    /// Generate agent key material and print a signed agent identity JWT
+    /// Generate agent key material and write a signed agent identity JWT (it holds a private key)
     #[command(
-        after_help = "Example:\n  agent-login identity mint --workspace-id ws-1 --agent-runtime-id rt-1 --registered-at now"
+        after_help = "Examples:\n  agent-login identity mint --workspace-id ws-1 --agent-runtime-id rt-1 --registered-at now --output identity.jwt\n  agent-login identity mint --workspace-id ws-1 --agent-runtime-id rt-1 --json"
     )]
     Mint(MintArgs),
 }
@@ -167,4 +267,10 @@ pub struct MintArgs {
     /// Sign with this PKCS#8 Ed25519 key (PEM or base64) instead of a fresh one
     #[arg(long, value_name = "FILE")]
     pub signing_key: Option<PathBuf>,
+    /// Write the JWT to FILE (created 0600) instead of stdout
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// With --output: replace FILE if it exists
+    #[arg(long, requires = "output")]
+    pub force: bool,
 }

@@ -66,20 +66,47 @@ pub struct CliError {
     pub kind: ErrorKind,
     /// One line for a person.
     pub message: String,
+    /// What to do next, when there is something to say (ours, never input).
+    pub hint: Option<&'static str>,
 }
+
+/// After a keyring failure.
+pub const KEYRING_HINT: &str = "the OS keyring is not usable here; use `--store file` (or CODEX_AUTH_STORE=file) to keep credentials in $CODEX_HOME/auth.json (0600) instead";
+
+/// After stored credentials that are readable but unusable.
+pub const REPLACE_HINT: &str =
+    "`agent-login login` replaces the stored credentials; `agent-login logout` removes them";
+
+/// After a corrupt `auth.json`.
+pub const CORRUPT_HINT: &str = "`agent-login login` moves the corrupt file aside (auth.json.corrupt-<timestamp>) and stores new credentials; or inspect and fix it by hand";
 
 impl CliError {
     /// Invalid input with `message`.
     pub fn invalid(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::InvalidInput, message)
+    }
+
+    /// An error of `kind`, with the hint that kind always carries.
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        let hint = match kind {
+            ErrorKind::Keyring => Some(KEYRING_HINT),
+            ErrorKind::CorruptAuth => Some(REPLACE_HINT),
+            _ => None,
+        };
         Self {
-            kind: ErrorKind::InvalidInput,
+            kind,
             message: message.into(),
+            hint,
         }
     }
 
-    /// The JSON shape: `{"error": {"kind": ..., "message": ...}}`.
+    /// The JSON shape: `{"schema_version": 1, "error": {"kind": ...,
+    /// "message": ..., "hint": ... or null}}`.
     pub fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({ "error": { "kind": self.kind.name(), "message": self.message } })
+        serde_json::json!({
+            "schema_version": crate::SCHEMA_VERSION,
+            "error": { "kind": self.kind.name(), "message": self.message, "hint": self.hint },
+        })
     }
 }
 
@@ -99,10 +126,7 @@ impl From<HttpError> for CliError {
             | HttpError::InsecureUrl { .. } => ErrorKind::InvalidInput,
             _ => ErrorKind::Network,
         };
-        Self {
-            kind,
-            message: error.to_string(),
-        }
+        Self::new(kind, error.to_string())
     }
 }
 
@@ -113,10 +137,15 @@ impl From<StoreError> for CliError {
             StoreError::Keyring { .. } | StoreError::KeyringTimeout { .. } => ErrorKind::Keyring,
             _ => ErrorKind::Storage,
         };
-        Self {
-            kind,
-            message: error.to_string(),
+        let corrupt = matches!(
+            error,
+            StoreError::Corrupt { .. } | StoreError::TooLarge { .. }
+        );
+        let mut cli_error = Self::new(kind, error.to_string());
+        if corrupt {
+            cli_error.hint = Some(CORRUPT_HINT);
         }
+        cli_error
     }
 }
 
@@ -140,9 +169,6 @@ impl From<AuthError> for CliError {
             AuthError::Join(_) => ErrorKind::Storage,
             _ => ErrorKind::InvalidInput,
         };
-        Self {
-            kind,
-            message: error.to_string(),
-        }
+        Self::new(kind, error.to_string())
     }
 }

@@ -15,7 +15,7 @@ pub async fn run(config: AuthConfig, json_output: bool) -> Result<bool, CliError
         if json_output {
             println!(
                 "{}",
-                json!({ "logged_in": false, "mode": null, "source": null, "headers": {} })
+                json!({ "schema_version": crate::SCHEMA_VERSION, "logged_in": false, "mode": null, "source": null, "headers": {} })
             );
         } else {
             eprintln!("agent-login: not logged in; `agent-login status` shows where it looked");
@@ -33,6 +33,7 @@ pub async fn run(config: AuthConfig, json_output: bool) -> Result<bool, CliError
         println!(
             "{}",
             json!({
+                "schema_version": crate::SCHEMA_VERSION,
                 "logged_in": true,
                 "mode": auth.mode().to_string(),
                 "source": auth.source().to_string(),

@@ -6,9 +6,12 @@ use login_agent_identity::{
     REDACTED, VerifyOptions, mint_agent_identity_jwt, verify_agent_identity_jwt,
 };
 use serde_json::{Value, json};
+use std::fs::OpenOptions;
+use std::io::{IsTerminal as _, Write as _};
+use std::path::Path;
 
 use crate::cli::{DecodeArgs, MintArgs};
-use crate::error::CliError;
+use crate::error::{CliError, ErrorKind};
 use crate::input::{self, Limit};
 use crate::terminal;
 
@@ -97,6 +100,8 @@ pub fn decode(args: &DecodeArgs, json_output: bool) -> Result<(), CliError> {
     };
     let value = identity_json(&identity, verified)?;
     if json_output {
+        let mut value = value;
+        value["schema_version"] = json!(crate::SCHEMA_VERSION);
         println!("{value}");
         return Ok(());
     }
@@ -148,9 +153,31 @@ pub fn mint(args: &MintArgs, json_output: bool) -> Result<(), CliError> {
         claims = claims.with_registered_at(&registered_at(value)?)?;
     }
     let jwt = mint_agent_identity_jwt(&claims, &signing_key)?;
+    if let Some(path) = &args.output {
+        write_private(path, jwt.expose_secret(), args.force)?;
+        if json_output {
+            let output = json!({
+                "schema_version": crate::SCHEMA_VERSION,
+                "output": path.display().to_string(),
+                "public_key": agent_key.public_key_ssh(),
+                "signing_public_jwk": signing_key.public_jwk(),
+            });
+            println!("{output}");
+        } else {
+            println!(
+                "Wrote the agent identity to {} (mode 0600; it holds the agent's private key).",
+                terminal::escape(&path.display().to_string())
+            );
+        }
+        return Ok(());
+    }
+    if std::io::stdout().is_terminal() {
+        eprintln!("{TTY_WARNING}");
+    }
     // The token is the output: printed on purpose, like `header`.
     if json_output {
         let output = json!({
+            "schema_version": crate::SCHEMA_VERSION,
             "jwt": jwt.expose_secret(),
             "public_key": agent_key.public_key_ssh(),
             "signing_public_jwk": signing_key.public_jwk(),
@@ -160,4 +187,63 @@ pub fn mint(args: &MintArgs, json_output: bool) -> Result<(), CliError> {
         println!("{}", jwt.expose_secret());
     }
     Ok(())
+}
+
+/// What `mint` says on stderr before it prints a token to a terminal.
+const TTY_WARNING: &str = "agent-login: warning: the token below holds the agent's private key; anyone who sees it can act as this agent. Prefer --output FILE (written 0600).";
+
+/// Writes `text` to a new file readable by its owner only (0600), created
+/// with `O_EXCL` so that an existing file, or a symlink planted in its
+/// place, is never followed or overwritten; with `force`, an existing
+/// regular file is replaced by a rename from a new 0600 file beside it.
+fn write_private(path: &Path, text: &str, force: bool) -> Result<(), CliError> {
+    let shown = input::describe_path(path);
+    let target = if force {
+        let name = path.file_name().map_or_else(
+            || std::ffi::OsString::from("identity"),
+            std::ffi::OsStr::to_os_string,
+        );
+        let mut temporary = std::ffi::OsString::from(".");
+        temporary.push(name);
+        temporary.push(format!(".tmp-{}", std::process::id()));
+        path.with_file_name(temporary)
+    } else {
+        path.to_path_buf()
+    };
+    let mut options = OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    let mut file = options.open(&target).map_err(|error| {
+        if error.kind() == std::io::ErrorKind::AlreadyExists && !force {
+            return CliError::invalid(format!(
+                "--output: {shown} already exists; pass --force to replace it"
+            ));
+        }
+        CliError::new(
+            ErrorKind::Storage,
+            format!("--output: cannot create {shown}: {error}"),
+        )
+    })?;
+    let written = file
+        .write_all(text.as_bytes())
+        .and_then(|()| file.write_all(b"\n"))
+        .and_then(|()| file.sync_all());
+    let result = written.and_then(|()| {
+        if force {
+            std::fs::rename(&target, path)
+        } else {
+            Ok(())
+        }
+    });
+    result.map_err(|error| {
+        let _ = std::fs::remove_file(&target);
+        CliError::new(
+            ErrorKind::Storage,
+            format!("--output: cannot write {shown}: {error}"),
+        )
+    })
 }

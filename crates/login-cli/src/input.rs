@@ -14,10 +14,11 @@
 //!   when it is short and does not look like a token
 //!   ([`terminal::describe_argument`]).
 //!
-//! Stdin is read through the same limits.
+//! Stdin is read through the same limits; a secret typed at a terminal is
+//! prompted for and read without echo ([`read_secret_stdin`]).
 
 use std::fs::{File, Metadata};
-use std::io::Read;
+use std::io::{IsTerminal as _, Read, Write as _};
 use std::path::Path;
 
 use login_agent_identity::SecretString;
@@ -50,6 +51,30 @@ impl Limit {
 pub fn read_stdin(what: &str, limit: Limit) -> Result<SecretString, CliError> {
     let source = format!("{what}: stdin");
     read_bounded(std::io::stdin().lock(), &source, limit)
+}
+
+/// A secret from stdin. When stdin is a terminal, a prompt on stderr and
+/// one line read without echo (`rpassword`; Enter ends it, no Ctrl-D
+/// needed); piped input is read as by [`read_stdin`].
+pub fn read_secret_stdin(what: &str, prompt: &str, limit: Limit) -> Result<SecretString, CliError> {
+    if !std::io::stdin().is_terminal() {
+        return read_stdin(what, limit);
+    }
+    eprint!("{prompt} (input is hidden; Enter to finish): ");
+    let _ = std::io::stderr().flush();
+    let line = rpassword::read_password().map_err(|error| {
+        CliError::invalid(format!(
+            "{what}: cannot read the terminal: {}",
+            io_reason(&error)
+        ))
+    })?;
+    if line.len() as u64 > limit.bytes() {
+        return Err(CliError::invalid(format!(
+            "{what}: more than {} bytes, the limit",
+            limit.bytes()
+        )));
+    }
+    Ok(SecretString::from(line))
 }
 
 /// A regular file, at most `limit` bytes; `what` names the option or

@@ -19,7 +19,7 @@ mod usage;
 
 use std::process::ExitCode;
 
-use clap::Parser as _;
+use clap::FromArgMatches as _;
 
 use crate::cli::{Cli, Command, IdentityCommand};
 use crate::error::CliError;
@@ -27,11 +27,20 @@ use crate::error::CliError;
 /// Exit code of `status` and `header` when nobody is logged in.
 const NOT_LOGGED_IN: u8 = 1;
 
+/// The version of every `--json` object's shape (`schema_version`).
+pub const SCHEMA_VERSION: u32 = 1;
+
 async fn run(cli: Cli) -> Result<ExitCode, CliError> {
+    if let Some(flag) = cli.ignored_storage_option() {
+        return Err(CliError::invalid(format!(
+            "{flag} does not apply to this command: it neither reads nor writes stored credentials"
+        )));
+    }
     match &cli.command {
         Command::Status(args) => {
             let config = session::config_with_registrar(&cli, args.auth_api_base_url.as_deref())?;
-            let logged_in = status::run(config, cli.json, args).await?;
+            let flags = session::storage_flags(&cli);
+            let logged_in = status::run(config, cli.json, args, &flags).await?;
             Ok(if logged_in {
                 ExitCode::SUCCESS
             } else {
@@ -57,11 +66,47 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Identity(IdentityCommand::Mint(args)) => {
             identity::mint(args, cli.json).map(|()| ExitCode::SUCCESS)
         }
+        Command::Completions(args) => {
+            let mut command = cli::command();
+            clap_complete::generate(
+                args.shell,
+                &mut command,
+                "agent-login",
+                &mut std::io::stdout(),
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// The command line, parsed against [`cli::command`] (so that help shows
+/// what it shows).
+fn parse() -> Result<Cli, clap::Error> {
+    let matches = cli::command().try_get_matches()?;
+    Cli::from_arg_matches(&matches)
+}
+
+/// The argument that prints the man page (for `cargo xtask man`): not a
+/// clap command, so that neither help nor completions offer it.
+const MAN_PAGE: &str = "__man";
+
+/// Prints the man page (roff, clap_mangen) on stdout.
+fn print_man_page() -> ExitCode {
+    match clap_mangen::Man::new(cli::command()).render(&mut std::io::stdout()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("agent-login: cannot write the man page: {error}");
+            ExitCode::from(3)
+        }
     }
 }
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let arguments: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
+    if arguments.len() == 1 && arguments[0] == MAN_PAGE {
+        return print_man_page();
+    }
+    let cli = match parse() {
         Ok(cli) => cli,
         Err(error) => return usage::report(&error),
     };
@@ -81,7 +126,14 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(error) => {
             // Library messages may carry text from a file or a server.
-            eprintln!("agent-login: {}", terminal::escape(&error.message));
+            // One line, the hint (ours) after the message.
+            let hint = error
+                .hint
+                .map_or_else(String::new, |hint| format!(" Next: {hint}."));
+            eprintln!(
+                "agent-login: {}.{hint}",
+                terminal::escape(&error.message).trim_end_matches('.')
+            );
             if json_output {
                 println!("{}", error.to_json());
             }

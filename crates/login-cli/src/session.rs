@@ -3,7 +3,9 @@
 use std::sync::Arc;
 
 use auth_http::HttpTaskRegistrar;
-use core_auth::{AuthConfig, AuthManager, ProcessEnv, RevokeOutcome};
+use core_auth::{
+    AuthConfig, AuthManager, CODEX_AGENT_IDENTITY_VAR, CODEX_API_KEY_VAR, ProcessEnv, RevokeOutcome,
+};
 use login_agent_identity::{AgentIdentityInput, ExposeSecret as _};
 use login_storage::{AutoStore, FileStore, StoreMode};
 
@@ -17,7 +19,8 @@ use crate::terminal;
 /// `CODEX_AUTH_STORE` over `file`; the HTTP token refresher and, when
 /// `CODEX_AGENT_IDENTITY_AUTHAPI_BASE_URL` is set, task registrar.
 pub fn config(cli: &Cli) -> Result<AuthConfig, CliError> {
-    if let Some(home) = &cli.codex_home
+    let storage = cli.storage();
+    if let Some(home) = &storage.codex_home
         && terminal::is_token_like(&home.to_string_lossy())
     {
         // Refused before it could be echoed by `status` or an error.
@@ -27,9 +30,9 @@ pub fn config(cli: &Cli) -> Result<AuthConfig, CliError> {
         )));
     }
     let mut config =
-        AuthConfig::from_env_source_with_home(Arc::new(ProcessEnv), cli.codex_home.clone())?;
-    if let Some(store) = cli.store {
-        config.store_mode = store;
+        AuthConfig::from_env_source_with_home(Arc::new(ProcessEnv), storage.codex_home)?;
+    if let Some(store) = storage.store {
+        config.store_mode = store.into();
     }
     Ok(auth_http::with_http_clients(config)?)
 }
@@ -48,6 +51,31 @@ pub fn config_with_registrar(cli: &Cli, base_url: Option<&str>) -> Result<AuthCo
     Ok(config)
 }
 
+/// The storage flags this command line was given, to repeat in the
+/// commands `status` suggests (the home quoted for a shell when needed).
+pub fn storage_flags(cli: &Cli) -> String {
+    let storage = cli.storage();
+    let mut flags = String::new();
+    if let Some(home) = &storage.codex_home {
+        let home = home.to_string_lossy();
+        let plain = home
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '.' | '-' | '_' | '~'));
+        if plain {
+            flags.push_str(&format!(" --codex-home {home}"));
+        } else {
+            flags.push_str(&format!(" --codex-home '{}'", home.replace('\'', "'\\''")));
+        }
+    }
+    if let Some(store) = storage.store {
+        flags.push_str(&format!(" --store {}", StoreMode::from(store)));
+    }
+    flags
+}
+
+/// Why `login` refuses the ephemeral store.
+const EPHEMERAL_LOGIN: &str = "login cannot use the ephemeral store: it lives inside one runtime's process and ends with it, so nothing would be kept. To give a runtime credentials without storing them, set CODEX_AGENT_IDENTITY (or CODEX_API_KEY) in its environment; to store them, use --store file, keyring or auto";
+
 /// A manager for writing: environment auth plays no part in what is stored.
 fn writer(cli: &Cli) -> Result<Arc<AuthManager>, CliError> {
     Ok(AuthManager::writer(config(cli)?.with_env_auth(false)))
@@ -56,15 +84,24 @@ fn writer(cli: &Cli) -> Result<Arc<AuthManager>, CliError> {
 /// Runs `login`: reads and validates the secret, then stores it.
 pub async fn login(cli: &Cli, args: &LoginArgs) -> Result<(), CliError> {
     let manager = writer(cli)?;
+    if manager.config().store_mode == StoreMode::Ephemeral {
+        // Checked before anything is read: the store would vanish with
+        // this process, so a "logged in" here would be a lie.
+        return Err(CliError::invalid(EPHEMERAL_LOGIN));
+    }
     // Everything is read and checked (by the library, before it writes)
     // first: a refused login leaves the stored credentials as they were.
     let auth = if args.api_key_stdin {
-        let key = input::read_stdin("--api-key-stdin", Limit::Secret)?;
+        let key = input::read_secret_stdin("--api-key-stdin", "API key", Limit::Secret)?;
         manager.login_with_api_key(key).await?
     } else {
         let text = match &args.agent_identity_file {
             Some(path) => input::read_file("--agent-identity-file", path, Limit::Secret)?,
-            None => input::read_stdin("--agent-identity-stdin", Limit::Secret)?,
+            None => input::read_secret_stdin(
+                "--agent-identity-stdin",
+                "Agent identity (JWT or JSON object on one line)",
+                Limit::Secret,
+            )?,
         };
         let identity: AgentIdentityInput = text.expose_secret().parse()?;
         manager.login_with_agent_identity(identity).await?
@@ -73,12 +110,17 @@ pub async fn login(cli: &Cli, args: &LoginArgs) -> Result<(), CliError> {
     if cli.json {
         println!(
             "{}",
-            serde_json::json!({ "logged_in": true, "mode": auth.mode().to_string(), "store": store.as_str() })
+            serde_json::json!({
+                "schema_version": crate::SCHEMA_VERSION,
+                "logged_in": true,
+                "mode": auth.mode().as_str(),
+                "store": store.as_str(),
+            })
         );
     } else {
         println!(
-            "Logged in: mode {}, stored in the {store} store",
-            auth.mode()
+            "Logged in with {}, stored in the {store} store.",
+            crate::status::with_article(auth.mode())
         );
     }
     Ok(())
@@ -88,7 +130,8 @@ pub async fn login(cli: &Cli, args: &LoginArgs) -> Result<(), CliError> {
 /// then removes stored credentials from every store, whatever the revoke's
 /// outcome, and reports both. With the auto store a keyring that cannot be
 /// reached holds nothing: the logout succeeds once `auth.json` is gone, and
-/// says the keyring was not reached.
+/// says the keyring was not reached. Environment variables still
+/// authenticate a runtime after a logout; the output says so.
 pub async fn logout(cli: &Cli, args: &LogoutArgs) -> Result<(), CliError> {
     let config = config(cli)?;
     let file_store = FileStore::new(&config.codex_home);
@@ -100,6 +143,11 @@ pub async fn logout(cli: &Cli, args: &LogoutArgs) -> Result<(), CliError> {
         )
     });
     let manager = AuthManager::writer(config.with_env_auth(false));
+    let env = &manager.config().env;
+    let still: Vec<&str> = [CODEX_API_KEY_VAR, CODEX_AGENT_IDENTITY_VAR]
+        .into_iter()
+        .filter(|name| env.var(name).is_some_and(|value| !value.trim().is_empty()))
+        .collect();
     let (mut removed, revoke) = if args.no_revoke {
         (manager.logout().await?, None)
     } else {
@@ -122,7 +170,12 @@ pub async fn logout(cli: &Cli, args: &LogoutArgs) -> Result<(), CliError> {
     // logout that already happened.
     let corrupt_copies = file_store.corrupt_copies().unwrap_or_default();
     if cli.json {
-        let mut output = serde_json::json!({ "removed": removed, "revoked": revoked });
+        let mut output = serde_json::json!({
+            "schema_version": crate::SCHEMA_VERSION,
+            "removed": removed,
+            "revoked": revoked,
+            "still_authenticated_by": still.iter().map(|name| format!("env:{name}")).collect::<Vec<_>>(),
+        });
         if let Some(reason) = &keyring_unreachable {
             output["keyring_unreachable"] = serde_json::json!(reason);
         }
@@ -174,6 +227,11 @@ pub async fn logout(cli: &Cli, args: &LogoutArgs) -> Result<(), CliError> {
         for path in &corrupt_copies {
             println!("  {}", terminal::escape(&path.to_string_lossy()));
         }
+    }
+    for name in &still {
+        println!(
+            "Note: {name} is still set in this environment, so a runtime started from it is still logged in; unset it to log out completely."
+        );
     }
     Ok(())
 }

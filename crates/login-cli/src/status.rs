@@ -2,9 +2,9 @@
 //! value from the store, a token or a server is escaped for the terminal
 //! ([`crate::terminal::escape`]); `--json` is left to serde_json.
 
-use core_auth::{AuthConfig, AuthManager, CodexAuth};
+use core_auth::{AuthConfig, AuthManager, AuthMode, AuthSource, CodexAuth, ShadowedAuth};
 use login_agent_identity::{AgentIdentity, AgentIdentityKey, ExposeSecret as _, PlanType};
-use login_storage::AUTH_FILE_NAME;
+use login_storage::{AUTH_FILE_NAME, StoreMode};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -58,8 +58,79 @@ fn warnings(auth: Option<&CodexAuth>) -> Vec<String> {
         .collect()
 }
 
+/// The mode in words, with its article: "an API key", "ChatGPT", "an
+/// agent identity".
+pub fn with_article(mode: AuthMode) -> String {
+    match mode {
+        AuthMode::Chatgpt => mode.description().to_owned(),
+        AuthMode::ApiKey | AuthMode::AgentIdentity => format!("an {}", mode.description()),
+    }
+}
+
+/// A source in words.
+fn describe_source(source: AuthSource) -> String {
+    if source.is_env() {
+        // `env:NAME`
+        let name = source.to_string();
+        let name = name.trim_start_matches("env:");
+        return format!("{name} in the environment");
+    }
+    format!("the login stored in the {source} store")
+}
+
+/// Where a runtime starting now looks, in order: what `status` prints and
+/// `--json` carries as `looked_in`.
+pub fn looked_in(config: &AuthConfig) -> Vec<String> {
+    let home = config.codex_home.display().to_string();
+    let persistent = match config.store_mode {
+        StoreMode::Ephemeral => {
+            "no stored login: with the ephemeral store, credentials live only inside a runtime's process (no file)".to_owned()
+        }
+        StoreMode::Keyring => format!("keyring store for {home} (the OS keyring entry of this home)"),
+        mode => format!(
+            "{mode} store for {home} ({})",
+            config.codex_home.join(AUTH_FILE_NAME).display()
+        ),
+    };
+    vec![
+        "environment: CODEX_API_KEY, CODEX_AGENT_IDENTITY".to_owned(),
+        "ephemeral store of this process".to_owned(),
+        persistent,
+    ]
+}
+
+/// What to do next when nobody is logged in; `flags` are the storage
+/// flags to repeat ([`crate::session::storage_flags`]).
+fn login_hint(config: &AuthConfig, flags: &str) -> String {
+    if config.store_mode == StoreMode::Ephemeral {
+        return "nothing can be stored with --store ephemeral; give the runtime CODEX_AGENT_IDENTITY (or CODEX_API_KEY) in its environment, or log in with --store file, keyring or auto".to_owned();
+    }
+    format!(
+        "log in with `agent-login login{flags} --api-key-stdin` (reads the key from stdin) or `agent-login login{flags} --agent-identity-file identity.jwt`, or give the runtime CODEX_API_KEY or CODEX_AGENT_IDENTITY in its environment"
+    )
+}
+
+/// Why a shadowed credential is not used.
+fn shadow_reason(shadowed: &ShadowedAuth) -> String {
+    format!(
+        "not used: {} comes first",
+        describe_source(shadowed.shadowed_by())
+    )
+}
+
+/// What `status` found: the auth, what it hides, and what to do next.
+pub struct Report<'a> {
+    /// The auth a runtime starting now would use.
+    pub auth: Option<&'a CodexAuth>,
+    /// Credentials that exist but are not used.
+    pub shadowed: &'a [ShadowedAuth],
+    /// What to do next, if anything.
+    pub hint: Option<String>,
+}
+
 /// The `--json` object; every key is present, `null` when it has no value.
-pub fn status_json(auth: Option<&CodexAuth>, config: &AuthConfig) -> Value {
+pub fn status_json(report: &Report<'_>, config: &AuthConfig) -> Value {
+    let auth = report.auth;
     // ChatGPT tokens, with or without a (readable) id token.
     let account = auth.filter(|auth| auth.tokens().is_some()).map(|auth| {
         let claims = auth.id_token_claims();
@@ -69,34 +140,51 @@ pub fn status_json(auth: Option<&CodexAuth>, config: &AuthConfig) -> Value {
             "plan_type": claims.and_then(|claims| claims.chatgpt_plan_type.as_ref()).map(PlanType::as_str),
         })
     });
+    let shadowed: Vec<Value> = report
+        .shadowed
+        .iter()
+        .map(|shadowed| {
+            json!({
+                "source": shadowed.source().to_string(),
+                "shadowed_by": shadowed.shadowed_by().to_string(),
+                "reason": shadow_reason(shadowed),
+            })
+        })
+        .collect();
     json!({
+        "schema_version": crate::SCHEMA_VERSION,
         "logged_in": auth.is_some(),
-        "mode": auth.map(|auth| auth.mode().to_string()),
+        "mode": auth.map(|auth| auth.mode().as_str()),
         "source": auth.map(|auth| auth.source().to_string()),
         "codex_home": config.codex_home.display().to_string(),
         "store": config.store_mode.as_str(),
         "agent_identity": auth.and_then(CodexAuth::agent_identity).map(identity_json),
         "api_key": auth.and_then(CodexAuth::api_key).map(|key| mask_api_key(key.expose_secret())),
         "account": account,
+        "looked_in": looked_in(config),
+        "shadowed": shadowed,
+        "hint": report.hint,
         "warnings": warnings(auth),
     })
 }
 
-fn print_human(auth: Option<&CodexAuth>, config: &AuthConfig) {
-    let Some(auth) = auth else {
+fn print_human(report: &Report<'_>, config: &AuthConfig) {
+    let Some(auth) = report.auth else {
         println!("Not logged in. A runtime starting now would find no credentials.");
         println!("Looked in, in order:");
-        println!("  1. environment: CODEX_API_KEY, CODEX_AGENT_IDENTITY (both unset or blank)");
-        println!("  2. ephemeral store of this process");
-        println!(
-            "  3. {} store for {} ({})",
-            config.store_mode,
-            escape(&config.codex_home.display().to_string()),
-            escape(&config.codex_home.join(AUTH_FILE_NAME).display().to_string())
-        );
+        for (index, place) in looked_in(config).iter().enumerate() {
+            println!("  {}. {}", index + 1, escape(place));
+        }
+        if let Some(hint) = &report.hint {
+            println!("Next: {}.", escape(hint));
+        }
         return;
     };
-    println!("Logged in: mode {}, source {}", auth.mode(), auth.source());
+    println!(
+        "Logged in with {}, source {}",
+        with_article(auth.mode()),
+        auth.source()
+    );
     println!(
         "  codex home: {}",
         escape(&config.codex_home.display().to_string())
@@ -139,6 +227,17 @@ fn print_human(auth: Option<&CodexAuth>, config: &AuthConfig) {
     for warning in warnings(Some(auth)) {
         eprintln!("warning: {warning}");
     }
+    if !report.shadowed.is_empty() {
+        println!("Ignored credentials (they exist, but another source comes first):");
+        for shadowed in report.shadowed {
+            println!(
+                "  - {} ({}): {}",
+                describe_source(shadowed.source()),
+                shadowed.source(),
+                shadow_reason(shadowed)
+            );
+        }
+    }
 }
 
 /// Registers a background task for the current agent identity, unless one
@@ -157,20 +256,30 @@ async fn register_task(manager: &AuthManager) -> Result<(), CliError> {
 }
 
 /// Runs `status`; `Ok(false)` when nobody is logged in.
+/// `flags` are the storage flags of the command line, repeated in the
+/// login commands suggested when nobody is logged in.
 pub async fn run(
     config: AuthConfig,
     json_output: bool,
     args: &StatusArgs,
+    flags: &str,
 ) -> Result<bool, CliError> {
     let manager = AuthManager::load(config.clone()).await?;
     if args.register_task {
         register_task(&manager).await?;
     }
     let auth = manager.auth();
+    let shadowed = manager.shadowed().await?;
+    let hint = auth.is_none().then(|| login_hint(&config, flags));
+    let report = Report {
+        auth: auth.as_ref(),
+        shadowed: &shadowed,
+        hint,
+    };
     if json_output {
-        println!("{}", status_json(auth.as_ref(), &config));
+        println!("{}", status_json(&report, &config));
     } else {
-        print_human(auth.as_ref(), &config);
+        print_human(&report, &config);
     }
     Ok(auth.is_some())
 }

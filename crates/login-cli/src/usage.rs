@@ -34,12 +34,36 @@ pub fn report(error: &clap::Error) -> ExitCode {
         "agent-login: {message}\nRun `agent-login --help` (or `agent-login COMMAND --help`) for usage."
     );
     if arguments.iter().any(|argument| argument == "--json") {
-        println!(
-            "{}",
-            serde_json::json!({ "error": { "kind": "usage", "message": message } })
-        );
+        println!("{}", to_json(error, &message));
     }
     ExitCode::from(USAGE)
+}
+
+/// The JSON error: the message, and the names (ours, from the
+/// definition) of the arguments that are `missing` or `conflicting`, so a
+/// program need not parse the message.
+fn to_json(error: &clap::Error, message: &str) -> serde_json::Value {
+    let (missing, conflicting) = match error.kind() {
+        ErrorKind::MissingRequiredArgument => (
+            expand_groups(context(error, ContextKind::InvalidArg)),
+            Vec::new(),
+        ),
+        ErrorKind::ArgumentConflict => {
+            let mut conflicting = context(error, ContextKind::InvalidArg);
+            conflicting.extend(context(error, ContextKind::PriorArg));
+            (Vec::new(), conflicting)
+        }
+        _ => (Vec::new(), Vec::new()),
+    };
+    serde_json::json!({
+        "schema_version": crate::SCHEMA_VERSION,
+        "error": {
+            "kind": "usage",
+            "message": message,
+            "missing": missing,
+            "conflicting": conflicting,
+        },
+    })
 }
 
 /// The one-line message for `error`; `arguments` are the command line's,
@@ -80,10 +104,20 @@ fn message(error: &clap::Error, arguments: &[String]) -> String {
             names(&invalid_arg),
             names(&context(error, ContextKind::PriorArg))
         ),
-        ErrorKind::MissingRequiredArgument => format!(
-            "the following required arguments were not provided: {}",
-            names(&invalid_arg)
-        ),
+        ErrorKind::MissingRequiredArgument => {
+            let missing = invalid_arg.iter().map(|name| {
+                let members = expand_groups(vec![name.clone()]);
+                if members.len() > 1 {
+                    format!("one of {}", names(&members))
+                } else {
+                    names(&members)
+                }
+            });
+            format!(
+                "the following required arguments were not provided: {}",
+                missing.collect::<Vec<_>>().join(", ")
+            )
+        }
         ErrorKind::MissingSubcommand => "a command is required".to_owned(),
         kind => {
             let named = if invalid_arg.is_empty() {
@@ -94,6 +128,22 @@ fn message(error: &clap::Error, arguments: &[String]) -> String {
             format!("{kind}{named}")
         }
     }
+}
+
+/// A required group (`<--a|--b|--c <PATH>>`) as its members.
+fn expand_groups(names: Vec<String>) -> Vec<String> {
+    names
+        .into_iter()
+        .flat_map(|name| {
+            match name
+                .strip_prefix('<')
+                .and_then(|inner| inner.strip_suffix('>'))
+            {
+                Some(inner) if inner.contains('|') => inner.split('|').map(str::to_owned).collect(),
+                _ => vec![name],
+            }
+        })
+        .collect()
 }
 
 /// The texts clap recorded under `kind`.

@@ -18,3 +18,4 @@ mod status;
 mod status_compat;
 mod stores;
 mod support;
+mod ux;

@@ -179,7 +179,7 @@ fn logout_removes_stored_credentials_and_succeeds_when_there_are_none() {
     assert_eq!(code(&output), 0, "{}", stderr(&output));
     assert_eq!(
         json(&output),
-        serde_json::json!({ "removed": true, "revoked": null })
+        serde_json::json!({ "schema_version": 1, "removed": true, "revoked": null, "still_authenticated_by": [] })
     );
     assert!(!home.path().join("auth.json").exists());
     assert_eq!(code(&cli(home.path(), &["status"])), 1);
@@ -188,6 +188,6 @@ fn logout_removes_stored_credentials_and_succeeds_when_there_are_none() {
     assert!(stdout(&again).contains("Nothing to remove"));
     assert_eq!(
         json(&cli(home.path(), &["logout", "--json"])),
-        serde_json::json!({ "removed": false, "revoked": null })
+        serde_json::json!({ "schema_version": 1, "removed": false, "revoked": null, "still_authenticated_by": [] })
     );
 }

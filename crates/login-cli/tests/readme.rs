@@ -80,3 +80,27 @@ fn readme_walkthrough_runs_as_written_from_a_codex_home_that_does_not_exist() {
     assert!(text.contains("Logged out"), "{text}");
     assert!(!codex_home.join("auth.json").exists());
 }
+
+#[test]
+fn readme_says_how_to_put_agent_login_on_path_and_its_completion_commands_work() {
+    let install = block_after("## Install");
+    assert!(
+        install.contains("cargo install --path crates/login-cli"),
+        "{install}"
+    );
+    let completions = block_after("Shell completions");
+    let home = tempfile::tempdir().unwrap();
+    let mut shells = 0;
+    for line in completions
+        .lines()
+        .filter(|line| line.starts_with("agent-login completions "))
+    {
+        let shell = line.split_whitespace().nth(2).unwrap();
+        let output = cli(home.path(), &["completions", shell]);
+        assert_eq!(code(&output), 0, "{line}");
+        assert!(!stdout(&output).is_empty(), "{line}");
+        shells += 1;
+    }
+    assert_eq!(shells, 3);
+    assert!(README.contains("cargo xtask man"));
+}

@@ -2,7 +2,11 @@
 
 use crate::support::{agent_login, cli, code, json, mint, run, stderr, stdout};
 
-const STATUS_KEYS: [&str; 9] = [
+const STATUS_KEYS: [&str; 13] = [
+    "schema_version",
+    "looked_in",
+    "shadowed",
+    "hint",
     "logged_in",
     "mode",
     "source",

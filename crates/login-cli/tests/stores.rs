@@ -26,11 +26,24 @@ fn file_store_keeps_auth_json_with_mode_0600() {
 }
 
 #[test]
-fn ephemeral_store_writes_nothing_and_does_not_outlive_the_process() {
+fn login_refuses_the_ephemeral_store_which_would_not_outlive_the_process() {
     let home = tempfile::tempdir().unwrap();
     let output = login_api_key(home.path(), "ephemeral");
-    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    assert_eq!(code(&output), 2, "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("inside one runtime's process")
+            && stderr(&output).contains("CODEX_AGENT_IDENTITY"),
+        "{}",
+        stderr(&output)
+    );
     assert!(!home.path().join("auth.json").exists());
+    let mut from_env = agent_login(home.path());
+    from_env
+        .args(["login", "--api-key-stdin", "--json"])
+        .env("CODEX_AUTH_STORE", "ephemeral");
+    let output = run(from_env, "sk-store-key-0000000042");
+    assert_eq!(code(&output), 2);
+    assert_eq!(json(&output)["error"]["kind"], "invalid_input");
     assert_eq!(
         code(&cli(home.path(), &["--store", "ephemeral", "status"])),
         1

@@ -58,19 +58,8 @@ enum Locked {
 }
 
 impl AuthManager {
-    /// Refreshes the ChatGPT tokens when they are stale (the access token
-    /// expires within 5 minutes, or, without a readable `exp`, the last
-    /// refresh is older than 8 days); otherwise does nothing.
-    ///
-    /// Safe to call from many tasks and processes at once: one redeems the
-    /// refresh token, the others adopt its result (see the module docs of
-    /// `manager::refreshing`). A permanent failure
-    /// ([`RefreshError::Permanent`]) tells the user to log in again and is
-    /// remembered for that refresh token; any other failure keeps the
-    /// current tokens. Stored tokens of another ChatGPT account are never
-    /// adopted nor redeemed: [`AuthError::AccountChanged`]. The network
-    /// call runs on tokio's blocking pool.
-    pub async fn refresh_if_stale(&self) -> Result<RefreshOutcome, AuthError> {
+    /// See [`AuthManager::refresh_if_stale`].
+    pub(super) async fn refresh_if_stale_inner(&self) -> Result<RefreshOutcome, AuthError> {
         let span = tracing::info_span!(
             "refresh",
             source = tracing::field::Empty,
@@ -91,11 +80,8 @@ impl AuthManager {
         .await
     }
 
-    /// Spawns a tokio task that calls [`refresh_if_stale`](Self::refresh_if_stale)
-    /// every `interval` (first right away), logging failures, until the
-    /// manager is dropped or the returned handle is aborted. It holds only a
-    /// weak reference to the manager.
-    pub fn spawn_background_refresh(
+    /// See [`AuthManager::spawn_background_refresh`].
+    pub(super) fn spawn_background_refresh_inner(
         self: &Arc<Self>,
         interval: std::time::Duration,
     ) -> tokio::task::JoinHandle<()> {
@@ -116,18 +102,8 @@ impl AuthManager {
         })
     }
 
-    /// After the model service answered HTTP 401: reloads from storage
-    /// (another process may have logged in or refreshed); then, for ChatGPT
-    /// tokens, refreshes them whatever their expiry, and for a tokenless
-    /// agent identity drops the rejected background task id (see
-    /// [`UnauthorizedRecovery::TaskIdDropped`]); else gives up. Reports the
-    /// step taken. Retry the request (with fresh
-    /// [`request_headers`](Self::request_headers)) after any step but
-    /// [`UnauthorizedRecovery::GaveUp`]. When the store holds ChatGPT tokens
-    /// of another account than the ones in memory, it gives up with
-    /// [`AuthError::AccountChanged`], without a server call and keeping the
-    /// tokens in memory.
-    pub async fn recover_unauthorized(&self) -> UnauthorizedRecovery {
+    /// See [`AuthManager::recover_unauthorized`].
+    pub(super) async fn recover_unauthorized_inner(&self) -> UnauthorizedRecovery {
         let span = tracing::info_span!(
             "recover_unauthorized",
             source = tracing::field::Empty,

@@ -45,39 +45,10 @@ pub(super) struct RegistrationState {
 }
 
 impl AuthManager {
-    /// The headers a model request needs for the current auth, as
-    /// (name, value) pairs; values are secrets.
-    ///
-    /// - API key: `Authorization: Bearer <key>`.
-    /// - ChatGPT tokens: refreshed first when stale (the single-redemption
-    ///   refresh of [`refresh_if_stale`](Self::refresh_if_stale)), then
-    ///   `Authorization: Bearer <access token>` and, when the account is
-    ///   known, `ChatGPT-Account-ID`.
-    /// - Agent identity: the background task id is ensured (registered once,
-    ///   see [`ensure_background_task_id`](Self::ensure_background_task_id)),
-    ///   then `Authorization: AgentAssertion <token>` (a fresh timestamp on
-    ///   every call) and `ChatGPT-Account-ID: <workspace id>`.
-    ///
-    /// Errors: [`AuthError::NotLoggedIn`], a refresh or registration
-    /// failure, or [`AuthError::InvalidHeaderValue`] when a value would
-    /// carry a control character (never sent, never shown).
-    ///
-    /// ```
-    /// use std::sync::Arc;
-    /// use core_auth::{AuthConfig, AuthManager, MapEnv, CODEX_API_KEY_VAR};
-    /// use login_agent_identity::ExposeSecret;
-    ///
-    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
-    /// let env = MapEnv::new().with(CODEX_API_KEY_VAR, "sk-example");
-    /// let config = AuthConfig::new("/nonexistent/codex-home").with_env(Arc::new(env));
-    /// let manager = AuthManager::load(config).await?;
-    /// let headers = manager.request_headers().await?;
-    /// assert_eq!(headers[0].0, "Authorization");
-    /// assert_eq!(headers[0].1.expose_secret(), "Bearer sk-example");
-    /// # Ok::<(), core_auth::AuthError>(())
-    /// # }).unwrap();
-    /// ```
-    pub async fn request_headers(&self) -> Result<Vec<(&'static str, SecretString)>, AuthError> {
+    /// See [`AuthManager::request_headers`].
+    pub(super) async fn request_headers_inner(
+        &self,
+    ) -> Result<Vec<(&'static str, SecretString)>, AuthError> {
         let auth = self.auth().ok_or(AuthError::NotLoggedIn)?;
         let headers = if let Some(key) = auth.api_key() {
             vec![(
@@ -120,18 +91,8 @@ impl AuthManager {
         Ok(headers)
     }
 
-    /// The cached background task id of the current agent identity, or a
-    /// new one from the configured [`TaskRegistrar`], cached where the
-    /// identity is kept.
-    ///
-    /// Concurrent callers share one registration, and so do runtimes
-    /// sharing a persistent store: under the home's registration lock the
-    /// stored identity is re-read, and an id another process cached is
-    /// adopted instead of registering again (see the module docs of
-    /// `manager::registering`). An identity from `CODEX_AGENT_IDENTITY` caches
-    /// its id in this process's memory only. A failed registration caches
-    /// nothing.
-    pub async fn ensure_background_task_id(&self) -> Result<String, AuthError> {
+    /// See [`AuthManager::ensure_background_task_id`].
+    pub(super) async fn ensure_background_task_id_inner(&self) -> Result<String, AuthError> {
         let record = self.ensure_task().await?;
         record
             .background_task_id()
