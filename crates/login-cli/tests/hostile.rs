@@ -674,10 +674,6 @@ fn auth_json_that_is_a_special_file_or_a_link_to_one_is_a_storage_error_at_once_
         for (args, stdin) in [
             (&["status"][..], ""),
             (&["login", "--agent-identity-stdin"][..], jwt),
-            (
-                &["--store", "auto", "login", "--agent-identity-stdin"][..],
-                jwt,
-            ),
         ] {
             let output = cli(home.path(), args, stdin);
             let text = all_output(&output);
@@ -706,6 +702,39 @@ fn auth_json_that_is_a_special_file_or_a_link_to_one_is_a_storage_error_at_once_
                 .collect();
             assert!(moved.is_empty(), "{args:?} on a {kind}: moved {moved:?}");
         }
+        // The auto store keeps the login in the keyring when one answers
+        // (and leaves the link alone: it only removes a regular leftover
+        // file), else falls back to the file and refuses like the file store.
+        let output = cli(
+            home.path(),
+            &["--store", "auto", "login", "--agent-identity-stdin"],
+            jwt,
+        );
+        let text = all_output(&output);
+        assert!(
+            matches!(code(&output), 0 | 3),
+            "auto login on a {kind}: {text}"
+        );
+        assert!(
+            !text.contains(jwt),
+            "auto login: the identity is never echoed"
+        );
+        assert!(
+            std::fs::symlink_metadata(target).is_ok(),
+            "auto login: the {kind} stays"
+        );
+        assert!(
+            std::fs::symlink_metadata(&auth_json)
+                .unwrap()
+                .file_type()
+                .is_symlink(),
+            "auto login on a {kind}: the link stays"
+        );
+        let _ = cli(
+            home.path(),
+            &["--store", "auto", "logout", "--no-revoke"],
+            "",
+        );
         // Logout removes the link in the home, never the node it names.
         let output = cli(home.path(), &["logout", "--no-revoke"], "");
         assert_eq!(code(&output), 0, "logout: {}", all_output(&output));

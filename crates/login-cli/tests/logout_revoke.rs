@@ -98,7 +98,7 @@ fn logout_revokes_the_refresh_token_then_deletes_the_credentials() {
     assert_deleted_without_leak(home.path(), &output);
     assert_eq!(
         json(&output),
-        serde_json::json!({"removed": true, "revoked": true})
+        serde_json::json!({"schema_version": 1, "removed": true, "revoked": true, "still_authenticated_by": []})
     );
     let requests = server.requests();
     assert_eq!(requests.len(), 1);
@@ -142,7 +142,7 @@ fn logout_reports_a_server_error_and_still_deletes_the_credentials() {
     assert_deleted_without_leak(home.path(), &output);
     assert_eq!(
         json(&output),
-        serde_json::json!({"removed": true, "revoked": false})
+        serde_json::json!({"schema_version": 1, "removed": true, "revoked": false, "still_authenticated_by": []})
     );
 }
 
@@ -156,7 +156,7 @@ fn logout_gives_up_on_a_server_that_never_answers_and_still_deletes_the_credenti
     assert_deleted_without_leak(home.path(), &output);
     assert_eq!(
         json(&output),
-        serde_json::json!({"removed": true, "revoked": false})
+        serde_json::json!({"schema_version": 1, "removed": true, "revoked": false, "still_authenticated_by": []})
     );
     assert_eq!(server.request_count(), 1);
 }
@@ -170,7 +170,7 @@ fn logout_no_revoke_sends_nothing_and_deletes_the_credentials() {
     assert_deleted_without_leak(home.path(), &output);
     assert_eq!(
         json(&output),
-        serde_json::json!({"removed": true, "revoked": null})
+        serde_json::json!({"schema_version": 1, "removed": true, "revoked": null, "still_authenticated_by": []})
     );
     write_tokens(home.path());
     let output = logout(home.path(), &server, &["--no-revoke"]);
@@ -190,7 +190,7 @@ fn logout_of_an_api_key_has_nothing_to_revoke() {
     assert_deleted_without_leak(home.path(), &output);
     assert_eq!(
         json(&output),
-        serde_json::json!({"removed": true, "revoked": null})
+        serde_json::json!({"schema_version": 1, "removed": true, "revoked": null, "still_authenticated_by": []})
     );
     assert_eq!(server.request_count(), 0);
 }
