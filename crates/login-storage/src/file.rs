@@ -75,93 +75,17 @@ pub(crate) const STALE_TEMP_AGE: Duration = Duration::from_secs(10 * 60);
 /// The part of a moved-aside copy's name after the file's own name.
 const CORRUPT_MARKER: &str = ".corrupt-";
 
-/// `open(2)` flags std does not name. login-storage does not depend on
-/// `libc` (it would be one more crate in core-auth's lean build), so the
-/// values are spelled out here, from the platforms' headers; they differ
-/// between architectures. On a platform not listed they are 0: the type
-/// checks before and after each open still refuse a symlinked lock file,
-/// a FIFO or a device, but a file swapped in between could block an open
-/// or have a lock file's link followed.
+/// `open(2)` flags std does not name, from `libc` (one small crate; the
+/// values differ between platforms and architectures).
 #[cfg(unix)]
 mod oflag {
-    #[cfg(all(
-        any(target_os = "linux", target_os = "android"),
-        any(
-            target_arch = "x86",
-            target_arch = "x86_64",
-            target_arch = "riscv32",
-            target_arch = "riscv64",
-            target_arch = "loongarch64",
-            target_arch = "s390x",
-        )
-    ))]
-    mod values {
-        pub(super) const NONBLOCK: i32 = 0o4000;
-        pub(super) const NOCTTY: i32 = 0o400;
-        pub(super) const NOFOLLOW: i32 = 0o400000;
-    }
-
-    #[cfg(all(
-        any(target_os = "linux", target_os = "android"),
-        any(
-            target_arch = "aarch64",
-            target_arch = "arm",
-            target_arch = "powerpc",
-            target_arch = "powerpc64",
-        )
-    ))]
-    mod values {
-        pub(super) const NONBLOCK: i32 = 0o4000;
-        pub(super) const NOCTTY: i32 = 0o400;
-        pub(super) const NOFOLLOW: i32 = 0o100000;
-    }
-
-    #[cfg(target_vendor = "apple")]
-    mod values {
-        pub(super) const NONBLOCK: i32 = 0x4;
-        pub(super) const NOCTTY: i32 = 0x20000;
-        pub(super) const NOFOLLOW: i32 = 0x100;
-    }
-
-    #[cfg(target_os = "freebsd")]
-    mod values {
-        pub(super) const NONBLOCK: i32 = 0x4;
-        pub(super) const NOCTTY: i32 = 0x8000;
-        pub(super) const NOFOLLOW: i32 = 0x100;
-    }
-
-    #[cfg(not(any(
-        all(
-            any(target_os = "linux", target_os = "android"),
-            any(
-                target_arch = "x86",
-                target_arch = "x86_64",
-                target_arch = "riscv32",
-                target_arch = "riscv64",
-                target_arch = "loongarch64",
-                target_arch = "s390x",
-                target_arch = "aarch64",
-                target_arch = "arm",
-                target_arch = "powerpc",
-                target_arch = "powerpc64",
-            )
-        ),
-        target_vendor = "apple",
-        target_os = "freebsd",
-    )))]
-    mod values {
-        pub(super) const NONBLOCK: i32 = 0;
-        pub(super) const NOCTTY: i32 = 0;
-        pub(super) const NOFOLLOW: i32 = 0;
-    }
-
     /// Do not block on a FIFO or device (an open of a FIFO waits for a
     /// writer otherwise).
-    pub(super) const NONBLOCK: i32 = values::NONBLOCK;
+    pub(super) const NONBLOCK: i32 = libc::O_NONBLOCK;
     /// A terminal opened by mistake does not become ours.
-    pub(super) const NOCTTY: i32 = values::NOCTTY;
+    pub(super) const NOCTTY: i32 = libc::O_NOCTTY;
     /// Fail (`ELOOP`) instead of following a symlink in the last component.
-    pub(super) const NOFOLLOW: i32 = values::NOFOLLOW;
+    pub(super) const NOFOLLOW: i32 = libc::O_NOFOLLOW;
 }
 
 /// An exclusive, cross-process lock on `$CODEX_HOME/auth.json.lock`,
