@@ -94,7 +94,7 @@ proptest! {
         year in 0u16..=9999, month in 0u8..=13, day in 0u8..=32,
         hour in 0u8..=24, minute in 0u8..=60, second in 0u8..=61,
         offset in prop_oneof![Just("Z".to_owned()), Just("z".to_owned()), "[+-][0-2][0-9]:[0-6][0-9]"],
-        separator in prop_oneof![Just('T'), Just('t')],
+        separator in prop_oneof![Just('T'), Just('t'), Just(' ')],
         fraction in prop_oneof![Just(String::new()), "[.][0-9]{1,9}"],
     ) {
         use time::format_description::well_known::Rfc3339;
