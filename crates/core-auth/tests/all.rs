@@ -8,5 +8,6 @@ mod extensibility;
 mod manager;
 mod resolution;
 mod restrictions;
+mod stored_errors;
 mod task_id;
 mod tracing_redaction;
