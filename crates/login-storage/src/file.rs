@@ -1001,7 +1001,8 @@ fn corrupt_backup_path(target: &Path) -> Result<PathBuf, StoreError> {
     ))
 }
 
-#[cfg(all(test, unix))]
+#[cfg(test)]
+#[cfg(unix)]
 mod tests {
     //! The leftover removal a keyring or auto save does, tested directly:
     //! outside the Secret Service session the stores that call it are
