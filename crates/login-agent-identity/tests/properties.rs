@@ -74,7 +74,7 @@ proptest! {
         if let Ok(record) = decoded {
             prop_assert_eq!(Some(record.workspace_id()), payload["workspace_id"].as_str());
             prop_assert_eq!(Some(record.agent_runtime_id()), payload["agent_runtime_id"].as_str());
-            let object = object.map_err(|e| TestCaseError::fail(e))?;
+            let object = object.map_err(TestCaseError::fail)?;
             prop_assert_eq!(object.claims(), record.claims());
         }
     }
