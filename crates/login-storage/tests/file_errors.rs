@@ -225,7 +225,7 @@ fn a_file_that_cannot_be_removed_is_an_error_not_nothing_there() {
 }
 
 #[test]
-fn a_sticky_shared_home_keeps_its_mode_and_the_file_is_still_0600() {
+fn a_sticky_shared_home_and_a_private_one_keep_their_mode_and_the_file_is_still_0600() {
     // CODEX_HOME pointing at a /tmp-like directory: shared on purpose.
     for shared in [0o1777, 0o1770, 0o1755] {
         let home = support::home();
@@ -236,6 +236,16 @@ fn a_sticky_shared_home_keeps_its_mode_and_the_file_is_still_0600() {
         storage.update(&mut |current| Ok(current)).unwrap();
         assert_eq!(support::mode(&home.path), shared, "{shared:o}");
         assert_eq!(support::mode(&home.auth_file()), 0o600, "{shared:o}");
+    }
+    // A private home is left as it is, extra bits (setgid) included.
+    for private in [0o2700, 0o700, 0o500 | 0o200] {
+        let home = support::home();
+        home.create();
+        std::fs::set_permissions(&home.path, std::fs::Permissions::from_mode(private)).unwrap();
+        FileStore::new(&home.path)
+            .save(&support::api_key_document())
+            .unwrap();
+        assert_eq!(support::mode(&home.path), private, "{private:o}");
     }
     // Without the sticky bit the same modes are tightened to 0700.
     for open in [0o777, 0o770, 0o705] {
