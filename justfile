@@ -26,3 +26,6 @@ ci *args:
 
 bench *args:
     cargo xtask bench {{args}}
+
+mutants *args:
+    cargo xtask mutants {{args}}

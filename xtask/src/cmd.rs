@@ -72,8 +72,7 @@ impl Cmd {
 
     /// The cargo that runs us (`$CARGO`, else the one that built us).
     pub fn cargo() -> Self {
-        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| OsString::from(env!("CARGO")));
-        Self::new(cargo, "cargo")
+        Self::new(cargo_program(), "cargo")
     }
 
     /// Appends one argument.
@@ -192,6 +191,12 @@ impl Cmd {
             code: exit_code(status),
         })
     }
+}
+
+/// The path of the cargo that runs us (`$CARGO`, else the one that built
+/// us), for commands that run cargo through a wrapper script.
+pub fn cargo_program() -> OsString {
+    std::env::var_os("CARGO").unwrap_or_else(|| OsString::from(env!("CARGO")))
 }
 
 impl fmt::Display for Cmd {

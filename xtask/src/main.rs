@@ -7,6 +7,7 @@
 mod bench;
 mod cmd;
 mod fuzz;
+mod mutants;
 
 use std::env;
 use std::ffi::OsString;
@@ -41,6 +42,14 @@ Commands:
   doc                         cargo doc --workspace --all-features --no-deps with
                               broken intra-doc links denied
   man                         the agent-login man page into target/man/agent-login.1
+  mutants [-p CRATE]... [--file PATH]... [--timeout N] [--build-timeout N] [-- ARGS]
+                              mutation testing: cargo mutants (installed on
+                              demand) inside the private Secret Service session,
+                              one mutant at a time, each with a test timeout of N
+                              seconds (default 300) and a build timeout (default
+                              900); ARGS go to cargo-mutants (e.g. --list);
+                              results in target/mutants/mutants.out/; slow, not
+                              part of ci
   bench [--quick]             criterion suites (decode, storage, startup) and
                               agent-login process timing; writes BENCHMARKS.md;
                               --quick: 1 s warm-up, 2 s measurement per benchmark
@@ -80,6 +89,7 @@ enum Task {
     Bench(bool),
     Doc,
     Man,
+    Mutants(mutants::Opts),
 }
 
 /// Options of `check`, `clippy`, `fix` and `test` (only `test` takes
@@ -163,6 +173,7 @@ fn parse(args: &[String]) -> Result<Task> {
         ("man", []) => Task::Man,
         ("bench", []) => Task::Bench(false),
         ("bench", ["--quick"]) => Task::Bench(true),
+        ("mutants", _) => Task::Mutants(mutants::parse(&rest)?),
         (
             "help" | "-h" | "--help" | "fmt" | "fuzz" | "fuzz-smoke" | "ci" | "bench" | "doc"
             | "man",
@@ -231,6 +242,7 @@ fn run(root: &Path, task: Task) -> Result {
         Task::Bench(quick) => bench::bench(root, quick),
         Task::Doc => doc(root),
         Task::Man => man(root),
+        Task::Mutants(opts) => mutants::mutants(root, &opts),
     }
 }
 
@@ -349,10 +361,7 @@ fn ci(root: &Path) -> Result {
 /// `cargo xtask test`: the cargo test runs inside a private Secret Service
 /// session when the tools are installed, then fuzz-smoke on CI.
 fn test(root: &Path, opts: &Opts) -> Result {
-    let missing: Vec<&str> = SECRET_SERVICE_TOOLS
-        .into_iter()
-        .filter(|tool| !on_path(tool))
-        .collect();
+    let missing = missing_secret_service_tools();
     // Fuzzing first on CI, so the test totals close the output.
     let everything = opts.packages.is_empty() && opts.filters.is_empty();
     if is_ci() && everything && fuzz::has_fuzz_dir(root) {
@@ -453,6 +462,14 @@ fn libraries(root: &Path, opts: &Opts) -> Result<Vec<String>> {
         .collect())
 }
 
+/// The tools of the Secret Service session that are not on `PATH`.
+fn missing_secret_service_tools() -> Vec<&'static str> {
+    SECRET_SERVICE_TOOLS
+        .into_iter()
+        .filter(|tool| !on_path(tool))
+        .collect()
+}
+
 fn is_ci() -> bool {
     env::var("CI").is_ok_and(|v| v == "true" || v == "1")
 }
@@ -507,6 +524,13 @@ mod tests {
             (&["bench", "--quick"], Task::Bench(true)),
             (&["fuzz", "parse"], fuzz(60)),
             (&["fuzz", "parse", "--seconds", "5"], fuzz(5)),
+            (
+                &["mutants", "-p", "login-storage"],
+                Task::Mutants(mutants::Opts {
+                    packages: strings(&["login-storage"]),
+                    ..mutants::Opts::default()
+                }),
+            ),
         ] {
             assert_eq!(parse_strs(args).unwrap(), task, "{args:?}");
         }
@@ -531,6 +555,7 @@ mod tests {
             &["fuzz", "--seconds", "5"],
             &["fuzz", "t", "--seconds", "x"],
             &["fuzz", "t", "--seconds", "0"],
+            &["mutants", "--slow"],
         ] {
             let err = parse_strs(args).unwrap_err();
             assert_eq!(err.exit_code(), 2, "{args:?}");

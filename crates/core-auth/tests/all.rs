@@ -10,5 +10,6 @@ mod manager;
 mod missing_id_token;
 mod resolution;
 mod restrictions;
+mod stored_errors;
 mod task_id;
 mod tracing_redaction;

@@ -590,11 +590,17 @@ fn normalize_registered_at(value: ClaimValue<'_>) -> Result<String, AgentIdentit
     let out_of_range = AgentIdentityError::InvalidRegisteredAt {
         reason: "the year is outside 0000-9999",
     };
+    let not_rfc3339 = AgentIdentityError::InvalidRegisteredAt {
+        reason: "the string is not an RFC 3339 timestamp",
+    };
     let instant = match value {
+        // `time` takes any character between date and time; RFC 3339
+        // (section 5.6 and its note) allows only `T`, `t` or a space.
+        ClaimValue::Str(text) if !matches!(text.as_bytes().get(10), Some(b'T' | b't' | b' ')) => {
+            return Err(not_rfc3339);
+        }
         ClaimValue::Str(text) => OffsetDateTime::parse(&text, &Rfc3339)
-            .map_err(|_| AgentIdentityError::InvalidRegisteredAt {
-                reason: "the string is not an RFC 3339 timestamp",
-            })?
+            .map_err(|_| not_rfc3339)?
             .checked_to_offset(UtcOffset::UTC)
             .ok_or(out_of_range.clone())?,
         ClaimValue::Int(seconds) => {

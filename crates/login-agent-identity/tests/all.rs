@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod agent_assertion;
+mod claim_tables;
 mod common;
 mod decode_rules;
 mod key_material;

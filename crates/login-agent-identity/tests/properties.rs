@@ -40,8 +40,11 @@ fn json_value() -> impl Strategy<Value = serde_json::Value> {
 proptest! {
     #[test]
     fn from_jwt_never_panics_on_arbitrary_strings(input in any::<String>()) {
-        let _ = AgentIdentity::from_jwt_unverified(&input);
-        let _ = input.parse::<AgentIdentityInput>().and_then(AgentIdentityInput::into_identity);
+        // Random text is never an identity: it is refused with a message.
+        let error = AgentIdentity::from_jwt_unverified(&input).unwrap_err();
+        prop_assert!(!error.to_string().is_empty());
+        let parsed = input.parse::<AgentIdentityInput>().and_then(AgentIdentityInput::into_identity);
+        prop_assert!(parsed.is_err());
     }
 
     #[test]
@@ -50,7 +53,9 @@ proptest! {
         payload in "[A-Za-z0-9_=+/-]{0,256}",
         signature in "[A-Za-z0-9_=+/-]{0,64}",
     ) {
-        let _ = AgentIdentity::from_jwt_unverified(&format!("{header}.{payload}.{signature}"));
+        // Without the required claims no such token is an identity.
+        let result = AgentIdentity::from_jwt_unverified(&format!("{header}.{payload}.{signature}"));
+        prop_assert!(result.is_err());
     }
 
     #[test]
@@ -60,8 +65,18 @@ proptest! {
             URL_SAFE_NO_PAD.encode(header.to_string()),
             URL_SAFE_NO_PAD.encode(payload.to_string()),
         );
-        let _ = AgentIdentity::from_jwt_unverified(&token);
-        let _ = serde_json::from_value::<AgentIdentityInput>(payload);
+        let decoded = AgentIdentity::from_jwt_unverified(&token);
+        let object = serde_json::from_value::<AgentIdentityInput>(payload.clone())
+            .map_err(|e| e.to_string())
+            .and_then(|input| input.into_identity().map_err(|e| e.to_string()));
+        // Whatever the JWT form accepts holds the payload's own claims, and
+        // the object form of the same payload reads the same claims.
+        if let Ok(record) = decoded {
+            prop_assert_eq!(Some(record.workspace_id()), payload["workspace_id"].as_str());
+            prop_assert_eq!(Some(record.agent_runtime_id()), payload["agent_runtime_id"].as_str());
+            let object = object.map_err(TestCaseError::fail)?;
+            prop_assert_eq!(object.claims(), record.claims());
+        }
     }
 
     #[test]
@@ -94,7 +109,7 @@ proptest! {
         year in 0u16..=9999, month in 0u8..=13, day in 0u8..=32,
         hour in 0u8..=24, minute in 0u8..=60, second in 0u8..=61,
         offset in prop_oneof![Just("Z".to_owned()), Just("z".to_owned()), "[+-][0-2][0-9]:[0-6][0-9]"],
-        separator in prop_oneof![Just('T'), Just('t')],
+        separator in prop_oneof![Just('T'), Just('t'), Just(' ')],
         fraction in prop_oneof![Just(String::new()), "[.][0-9]{1,9}"],
     ) {
         use time::format_description::well_known::Rfc3339;

@@ -105,15 +105,30 @@ fn verification_accepts_eddsa_token() {
 #[test]
 fn verification_accepts_es256_token() {
     let key = es256();
-    let token = sign(Algorithm::ES256, "ec-1", &key.encoding, &minimal_payload());
-    verify(&token, &jwks(vec![key.jwk])).unwrap();
+    let payload = minimal_payload();
+    let token = sign(Algorithm::ES256, "ec-1", &key.encoding, &payload);
+    let claims = verify(&token, &jwks(vec![key.jwk])).unwrap();
+    assert_claims_of(claims.claims(), &payload);
+}
+
+/// The verified claims are the payload's, not merely some success.
+fn assert_claims_of(claims: &AgentIdentityClaims, payload: &Value) {
+    assert_eq!(claims.workspace_id(), payload["workspace_id"]);
+    assert_eq!(claims.agent_runtime_id(), payload["agent_runtime_id"]);
+    assert_eq!(
+        claims.agent_private_key().expose_secret(),
+        payload["agent_private_key"]
+    );
+    assert_eq!(claims.chatgpt_user_id(), None);
 }
 
 #[test]
 fn verification_accepts_rs256_token() {
     let key = rs256();
-    let token = sign(Algorithm::RS256, "rsa-1", &key.encoding, &minimal_payload());
-    verify(&token, &jwks(vec![key.jwk.clone()])).unwrap();
+    let payload = minimal_payload();
+    let token = sign(Algorithm::RS256, "rsa-1", &key.encoding, &payload);
+    let claims = verify(&token, &jwks(vec![key.jwk.clone()])).unwrap();
+    assert_claims_of(claims.claims(), &payload);
 }
 
 #[test]

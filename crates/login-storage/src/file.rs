@@ -924,3 +924,85 @@ fn corrupt_backup_path(target: &Path) -> Result<PathBuf, StoreError> {
         io::Error::other("too many corrupt copies with this timestamp"),
     ))
 }
+
+#[cfg(test)]
+#[cfg(unix)]
+mod tests {
+    //! The leftover removal a keyring or auto save does, tested directly:
+    //! outside the Secret Service session the stores that call it are
+    //! only reachable through fakes.
+
+    use super::*;
+
+    /// A home holding `auth.json` with `bytes` and a temporary file of a
+    /// writer that is gone.
+    fn home_with_leftovers(bytes: &[u8]) -> (tempfile::TempDir, FileStore, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FileStore::new(dir.path());
+        fs::write(store.auth_file(), bytes).unwrap();
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let gone = child.id();
+        child.wait().unwrap();
+        let temp = dir.path().join(format!(
+            "{}{gone}-0123456789abcdef",
+            temp_prefix(OsStr::new(AUTH_FILE_NAME))
+        ));
+        fs::write(&temp, b"{}").unwrap();
+        (dir, store, temp)
+    }
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = fs::read_dir(dir)
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn leftover_removal_removes_auth_json_and_the_temporary_files_of_gone_writers() {
+        let (dir, store, temp) = home_with_leftovers(br#"{"OPENAI_API_KEY":"sk-x"}"#);
+        let lock = HomeLock::acquire(dir.path()).unwrap();
+        store.remove_leftover_locked(&lock);
+        assert!(!store.auth_file().exists());
+        assert!(!temp.exists());
+        assert_eq!(names(dir.path()), [LOCK_FILE_NAME]);
+    }
+
+    #[test]
+    fn leftover_removal_moves_a_corrupt_auth_json_aside_instead_of_deleting_it() {
+        let (dir, store, _temp) = home_with_leftovers(b"{not json");
+        let lock = HomeLock::acquire(dir.path()).unwrap();
+        store.remove_leftover_locked(&lock);
+        assert!(!store.auth_file().exists());
+        let copies = store.corrupt_copies().unwrap();
+        assert_eq!(copies.len(), 1, "{:?}", names(dir.path()));
+        assert_eq!(fs::read(&copies[0]).unwrap(), b"{not json");
+    }
+
+    #[test]
+    fn leftover_removal_removes_a_symlinked_auth_json_but_not_its_target() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = dir.path().join("home");
+        fs::create_dir(&home).unwrap();
+        let shared = dir.path().join("shared.json");
+        fs::write(&shared, br#"{"OPENAI_API_KEY":"sk-x"}"#).unwrap();
+        let store = FileStore::new(&home);
+        std::os::unix::fs::symlink(&shared, store.auth_file()).unwrap();
+        let lock = HomeLock::acquire(&home).unwrap();
+        store.remove_leftover_locked(&lock);
+        assert!(fs::symlink_metadata(store.auth_file()).is_err());
+        assert_eq!(fs::read(&shared).unwrap(), br#"{"OPENAI_API_KEY":"sk-x"}"#);
+    }
+
+    #[test]
+    fn leftover_removal_leaves_a_special_file_alone_and_does_not_fail() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FileStore::new(dir.path());
+        fs::create_dir(store.auth_file()).unwrap();
+        let lock = HomeLock::acquire(dir.path()).unwrap();
+        store.remove_leftover_locked(&lock);
+        assert!(store.auth_file().is_dir());
+    }
+}

@@ -12,6 +12,7 @@ mod crash_safety;
 mod document;
 mod ephemeral;
 mod file;
+mod file_errors;
 mod hostile;
 mod hostile_keyring;
 mod keyring;

@@ -511,23 +511,42 @@ fn concurrent_updates_from_threads_lose_nothing_and_leave_no_temporary_file() {
     assert_eq!(home.entries(), ["auth.json", "auth.json.lock"]);
 }
 
+/// Sets its flag when dropped: a thread signals that it is done (or has
+/// panicked) from it, so a loop waiting for the flag always ends.
+struct SetOnDrop<'a>(&'a std::sync::atomic::AtomicBool);
+
+impl Drop for SetOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
 #[test]
 fn load_during_concurrent_saves_always_sees_a_whole_document() {
+    // Far more than 50 saves need; only a stuck writer gets near it.
+    const LIMIT: std::time::Duration = std::time::Duration::from_secs(120);
     let home = support::home();
     let storage = Arc::new(FileStore::new(&home.path));
     storage.save(&support::full_document()).unwrap();
     let done = std::sync::atomic::AtomicBool::new(false);
+    let started = std::time::Instant::now();
 
     std::thread::scope(|scope| {
         scope.spawn(|| {
+            // Set even when a save panics: the reader below then stops and
+            // the scope re-raises the panic.
+            let _done = SetOnDrop(&done);
             for i in 0..50 {
                 let mut document = support::full_document();
                 document.extra.insert("round".into(), json!(i));
                 storage.save(&document).unwrap();
             }
-            done.store(true, std::sync::atomic::Ordering::SeqCst);
         });
         while !done.load(std::sync::atomic::Ordering::SeqCst) {
+            assert!(
+                started.elapsed() < LIMIT,
+                "the writer did not finish within {LIMIT:?}"
+            );
             let loaded = storage.load().unwrap().unwrap();
             assert!(loaded.tokens.is_some());
         }

@@ -1,0 +1,260 @@
+//! The file store's error paths and exact limits: what cannot be removed,
+//! opened or resolved is an error (never "nothing there", never logged
+//! out); 1 MiB is accepted and one byte more refused, also when the file
+//! grows after its size was checked; a sticky shared home keeps its mode.
+
+use std::os::unix::fs::{PermissionsExt as _, symlink};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use login_agent_identity::SecretString;
+use login_storage::{AuthDotJson, AuthStore, FileStore, StoreError};
+
+use crate::support;
+
+/// The documented limit: an `auth.json` over 1 MiB is refused.
+const MAX_AUTH_FILE_LEN: u64 = 1024 * 1024;
+
+/// A valid document padded with trailing whitespace to exactly `len` bytes.
+fn document_of_len(len: u64) -> Vec<u8> {
+    let mut bytes = br#"{"OPENAI_API_KEY":"sk-padded"}"#.to_vec();
+    bytes.resize(usize::try_from(len).unwrap(), b' ');
+    bytes
+}
+
+#[test]
+fn a_file_of_exactly_1_mib_loads_and_one_byte_more_is_too_large() {
+    let home = support::home();
+    home.write_auth_file(&document_of_len(MAX_AUTH_FILE_LEN));
+    let storage = FileStore::new(&home.path);
+    let loaded = storage.load().unwrap().unwrap();
+    assert!(loaded.openai_api_key.is_some());
+
+    home.write_auth_file(&document_of_len(MAX_AUTH_FILE_LEN + 1));
+    let error = storage.load().unwrap_err();
+    assert!(
+        matches!(error, StoreError::TooLarge { len, limit, .. }
+            if len == MAX_AUTH_FILE_LEN + 1 && limit == MAX_AUTH_FILE_LEN),
+        "{error:?}"
+    );
+}
+
+/// Pretty JSON of an API key document, with the trailing newline.
+fn saved_len(key_len: usize) -> u64 {
+    let document = AuthDotJson::with_api_key(SecretString::from("k".repeat(key_len)));
+    serde_json::to_vec_pretty(&document).unwrap().len() as u64 + 1
+}
+
+#[test]
+fn a_document_of_1_mib_plus_one_byte_is_refused_before_anything_is_written() {
+    let home = support::home();
+    let storage = FileStore::new(&home.path);
+    let overhead = saved_len(0);
+    let key_len = usize::try_from(MAX_AUTH_FILE_LEN - overhead).unwrap();
+    assert_eq!(saved_len(key_len), MAX_AUTH_FILE_LEN);
+    let at_limit = AuthDotJson::with_api_key(SecretString::from("k".repeat(key_len)));
+    storage.save(&at_limit).unwrap();
+    let before = home.read_auth_file();
+    assert_eq!(before.len() as u64, MAX_AUTH_FILE_LEN);
+
+    let over = AuthDotJson::with_api_key(SecretString::from("k".repeat(key_len + 1)));
+    let error = storage.save(&over).unwrap_err();
+    assert!(
+        matches!(error, StoreError::DocumentTooLarge { len, limit, .. }
+            if len == MAX_AUTH_FILE_LEN + 1 && limit == MAX_AUTH_FILE_LEN),
+        "{error:?}"
+    );
+    let error = storage.update(&mut |_| Ok(Some(over.clone()))).unwrap_err();
+    assert!(
+        matches!(error, StoreError::DocumentTooLarge { .. }),
+        "{error:?}"
+    );
+    assert_eq!(home.read_auth_file(), before);
+}
+
+/// A child process whose environment is larger than 1 MiB, killed and
+/// reaped when dropped.
+struct BigEnvironment(Child);
+
+impl BigEnvironment {
+    fn spawn() -> Self {
+        let mut command = Command::new("cat");
+        command
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .env_clear();
+        // Each string stays under the kernel's 128 KiB limit per string.
+        for i in 0..9 {
+            command.env(format!("BIG{i}"), "x".repeat(120 * 1024));
+        }
+        Self(command.spawn().unwrap())
+    }
+
+    fn environ(&self) -> PathBuf {
+        PathBuf::from(format!("/proc/{}/environ", self.0.id()))
+    }
+}
+
+impl Drop for BigEnvironment {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_file_larger_than_its_reported_size_is_cut_at_1_mib_plus_one_byte_and_refused() {
+    // A /proc file reports size 0 yet holds more: the same as a file that
+    // grew between the size check and the read.
+    let child = BigEnvironment::spawn();
+    let environ = child.environ();
+    assert_eq!(std::fs::metadata(&environ).unwrap().len(), 0);
+    let home = support::home();
+    home.create();
+    symlink(&environ, home.auth_file()).unwrap();
+    let error = FileStore::new(&home.path).load().unwrap_err();
+    assert!(
+        matches!(error, StoreError::TooLarge { len, limit, .. }
+            if len == MAX_AUTH_FILE_LEN + 1 && limit == MAX_AUTH_FILE_LEN),
+        "{error:?}"
+    );
+}
+
+#[test]
+fn a_symlink_loop_is_an_error_for_every_operation_not_a_logged_out_home() {
+    for links in [&["auth.json"][..], &["a", "b"]] {
+        let home = support::home();
+        home.create();
+        // auth.json -> auth.json, or auth.json -> a -> b -> a.
+        let mut chain: Vec<PathBuf> = std::iter::once(home.auth_file())
+            .chain(links.iter().map(|name| home.path.join(name)))
+            .collect();
+        if links.len() > 1 {
+            chain.push(home.path.join(links[0]));
+        }
+        for pair in chain.windows(2) {
+            symlink(&pair[1], &pair[0]).unwrap();
+        }
+        let storage = FileStore::new(&home.path);
+        let error = storage.load().unwrap_err();
+        assert!(
+            matches!(error, StoreError::Io { .. }),
+            "{links:?}: {error:?}"
+        );
+        let error = storage.update(&mut |_| Ok(None)).unwrap_err();
+        assert!(
+            matches!(error, StoreError::Io { .. }),
+            "{links:?}: {error:?}"
+        );
+        let error = storage.save(&support::api_key_document()).unwrap_err();
+        assert!(
+            matches!(error, StoreError::Io { .. }),
+            "{links:?}: {error:?}"
+        );
+        // Logging out removes the link itself.
+        assert!(storage.delete().unwrap(), "{links:?}");
+        assert!(std::fs::symlink_metadata(home.auth_file()).is_err());
+    }
+}
+
+#[test]
+fn an_auth_json_that_cannot_be_inspected_is_an_error_not_a_logged_out_home() {
+    // The link's target sits below a regular file: ENOTDIR, not ENOENT.
+    let home = support::home();
+    home.create();
+    let not_a_dir = home.dir.path().join("plain-file");
+    std::fs::write(&not_a_dir, b"x").unwrap();
+    symlink(not_a_dir.join("auth.json"), home.auth_file()).unwrap();
+    let storage = FileStore::new(&home.path);
+    let error = storage.load().unwrap_err();
+    assert!(
+        matches!(&error, StoreError::Io { path, .. } if path == &home.auth_file()),
+        "{error:?}"
+    );
+    let error = storage.update(&mut |_| Ok(None)).unwrap_err();
+    assert!(matches!(error, StoreError::Io { .. }), "{error:?}");
+}
+
+/// `chattr +i` on a path, undone when dropped (an immutable file would
+/// outlive the temporary directory).
+struct Immutable(PathBuf);
+
+impl Immutable {
+    /// `None` when this filesystem or process cannot make files immutable.
+    fn set(path: &Path) -> Option<Self> {
+        let status = Command::new("chattr")
+            .arg("+i")
+            .arg(path)
+            .stderr(Stdio::null())
+            .status();
+        status
+            .is_ok_and(|status| status.success())
+            .then(|| Self(path.to_path_buf()))
+    }
+}
+
+impl Drop for Immutable {
+    fn drop(&mut self) {
+        let _ = Command::new("chattr").arg("-i").arg(&self.0).status();
+    }
+}
+
+#[test]
+fn a_file_that_cannot_be_removed_is_an_error_not_nothing_there() {
+    let test = "a_file_that_cannot_be_removed_is_an_error_not_nothing_there";
+    let home = support::home();
+    let storage = FileStore::new(&home.path);
+    storage.save(&support::api_key_document()).unwrap();
+    // Root removes read-only files from read-only directories: only an
+    // immutable file refuses it.
+    let Some(_immutable) = Immutable::set(&home.auth_file()) else {
+        support::print_skip(test, "chattr +i is not available here");
+        return;
+    };
+    let error = storage.delete().unwrap_err();
+    assert!(
+        matches!(&error, StoreError::Io { operation, path, .. }
+            if *operation == "remove" && path == &home.auth_file()),
+        "{error:?}"
+    );
+    assert_eq!(
+        storage.load().unwrap().unwrap(),
+        support::api_key_document()
+    );
+}
+
+#[test]
+fn a_sticky_shared_home_and_a_private_one_keep_their_mode_and_the_file_is_still_0600() {
+    // CODEX_HOME pointing at a /tmp-like directory: shared on purpose.
+    for shared in [0o1777, 0o1770, 0o1755] {
+        let home = support::home();
+        home.create();
+        std::fs::set_permissions(&home.path, std::fs::Permissions::from_mode(shared)).unwrap();
+        let storage = FileStore::new(&home.path);
+        storage.save(&support::api_key_document()).unwrap();
+        storage.update(&mut |current| Ok(current)).unwrap();
+        assert_eq!(support::mode(&home.path), shared, "{shared:o}");
+        assert_eq!(support::mode(&home.auth_file()), 0o600, "{shared:o}");
+    }
+    // A private home is left as it is, extra bits (setgid) included.
+    for private in [0o2700, 0o700, 0o500 | 0o200] {
+        let home = support::home();
+        home.create();
+        std::fs::set_permissions(&home.path, std::fs::Permissions::from_mode(private)).unwrap();
+        FileStore::new(&home.path)
+            .save(&support::api_key_document())
+            .unwrap();
+        assert_eq!(support::mode(&home.path), private, "{private:o}");
+    }
+    // Without the sticky bit the same modes are tightened to 0700.
+    for open in [0o777, 0o770, 0o705] {
+        let home = support::home();
+        home.create();
+        support::set_mode(&home.path, open);
+        FileStore::new(&home.path)
+            .save(&support::api_key_document())
+            .unwrap();
+        assert_eq!(support::mode(&home.path), 0o700, "{open:o}");
+    }
+}
