@@ -382,12 +382,12 @@ fn test(root: &Path, opts: &Opts) -> Result {
     if is_ci() {
         return Err(Error::Other(format!(
             "CI=true but {missing} not found: cannot run the Secret Service tests. \
-             Install gnome-keyring dbus dbus-x11 libsecret-tools keyutils (see .ci/run)."
+             Install gnome-keyring dbus dbus-x11 libsecret-tools keyutils e2fsprogs bsdutils (see .ci/run)."
         )));
     }
     eprintln!(
         "xtask: note: Secret Service tests will skip: {missing} not found \
-         (install gnome-keyring dbus dbus-x11 libsecret-tools keyutils to run them)"
+         (install gnome-keyring dbus dbus-x11 libsecret-tools keyutils e2fsprogs bsdutils to run them)"
     );
     cargo_tests(root, opts)
 }

@@ -22,8 +22,14 @@ pub fn secret_service_available(test: &str) -> bool {
 }
 
 /// Prints `SKIP test: reason` straight to stderr: `eprintln!` would be
-/// captured, and hidden, by the test harness for a passing test.
+/// captured, and hidden, by the test harness for a passing test. Under
+/// `CI=true` a skip is a failure instead: CI installs everything the tests
+/// need (see `.ci/run`), so a skip there means a check did not run.
 pub fn print_skip(test: &str, reason: &str) {
+    assert!(
+        !std::env::var("CI").is_ok_and(|value| value == "true"),
+        "{test}: would skip under CI=true, which is a failure: {reason}"
+    );
     use std::io::Write as _;
     let _ = writeln!(std::io::stderr(), "SKIP {test}: {reason}");
 }
