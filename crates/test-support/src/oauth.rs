@@ -32,6 +32,8 @@ pub const USER_CODE: &str = "WXYZ-2345";
 pub const REFRESH_TOKEN: &str = "LOGIN-REFRESH-TOKEN-MARKER";
 /// The marker inside the access token the exchange returns.
 pub const ACCESS_MARKER: &str = "LOGIN-ACCESS-TOKEN-MARKER";
+/// The refresh token a redemption of [`REFRESH_TOKEN`] rotates to.
+pub const ROTATED_REFRESH_TOKEN: &str = "LOGIN-ROTATED-REFRESH-MARKER";
 /// The public client id (as auth-http's `DEFAULT_REFRESH_CLIENT_ID`).
 pub const CLIENT_ID: &str = "app_EMoamEEZ73f0CkXaXp7hrann";
 
@@ -61,6 +63,15 @@ impl Default for IssuerOptions {
     }
 }
 
+/// What the issuer counted.
+#[derive(Default)]
+struct Counts {
+    /// Device token polls.
+    polls: usize,
+    /// Redemptions of [`REFRESH_TOKEN`].
+    redemptions: usize,
+}
+
 /// The fake issuer.
 pub struct FakeIssuer {
     server: LoopbackServer,
@@ -71,9 +82,9 @@ impl FakeIssuer {
     pub fn start(options: IssuerOptions) -> Self {
         let challenge: Arc<Mutex<Option<String>>> = Arc::default();
         let expected = challenge.clone();
-        let mut polls = 0usize;
+        let mut counts = Counts::default();
         let server = LoopbackServer::start(64, move |request| {
-            handle(request, &options, &expected, &mut polls)
+            handle(request, &options, &expected, &mut counts)
         });
         Self { server, challenge }
     }
@@ -110,10 +121,32 @@ fn handle(
     request: &Request,
     options: &IssuerOptions,
     challenge: &Mutex<Option<String>>,
-    polls: &mut usize,
+    counts: &mut Counts,
 ) -> Reply {
     let error = |status, code: &str| Reply::json(status, serde_json::json!({ "error": code }));
     match (request.method.as_str(), request.path.as_str()) {
+        ("POST", "/oauth/token") if request.header("content-type") == Some("application/json") => {
+            // The refresher's grant (JSON, as the mirrored CLI sends it):
+            // [`REFRESH_TOKEN`] is redeemed once, then it is reused.
+            let body = request.json();
+            if body["grant_type"] != "refresh_token" || body["refresh_token"] != REFRESH_TOKEN {
+                return error(400, "invalid_request");
+            }
+            counts.redemptions += 1;
+            if counts.redemptions > 1 {
+                return Reply::json(
+                    401,
+                    serde_json::json!({ "error": { "code": "refresh_token_reused" } }),
+                );
+            }
+            Reply::json(
+                200,
+                serde_json::json!({
+                    "access_token": access_token(unix_now() + 7200, "LOGIN-REFRESHED-ACCESS"),
+                    "refresh_token": ROTATED_REFRESH_TOKEN,
+                }),
+            )
+        }
         ("POST", "/oauth/token") => {
             let form = query_pairs(&request.body);
             let field = |name: &str| form.get(name).map(String::as_str).unwrap_or_default();
@@ -173,9 +206,10 @@ fn handle(
             if body["device_auth_id"] != DEVICE_AUTH_ID || body["user_code"] != USER_CODE {
                 return error(400, "invalid_request");
             }
-            *polls += 1;
-            if *polls <= options.device_pending.unwrap_or(usize::MAX) {
-                let status = if *polls % 2 == 1 { 403 } else { 404 };
+            counts.polls += 1;
+            let polled = counts.polls;
+            if polled <= options.device_pending.unwrap_or(usize::MAX) {
+                let status = if polled % 2 == 1 { 403 } else { 404 };
                 return error(status, "deviceauth_authorization_pending");
             }
             Reply::json(
