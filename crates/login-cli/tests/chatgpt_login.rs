@@ -22,7 +22,7 @@ use crate::support::{agent_login, cli, code, json, run};
 const BOUND: Duration = Duration::from_secs(30);
 
 /// A running `agent-login login ...`, its stderr read line by line.
-struct Running {
+pub(crate) struct Running {
     child: Child,
     lines: Receiver<String>,
     stderr: Arc<Mutex<String>>,
@@ -31,13 +31,13 @@ struct Running {
 }
 
 /// What a finished login printed.
-struct Finished {
-    code: i32,
-    stdout: String,
-    stderr: String,
+pub(crate) struct Finished {
+    pub(crate) code: i32,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
 }
 
-fn spawn(home: &Path, args: &[&str], trace: bool) -> Running {
+pub(crate) fn spawn(home: &Path, args: &[&str], trace: bool) -> Running {
     let mut command = agent_login(home);
     command.args(args);
     if trace {
@@ -96,7 +96,7 @@ impl Running {
     }
 
     /// Waits (at most BOUND) for the process to exit.
-    fn finish(mut self) -> Finished {
+    pub(crate) fn finish(mut self) -> Finished {
         let deadline = Instant::now() + BOUND;
         let status = loop {
             if let Some(status) = self.child.try_wait().unwrap() {
@@ -140,7 +140,7 @@ fn browser_args<'a>(issuer: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
 }
 
 /// Starts a browser login and returns it with its authorize URL's query.
-fn start_browser(
+pub(crate) fn start_browser(
     home: &Path,
     issuer: &FakeIssuer,
     extra: &[&str],
@@ -154,7 +154,7 @@ fn start_browser(
 }
 
 /// The callback URL with `params` (already encoded).
-fn callback(query: &std::collections::HashMap<String, String>, params: &str) -> String {
+pub(crate) fn callback(query: &std::collections::HashMap<String, String>, params: &str) -> String {
     format!("{}?{params}", query["redirect_uri"])
 }
 
