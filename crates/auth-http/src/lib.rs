@@ -2,7 +2,10 @@
 //! [`TaskRegistrar`](core_auth::TaskRegistrar)), [`HttpTokenRefresher`] (a
 //! [`TokenRefresher`](core_auth::TokenRefresher)), [`HttpTokenRevoker`] (a
 //! [`TokenRevoker`](core_auth::TokenRevoker)) and [`fetch_jwk_set`], on a
-//! blocking `ureq` agent with rustls.
+//! blocking `ureq` agent with rustls; and the two ways to sign in with
+//! ChatGPT, [`BrowserLogin`] (PKCE and a loopback callback) and
+//! [`DeviceLogin`] (a device code), which return tokens for
+//! [`AuthManager::save_tokens`](core_auth::AuthManager::save_tokens).
 //!
 //! `core-auth` defines the plug-in traits and never builds an HTTP client;
 //! this crate implements them. [`with_http_clients`] wires them into an
@@ -37,6 +40,7 @@
 //! - environment proxies (`HTTPS_PROXY`, ...) apply, except to loopback
 //!   hosts.
 
+mod chatgpt_login;
 mod jwks;
 mod refresher;
 mod registrar;
@@ -50,6 +54,11 @@ use core_auth::AuthConfig;
 use login_agent_identity::{ExposeSecret, SecretString};
 use zeroize::Zeroizing;
 
+pub use chatgpt_login::{
+    BrowserLogin, CALLBACK_PATH, CODEX_LOGIN_ISSUER_VAR, CancelToken, DEFAULT_BROWSER_TIMEOUT,
+    DEFAULT_CALLBACK_PORT, DEFAULT_DEVICE_TIMEOUT, DEFAULT_ISSUER, DeviceLogin, LoginConfig,
+    LoginError,
+};
 pub use jwks::{MAX_JWKS_BYTES, fetch_jwk_set};
 pub use refresher::{
     CODEX_REFRESH_TOKEN_URL_OVERRIDE_VAR, DEFAULT_REFRESH_CLIENT_ID, DEFAULT_REFRESH_TOKEN_URL,
@@ -438,10 +447,12 @@ pub(crate) struct Reply {
     secrets: Vec<SecretString>,
 }
 
-/// A JSON request body and the secrets it holds.
+/// A request body (JSON, or a form for the OAuth token endpoint) and the
+/// secrets it holds.
 pub(crate) struct JsonBody {
     pub(crate) json: Zeroizing<String>,
     pub(crate) secrets: Vec<SecretString>,
+    content_type: &'static str,
 }
 
 impl JsonBody {
@@ -461,7 +472,18 @@ impl JsonBody {
         Ok(Self {
             json: Zeroizing::new(json),
             secrets,
+            content_type: "application/json",
         })
+    }
+
+    /// An `application/x-www-form-urlencoded` body of `pairs`; `secrets`
+    /// are the values in it that must never appear in an error or log line.
+    pub(crate) fn form(pairs: &[(&str, &str)], secrets: Vec<SecretString>) -> Self {
+        Self {
+            json: Zeroizing::new(chatgpt_login::encode_pairs(pairs)),
+            secrets,
+            content_type: "application/x-www-form-urlencoded",
+        }
     }
 }
 
@@ -532,7 +554,7 @@ impl JsonClient {
             let response = self
                 .agent
                 .post(url)
-                .header("content-type", "application/json")
+                .header("content-type", body.content_type)
                 .header("accept", "application/json")
                 .send(body.json.as_bytes());
             self.read_reply(url, response, MAX_RESPONSE_BYTES, attempt, body.secrets)

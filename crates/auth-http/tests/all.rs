@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod account_guard;
+mod chatgpt_login;
 mod error_redaction;
 mod http_registration;
 mod https_only;

@@ -120,9 +120,9 @@ pub enum Command {
         after_help = "Examples:\n  agent-login status --json\n  CODEX_AGENT_IDENTITY_AUTHAPI_BASE_URL=https://auth.example agent-login status --register-task"
     )]
     Status(StatusArgs),
-    /// Store credentials read from stdin or a file (never from an argument)
+    /// Sign in with ChatGPT, or store credentials read from stdin or a file (never from an argument)
     #[command(
-        after_help = "Examples:\n  agent-login login --api-key-stdin < key.txt\n  agent-login login --api-key-stdin   (on a terminal: prompts, input hidden)\n  agent-login login --agent-identity-file identity.jwt"
+        after_help = "Examples:\n  agent-login login --chatgpt\n  agent-login login --device-auth   (headless or SSH machines)\n  agent-login login --api-key-stdin < key.txt\n  agent-login login --api-key-stdin   (on a terminal: prompts, input hidden)\n  agent-login login --agent-identity-file identity.jwt"
     )]
     Login(LoginArgs),
     /// Print the headers that authenticate a model request now (prints secrets on purpose)
@@ -196,7 +196,8 @@ pub struct HeaderArgs {
 
 /// What to log in with.
 #[derive(Debug, Args)]
-#[command(group(ArgGroup::new("secret").required(true).args(["api_key_stdin", "agent_identity_stdin", "agent_identity_file"])))]
+#[command(group(ArgGroup::new("secret").required(true).args(["api_key_stdin", "agent_identity_stdin", "agent_identity_file", "chatgpt", "device_auth"])))]
+#[command(group(ArgGroup::new("chatgpt_flow").args(["chatgpt", "device_auth"])))]
 pub struct LoginArgs {
     /// Where credentials are.
     #[command(flatten)]
@@ -210,6 +211,24 @@ pub struct LoginArgs {
     /// Read an agent identity (JWT or JSON object) from a file
     #[arg(long, value_name = "PATH")]
     pub agent_identity_file: Option<PathBuf>,
+    /// Sign in with ChatGPT in a browser (the URL is printed on stderr too)
+    #[arg(long)]
+    pub chatgpt: bool,
+    /// Sign in with ChatGPT with a code entered on another device (headless or SSH machines)
+    #[arg(long)]
+    pub device_auth: bool,
+    /// With --chatgpt: print the sign-in URL without opening a browser
+    #[arg(long, requires = "chatgpt")]
+    pub no_browser: bool,
+    /// With --chatgpt: the callback port on 127.0.0.1; 0 picks a free one [default: 1455]
+    #[arg(long, value_name = "N", requires = "chatgpt")]
+    pub port: Option<u16>,
+    /// With --chatgpt or --device-auth: give up after SECS [default: 600, --device-auth 900]
+    #[arg(long, value_name = "SECS", requires = "chatgpt_flow")]
+    pub timeout: Option<u64>,
+    /// With --chatgpt or --device-auth: the OAuth issuer [default: $CODEX_LOGIN_ISSUER, else https://auth.openai.com]
+    #[arg(long, value_name = "URL", requires = "chatgpt_flow")]
+    pub issuer: Option<String>,
 }
 
 /// Agent identity tools.

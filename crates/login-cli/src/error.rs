@@ -5,7 +5,7 @@
 //! 3 for a storage, keyring, registration or network failure. Messages come from the
 //! libraries' typed errors, which never contain a secret.
 
-use auth_http::HttpError;
+use auth_http::{HttpError, LoginError};
 use core_auth::AuthError;
 use login_agent_identity::AgentIdentityError;
 use login_storage::StoreError;
@@ -30,6 +30,9 @@ pub enum ErrorKind {
     /// A fetch (the JWK set of `--jwks-url`) failed: no connection, a
     /// timeout, an unsuccessful status or an unusable answer.
     Network,
+    /// A ChatGPT sign-in that did not complete (refused, timed out,
+    /// cancelled, port in use).
+    Login,
 }
 
 impl ErrorKind {
@@ -43,6 +46,7 @@ impl ErrorKind {
             ErrorKind::Registration => "registration",
             ErrorKind::Refresh => "refresh",
             ErrorKind::Network => "network",
+            ErrorKind::Login => "login",
         }
     }
 
@@ -54,7 +58,8 @@ impl ErrorKind {
             | ErrorKind::Keyring
             | ErrorKind::Registration
             | ErrorKind::Refresh
-            | ErrorKind::Network => 3,
+            | ErrorKind::Network
+            | ErrorKind::Login => 3,
         }
     }
 }
@@ -127,6 +132,25 @@ impl From<HttpError> for CliError {
             _ => ErrorKind::Network,
         };
         Self::new(kind, error.to_string())
+    }
+}
+
+impl From<LoginError> for CliError {
+    fn from(error: LoginError) -> Self {
+        let error = match error {
+            LoginError::Http(http) => return http.into(),
+            other => other,
+        };
+        let hint = match &error {
+            LoginError::PortInUse { .. } => Some("use `--port 0` to pick a free port"),
+            LoginError::DeviceNotEnabled { .. } => Some(
+                "use `agent-login login --chatgpt` (on a remote machine: --no-browser, with the callback port forwarded)",
+            ),
+            _ => None,
+        };
+        let mut cli_error = Self::new(ErrorKind::Login, error.to_string());
+        cli_error.hint = hint;
+        cli_error
     }
 }
 

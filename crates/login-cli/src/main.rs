@@ -6,6 +6,7 @@
 //! usage, corrupt `auth.json`) or 3 (storage, keyring, registration or
 //! network failure).
 
+mod chatgpt_login;
 mod cli;
 mod error;
 mod header;

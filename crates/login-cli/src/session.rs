@@ -91,7 +91,13 @@ pub async fn login(cli: &Cli, args: &LoginArgs) -> Result<(), CliError> {
     }
     // Everything is read and checked (by the library, before it writes)
     // first: a refused login leaves the stored credentials as they were.
-    let auth = if args.api_key_stdin {
+    let chatgpt = args.chatgpt || args.device_auth;
+    let auth = if chatgpt {
+        let tokens = crate::chatgpt_login::run(args, &*manager.config().env).await?;
+        // The same path as every login: restrictions are checked against
+        // the id token before anything is written.
+        manager.save_tokens(tokens).await?
+    } else if args.api_key_stdin {
         let key = input::read_secret_stdin("--api-key-stdin", "API key", Limit::Secret)?;
         manager.login_with_api_key(key).await?
     } else {
@@ -108,15 +114,16 @@ pub async fn login(cli: &Cli, args: &LoginArgs) -> Result<(), CliError> {
     };
     let store = manager.config().store_mode;
     if cli.json {
-        println!(
-            "{}",
-            serde_json::json!({
-                "schema_version": crate::SCHEMA_VERSION,
-                "logged_in": true,
-                "mode": auth.mode().as_str(),
-                "store": store.as_str(),
-            })
-        );
+        let mut output = serde_json::json!({
+            "schema_version": crate::SCHEMA_VERSION,
+            "logged_in": true,
+            "mode": auth.mode().as_str(),
+            "store": store.as_str(),
+        });
+        if chatgpt {
+            output["flow"] = serde_json::json!(crate::chatgpt_login::flow_name(args));
+        }
+        println!("{output}");
     } else {
         println!(
             "Logged in with {}, stored in the {store} store.",

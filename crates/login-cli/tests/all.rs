@@ -4,6 +4,7 @@
 // Test support code outside #[test] functions: a failed unwrap is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod chatgpt_login;
 mod header;
 mod hostile;
 mod identity;

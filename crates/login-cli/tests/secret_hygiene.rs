@@ -259,3 +259,72 @@ fn no_entry_point_shows_a_secret_in_debug_display_or_trace_output() {
         assert!(!everything.contains(secret), "the {name} leaked");
     }
 }
+
+/// `login --chatgpt` (a forged callback, then the real one), `login
+/// --device-auth` and a failed exchange, run at TRACE: neither output shows
+/// a code, verifier, device id or token (the user code and the authorize
+/// URL with its `state` are printed on purpose).
+#[test]
+fn the_chatgpt_sign_in_paths_show_no_secret_at_trace() {
+    use crate::chatgpt_login::{callback, spawn, start_browser};
+    use test_support::oauth::{
+        self, ACCESS_MARKER, BROWSER_CODE, DEVICE_AUTH_ID, DEVICE_CODE, DEVICE_VERIFIER,
+        FakeIssuer, IssuerOptions, REFRESH_TOKEN,
+    };
+
+    let mut everything = String::new();
+    for exchange_status in [None, Some(400)] {
+        let home = tempfile::tempdir().unwrap();
+        let issuer = FakeIssuer::start(IssuerOptions {
+            exchange_status,
+            ..IssuerOptions::default()
+        });
+        let (running, query) = start_browser(home.path(), &issuer, &["-v", "--json"]);
+        let state = oauth::encode(&query["state"]);
+        oauth::browser_get(&callback(
+            &query,
+            &format!("code={BROWSER_CODE}&state=forged"),
+        ));
+        oauth::browser_get(&callback(
+            &query,
+            &format!("code={BROWSER_CODE}&state={state}"),
+        ));
+        let finished = running.finish();
+        assert_eq!(finished.code, if exchange_status.is_none() { 0 } else { 3 });
+        everything.push_str(&finished.stdout);
+        everything.push_str(&finished.stderr);
+    }
+    let home = tempfile::tempdir().unwrap();
+    let issuer = FakeIssuer::start(IssuerOptions::default());
+    let url = issuer.url();
+    let finished = spawn(
+        home.path(),
+        &["-v", "login", "--device-auth", "--issuer", &url, "--json"],
+        true,
+    )
+    .finish();
+    assert_eq!(finished.code, 0, "{}", finished.stderr);
+    everything.push_str(&finished.stdout);
+    everything.push_str(&finished.stderr);
+
+    assert!(
+        everything.contains("DEBUG") || everything.contains("TRACE"),
+        "the CLI ran verbosely"
+    );
+    let id_payload = oauth::issued_id_token("acct-login")
+        .split('.')
+        .nth(1)
+        .unwrap()
+        .to_owned();
+    for (name, secret) in [
+        ("browser authorization code", BROWSER_CODE),
+        ("device authorization code", DEVICE_CODE),
+        ("device code verifier", DEVICE_VERIFIER),
+        ("device auth id", DEVICE_AUTH_ID),
+        ("refresh token", REFRESH_TOKEN),
+        ("access token", ACCESS_MARKER),
+        ("id token", id_payload.as_str()),
+    ] {
+        assert!(!everything.contains(secret), "the {name} leaked");
+    }
+}

@@ -614,7 +614,9 @@ fn json_usage_errors_name_the_missing_and_the_conflicting_arguments() {
         serde_json::json!([
             "--api-key-stdin",
             "--agent-identity-stdin",
-            "--agent-identity-file <PATH>"
+            "--agent-identity-file <PATH>",
+            "--chatgpt",
+            "--device-auth"
         ])
     );
     let value = json(&cli(

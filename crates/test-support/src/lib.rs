@@ -16,6 +16,7 @@ pub mod fixtures;
 mod gate;
 mod keyring;
 pub mod loopback;
+pub mod oauth;
 pub mod worker;
 
 pub use capture::Capture;
