@@ -118,7 +118,7 @@ impl<'de> Deserialize<'de> for PlanType {
 ///
 /// Fields are private, so every value of this type has passed the claim
 /// rules of the contract. There are two ways to get one, and both apply the
-/// same rules (one rule set, [`validate_claims`]):
+/// same rules (one rule set, `validate_claims`):
 /// - parsing: `Deserialize` reads a JWT payload or object with these keys,
 ///   ignoring any other key, and refuses what the rules refuse;
 /// - minting: [`new`](Self::new), then [`with_chatgpt_user_id`](Self::with_chatgpt_user_id)
@@ -287,9 +287,9 @@ impl PartialEq for AgentIdentityClaims {
 
 impl Eq for AgentIdentityClaims {}
 
-/// Parsing validates: the known claims are read as found ([`RawClaims`],
+/// Parsing validates: the known claims are read as found (`RawClaims`,
 /// unknown keys ignored, a duplicated known key refused) and checked by
-/// [`validate_claims`]. Written by hand rather than with
+/// `validate_claims`. Written by hand rather than with
 /// `#[serde(try_from = ...)]` so that the raw claims can borrow from the
 /// input instead of copying the private key.
 impl<'de> Deserialize<'de> for AgentIdentityClaims {

@@ -6,6 +6,10 @@
 //! usage, corrupt `auth.json`) or 3 (storage, keyring, registration or
 //! network failure).
 
+// The doc comments of `cli.rs` are clap's help text: a URL there is for
+// people reading `--help`, not a rustdoc link.
+#![allow(rustdoc::bare_urls)]
+
 mod chatgpt_login;
 mod cli;
 mod error;
