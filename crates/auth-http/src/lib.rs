@@ -281,68 +281,71 @@ pub(crate) fn normalize_url(
         reason,
     };
     let url = raw.trim().trim_end_matches('/');
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return Err(invalid("it does not start with http:// or https://"));
-    };
-    if !scheme.eq_ignore_ascii_case("http") && !scheme.eq_ignore_ascii_case("https") {
-        return Err(invalid("only http and https URLs are supported"));
-    }
     if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(invalid("it contains whitespace"));
     }
-    if url.contains(['?', '#']) {
+    // Parsed by the `http` crate (ureq's own URI type), not by hand.
+    let Ok(uri) = url.parse::<ureq::http::Uri>() else {
+        return Err(invalid("it is not a URL"));
+    };
+    let scheme = uri.scheme_str().unwrap_or_default();
+    if !scheme.eq_ignore_ascii_case("http") && !scheme.eq_ignore_ascii_case("https") {
+        return Err(invalid("it does not start with http:// or https://"));
+    }
+    if uri.query().is_some() || url.contains('#') {
         return Err(invalid("it must not have a query or fragment"));
     }
-    let authority = rest.split('/').next().unwrap_or_default();
+    let authority = uri.authority().map(|a| a.as_str()).unwrap_or_default();
     if authority.contains('@') {
         return Err(invalid("it must not contain credentials"));
     }
-    let host = host_of(authority);
+    let host = uri.host().unwrap_or_default();
     if host.is_empty() {
         return Err(invalid("it has no host"));
     }
     // Plain http lets anyone on the path read the refresh token or
     // signature we send and forge the answer; only loopback is exempt.
-    if scheme.eq_ignore_ascii_case("http") && !is_loopback_url(url) {
+    if scheme.eq_ignore_ascii_case("http") && !is_loopback_host(host) {
         return Err(HttpError::InsecureUrl {
             service,
             origin,
-            host: host.to_owned(),
+            host: host
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .to_owned(),
         });
     }
     Ok(url.to_owned())
 }
 
-/// The host of an authority (`host`, `host:port`, `[v6]:port`).
-fn host_of(authority: &str) -> &str {
-    if let Some(v6) = authority.strip_prefix('[') {
-        return v6.split(']').next().unwrap_or_default();
-    }
-    authority.split(':').next().unwrap_or_default()
-}
-
-fn is_loopback_url(url: &str) -> bool {
-    let authority = url
-        .split_once("://")
-        .map_or("", |(_, rest)| rest.split('/').next().unwrap_or_default());
-    let host = host_of(authority);
+/// Whether `host` (as `Uri::host` gives it: an IPv6 address in brackets)
+/// is `localhost` or a loopback address.
+fn is_loopback_host(host: &str) -> bool {
+    let ip = host.trim_start_matches('[').trim_end_matches(']');
     host.eq_ignore_ascii_case("localhost")
-        || host
+        || ip
             .parse::<std::net::IpAddr>()
             .is_ok_and(|ip| ip.is_loopback())
 }
 
+/// Whether `url` (already normalized) names a loopback host.
+fn is_loopback_url(url: &str) -> bool {
+    url.parse::<ureq::http::Uri>()
+        .ok()
+        .and_then(|uri| uri.host().map(is_loopback_host))
+        .unwrap_or(false)
+}
+
+/// Everything but RFC 3986's unreserved characters.
+const NOT_UNRESERVED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
 /// Percent-encodes one path segment (everything but RFC 3986 unreserved).
 pub(crate) fn encode_path_segment(segment: &str) -> String {
-    let mut encoded = String::with_capacity(segment.len());
-    for byte in segment.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
-            encoded.push(char::from(byte));
-        } else {
-            encoded.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    encoded
+    percent_encoding::utf8_percent_encode(segment, NOT_UNRESERVED).to_string()
 }
 
 /// `body` with every secret, in every form a server may echo it in (see
