@@ -60,6 +60,39 @@ async fn shadowed_names_the_env_identity_and_the_stored_login_behind_codex_api_k
     );
 }
 
+#[tokio::test]
+async fn shadowed_lists_neither_the_source_in_use_nor_a_stored_document_without_credentials() {
+    let home = tempfile::tempdir().unwrap();
+    // A document with no credential in it: nothing is behind the env.
+    std::fs::write(
+        home.path().join("auth.json"),
+        r#"{"OPENAI_API_KEY": null, "future_key": 1}"#,
+    )
+    .unwrap();
+
+    let api_key_only = TestEnv::default();
+    api_key_only.set(CODEX_API_KEY_VAR, "sk-env-key");
+    let manager = AuthManager::load(config(home.path(), &api_key_only))
+        .await
+        .unwrap();
+    assert_eq!(manager.auth().unwrap().source(), AuthSource::EnvApiKey);
+    assert!(manager.shadowed().await.unwrap().is_empty());
+
+    let identity_only = TestEnv::default();
+    identity_only.set(CODEX_AGENT_IDENTITY_VAR, &identity("ws", "rt").0);
+    let manager = AuthManager::load(config(home.path(), &identity_only))
+        .await
+        .unwrap();
+    assert_eq!(
+        manager.auth().unwrap().source(),
+        AuthSource::EnvAgentIdentity
+    );
+    assert!(
+        manager.shadowed().await.unwrap().is_empty(),
+        "the identity in use does not shadow itself"
+    );
+}
+
 /// The Rust code blocks of the doc comments in `dir`, hidden lines
 /// included (rustdoc compiles them too), as (file, code).
 fn doc_examples(dir: &Path, found: &mut Vec<(PathBuf, String)>) {
