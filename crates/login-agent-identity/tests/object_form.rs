@@ -2,7 +2,7 @@
 //! `background_task_id` and unknown keys; `AgentIdentityInput` reads both forms.
 
 use login_agent_identity::{
-    AgentIdentity, AgentIdentityClaims, AgentIdentityError, AgentIdentityInput,
+    AgentIdentity, AgentIdentityClaims, AgentIdentityError, AgentIdentityInput, UnknownKeys,
 };
 use serde_json::json;
 
@@ -30,17 +30,28 @@ fn rule10_object_form_applies_the_claim_rules() {
     assert!(error.to_string().contains("workspace_id"), "{error}");
 }
 
+/// The keys of a JSON object in the order the text has them (a `Value`
+/// keeps them sorted unless serde_json's `preserve_order` is on).
+fn keys_in_order(text: &str) -> Vec<String> {
+    let keys: UnknownKeys = serde_json::from_str(text).unwrap();
+    keys.keys().map(str::to_owned).collect()
+}
+
 #[test]
 fn record_keeps_unknown_keys_in_order_on_round_trip() {
-    let mut object = minimal_payload();
-    object["zeta_future_field"] = json!({"nested": true});
-    object["alpha_future_field"] = json!([1, 2]);
-    let record: AgentIdentity = serde_json::from_value(object.clone()).unwrap();
-    let written = serde_json::to_value(&record).unwrap();
-    assert_eq!(written, object);
-    let keys: Vec<_> = written.as_object().unwrap().keys().cloned().collect();
+    let base = serde_json::to_string(&minimal_payload()).unwrap();
+    let text = format!(
+        r#"{},"zeta_future_field":{{"nested":true}},"alpha_future_field":[1,2]}}"#,
+        &base[..base.len() - 1]
+    );
+    let record: AgentIdentity = serde_json::from_str(&text).unwrap();
+    let written = serde_json::to_string(&record).unwrap();
     assert_eq!(
-        keys[3..],
+        serde_json::from_str::<serde_json::Value>(&written).unwrap(),
+        serde_json::from_str::<serde_json::Value>(&text).unwrap()
+    );
+    assert_eq!(
+        keys_in_order(&written)[3..],
         [
             "zeta_future_field".to_owned(),
             "alpha_future_field".to_owned()
@@ -51,15 +62,9 @@ fn record_keeps_unknown_keys_in_order_on_round_trip() {
 #[test]
 fn record_omits_absent_optional_fields_when_written() {
     let record: AgentIdentity = serde_json::from_value(minimal_payload()).unwrap();
-    let written = serde_json::to_value(&record).unwrap();
-    let keys: Vec<_> = written
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
+    let written = serde_json::to_string(&record).unwrap();
     assert_eq!(
-        keys,
+        keys_in_order(&written),
         ["workspace_id", "agent_runtime_id", "agent_private_key"]
     );
 }
