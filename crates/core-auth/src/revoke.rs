@@ -19,8 +19,7 @@ use login_agent_identity::SecretString;
 /// must give up within a short, bounded time (the HTTP revoker waits 5 s).
 ///
 /// ```
-/// use core_auth::{RevokeError, TokenRevoker};
-/// use login_agent_identity::SecretString;
+/// use core_auth::{RevokeError, SecretString, TokenRevoker};
 ///
 /// #[derive(Debug)]
 /// struct Offline;
