@@ -304,3 +304,66 @@ fn claim_type_errors_name_the_claim_what_it_wants_and_the_json_kind_found() {
         ),
     );
 }
+
+#[test]
+fn claims_differing_in_any_one_claim_are_not_equal() {
+    let full = || {
+        let mut payload = minimal_payload();
+        let extra = json!({
+            "chatgpt_user_id": "user-1",
+            "registered_at": "2026-04-17T01:18:00Z",
+            "account_id": "ws-1234",
+            "email": "dev@example.com",
+            "plan_type": "pro",
+            "chatgpt_account_is_fedramp": false,
+            "exp": 2_000_000_000_i64,
+        });
+        for (key, value) in extra.as_object().unwrap() {
+            payload[key] = value.clone();
+        }
+        payload
+    };
+    let base = full();
+    let claims = |payload: &Value| {
+        serde_json::from_value::<AgentIdentity>(payload.clone())
+            .unwrap()
+            .claims()
+            .clone()
+    };
+    assert_eq!(claims(&base), claims(&base.clone()));
+    for (key, other) in [
+        ("workspace_id", json!("ws-other")),
+        ("account_id", Value::Null),
+        ("agent_runtime_id", json!("rt-other")),
+        ("agent_private_key", json!(fresh_private_key())),
+        ("chatgpt_user_id", json!("user-2")),
+        ("registered_at", json!("2026-04-17T01:18:01Z")),
+        ("email", json!("other@example.com")),
+        ("plan_type", json!("team")),
+        ("chatgpt_account_is_fedramp", json!(true)),
+        ("exp", json!(2_000_000_001_i64)),
+    ] {
+        let mut row = base.clone();
+        if key == "workspace_id" {
+            // `account_id` must equal `workspace_id` when both are there.
+            row["account_id"] = Value::Null;
+        }
+        let mut changed = row.clone();
+        changed[key] = other;
+        assert_ne!(claims(&row), claims(&changed), "{key} differs");
+    }
+}
+
+#[test]
+fn exp_is_accepted_from_the_year_0000_and_refused_before_it() {
+    // 0000-01-01T00:00:00Z and one second earlier (year -1).
+    for (exp, accepted) in [(-62_167_219_200_i64, true), (-62_167_219_201, false)] {
+        let mut payload = minimal_payload();
+        payload["exp"] = json!(exp);
+        let decoded = AgentIdentity::from_jwt_unverified(&token_with_payload(&payload));
+        assert_eq!(decoded.is_ok(), accepted, "exp {exp}: {decoded:?}");
+        if let Err(error) = decoded {
+            assert!(error.to_string().contains("exp"), "{error}");
+        }
+    }
+}
