@@ -49,6 +49,13 @@ struct JwtCrateClaims {
     agent_private_key: String,
     chatgpt_user_id: Option<String>,
     registered_at: Option<Value>,
+    // The newer shape's claims, which ours reads too (`exp` is in the
+    // typical token).
+    account_id: Option<String>,
+    email: Option<String>,
+    plan_type: Option<String>,
+    chatgpt_account_is_fedramp: Option<bool>,
+    exp: Option<i64>,
 }
 
 /// The benchmark tokens, built once.
@@ -194,6 +201,27 @@ fn check_both_accept(token: &str) {
     assert_eq!(
         ours.registered_at().is_some(),
         theirs.registered_at.is_some()
+    );
+    let claims = ours.claims();
+    assert_eq!(
+        claims.workspace_id(),
+        theirs
+            .account_id
+            .as_deref()
+            .unwrap_or(claims.workspace_id())
+    );
+    assert_eq!(claims.email(), theirs.email.as_deref());
+    assert_eq!(
+        claims.plan_type().map(|plan| plan.as_str()),
+        theirs.plan_type.as_deref()
+    );
+    assert_eq!(
+        claims.chatgpt_account_is_fedramp(),
+        theirs.chatgpt_account_is_fedramp
+    );
+    assert_eq!(
+        claims.expires_at().map(|at| at.unix_timestamp()),
+        theirs.exp
     );
 }
 
