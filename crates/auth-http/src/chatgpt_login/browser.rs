@@ -14,7 +14,7 @@ use login_agent_identity::{ExposeSecret as _, SecretString};
 
 use super::{
     CancelToken, LoginConfig, LoginError, POLL, Pkce, SCOPE, decode_pairs, encode_pairs,
-    exchange_code, random_base64url,
+    exchange_code, random_base64url, time_left,
 };
 
 /// The callback port the mirrored CLI listens on.
@@ -132,14 +132,8 @@ impl BrowserLogin {
     pub fn wait(self, timeout: Duration, cancel: &CancelToken) -> Result<TokenData, LoginError> {
         let deadline = Instant::now() + timeout;
         loop {
-            if cancel.is_cancelled() {
-                return Err(LoginError::Cancelled);
-            }
-            let now = Instant::now();
-            if now >= deadline {
-                return Err(LoginError::TimedOut(timeout));
-            }
-            let request = match self.server.recv_timeout(POLL.min(deadline - now)) {
+            let left = time_left(deadline, timeout, cancel)?;
+            let request = match self.server.recv_timeout(POLL.min(left)) {
                 Ok(Some(request)) => request,
                 Ok(None) => continue,
                 Err(error) => {

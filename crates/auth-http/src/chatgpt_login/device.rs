@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use core_auth::TokenData;
 use login_agent_identity::{ExposeSecret as _, SecretString};
 
-use super::{CancelToken, LoginConfig, LoginError, SERVICE, exchange_code, sleep_until};
+use super::{CancelToken, LoginConfig, LoginError, SERVICE, exchange_code, sleep_until, time_left};
 use crate::{JsonBody, JsonClient, describe_body_error};
 
 /// How long a device login polls by default.
@@ -123,7 +123,7 @@ impl DeviceLogin {
         let url = format!("{}/api/accounts/deviceauth/token", self.config.issuer());
         let client = JsonClient::new(SERVICE, &url, self.config.options);
         loop {
-            sleep_until(Instant::now(), deadline, timeout, cancel)?;
+            time_left(deadline, timeout, cancel)?;
             let mut make_body = || {
                 JsonBody::new(
                     SERVICE,

@@ -217,8 +217,27 @@ pub(crate) fn random_base64url<const N: usize>() -> Result<SecretString, LoginEr
     Ok(SecretString::from(URL_SAFE_NO_PAD.encode(*bytes)))
 }
 
-/// Waits until `deadline` or a cancel, in steps of at most [`POLL`]:
-/// `Ok(())` once `duration` has passed.
+/// The time left before `deadline`, unless `cancel` was cancelled
+/// ([`LoginError::Cancelled`]) or the deadline has passed
+/// ([`LoginError::TimedOut`] after `timeout`): the check every wait of a
+/// login makes before each step.
+pub(crate) fn time_left(
+    deadline: Instant,
+    timeout: Duration,
+    cancel: &CancelToken,
+) -> Result<Duration, LoginError> {
+    if cancel.is_cancelled() {
+        return Err(LoginError::Cancelled);
+    }
+    let now = Instant::now();
+    if now >= deadline {
+        return Err(LoginError::TimedOut(timeout));
+    }
+    Ok(deadline - now)
+}
+
+/// Waits until `until`, `deadline` or a cancel, in steps of at most
+/// [`POLL`]: `Ok(())` once `until` has passed.
 pub(crate) fn sleep_until(
     until: Instant,
     deadline: Instant,
@@ -226,17 +245,12 @@ pub(crate) fn sleep_until(
     cancel: &CancelToken,
 ) -> Result<(), LoginError> {
     loop {
-        if cancel.is_cancelled() {
-            return Err(LoginError::Cancelled);
-        }
+        let left = time_left(deadline, timeout, cancel)?;
         let now = Instant::now();
-        if now >= deadline {
-            return Err(LoginError::TimedOut(timeout));
-        }
         if now >= until {
             return Ok(());
         }
-        std::thread::sleep(POLL.min(until - now).min(deadline - now));
+        std::thread::sleep(POLL.min(until - now).min(left));
     }
 }
 
