@@ -199,9 +199,11 @@ fn open_lock_file(path: &Path) -> Result<File, StoreError> {
             .mode(0o600)
             .custom_flags(oflag::NOFOLLOW | oflag::NONBLOCK | oflag::NOCTTY);
     }
+    // A symlink or directory swapped in after the check fails the open
+    // (`ELOOP`, `EISDIR`): an I/O error naming the lock file.
     let file = options
         .open(path)
-        .map_err(|error| open_error(path, error, false))?;
+        .map_err(|error| StoreError::io("open", path, error))?;
     let metadata = file
         .metadata()
         .map_err(|error| StoreError::io("inspect", path, error))?;
@@ -245,20 +247,6 @@ fn wait_for_lock(file: File, path: &Path, timeout: Duration) -> Result<File, Sto
     }
 }
 
-/// A typed error for an open that failed because `path` is not a regular
-/// file (looked up following symlinks when `follow`); else an I/O error.
-fn open_error(path: &Path, error: io::Error, follow: bool) -> StoreError {
-    let metadata = if follow {
-        fs::metadata(path)
-    } else {
-        fs::symlink_metadata(path)
-    };
-    match metadata {
-        Ok(metadata) if !metadata.is_file() => not_a_file(path, metadata.file_type()),
-        _ => StoreError::io("open", path, error),
-    }
-}
-
 fn not_a_file(path: &Path, kind: fs::FileType) -> StoreError {
     StoreError::NotAFile {
         path: path.to_path_buf(),
@@ -296,19 +284,21 @@ fn kind_name(kind: fs::FileType) -> &'static str {
 }
 
 /// Whether two open handles are the same file (so locking both from one
-/// process would wait on itself).
-#[cfg(unix)]
+/// process would wait on itself). Always `false` off Unix.
 fn same_file(a: &File, b: &File) -> bool {
-    use std::os::unix::fs::MetadataExt as _;
-    match (a.metadata(), b.metadata()) {
-        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
-        _ => false,
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt as _;
+        match (a.metadata(), b.metadata()) {
+            (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+            _ => false,
+        }
     }
-}
-
-#[cfg(not(unix))]
-fn same_file(_a: &File, _b: &File) -> bool {
-    false
+    #[cfg(not(unix))]
+    {
+        let _ = (a, b);
+        false
+    }
 }
 
 /// `$CODEX_HOME/auth.json`.
@@ -555,14 +545,15 @@ impl AuthStore for FileStore {
     }
 }
 
-/// `Ok` when `target` (a resolved path, not a link) is a regular file or
-/// missing: only those may be replaced.
+/// [`StoreError::NotAFile`] when `target` (a resolved path, not a link)
+/// exists and is not a regular file: only a regular file may be replaced.
+///
+/// A path that cannot be inspected passes: `resolve_symlinks` inspected it
+/// a moment ago, and the write that follows fails on it with its own error.
 fn check_replaceable(target: &Path) -> Result<(), StoreError> {
     match fs::symlink_metadata(target) {
         Ok(metadata) if !metadata.is_file() => Err(not_a_file(target, metadata.file_type())),
-        Ok(_) => Ok(()),
-        Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(()),
-        Err(error) => Err(StoreError::io("inspect", target, error)),
+        _ => Ok(()),
     }
 }
 
@@ -596,7 +587,7 @@ fn read_bounded(path: &Path, warn_exposed: bool) -> Result<Option<Zeroizing<Vec<
     let file = match options.open(path) {
         Ok(file) => file,
         Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(None),
-        Err(error) => return Err(open_error(path, error, true)),
+        Err(error) => return Err(StoreError::io("open", path, error)),
     };
     let metadata = file
         .metadata()

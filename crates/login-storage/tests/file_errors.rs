@@ -1,11 +1,16 @@
 //! The file store's error paths and exact limits: what cannot be removed,
 //! opened or resolved is an error (never "nothing there", never logged
 //! out); 1 MiB is accepted and one byte more refused, also when the file
-//! grows after its size was checked; a sticky shared home keeps its mode.
+//! grows after its size was checked; a sticky shared home keeps its mode;
+//! a home that cannot be inspected, or an `auth.json` that cannot be
+//! opened (no descriptor left), is an error naming it; a lock file is
+//! taken once even when the target's lock is the home's own, and left
+//! untouched once it is 0600.
 
 use std::os::unix::fs::{PermissionsExt as _, symlink};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::time::Duration;
 
 use login_agent_identity::SecretString;
 use login_storage::{AuthDotJson, AuthStore, FileStore, StoreError};
@@ -257,4 +262,135 @@ fn a_sticky_shared_home_and_a_private_one_keep_their_mode_and_the_file_is_still_
             .unwrap();
         assert_eq!(support::mode(&home.path), 0o700, "{open:o}");
     }
+}
+
+#[test]
+fn a_home_that_cannot_be_inspected_is_an_error_naming_it_for_delete_save_and_update() {
+    // The home sits below a regular file: ENOTDIR, not "no home, nothing
+    // to delete".
+    let home = support::home();
+    home.create();
+    let not_a_dir = home.path.join("plain-file");
+    std::fs::write(&not_a_dir, b"x").unwrap();
+    let inner = not_a_dir.join("home");
+    let storage = FileStore::new(&inner);
+    let error = storage.delete().unwrap_err();
+    assert!(
+        matches!(&error, StoreError::Io { operation, path, .. }
+            if *operation == "inspect" && path == &inner),
+        "{error:?}"
+    );
+    let error = storage.save(&support::api_key_document()).unwrap_err();
+    assert!(
+        matches!(&error, StoreError::Io { operation, path, .. }
+            if *operation == "create directory" && path == &inner),
+        "{error:?}"
+    );
+    assert!(storage.update(&mut |current| Ok(current)).is_err());
+    assert_eq!(std::fs::read(&not_a_dir).unwrap(), b"x");
+}
+
+#[test]
+fn a_target_lock_that_is_the_home_lock_itself_does_not_make_a_write_wait_on_itself() {
+    // `auth.json` links into another directory whose `auth.json.lock` is a
+    // hard link to this home's lock file: one lock, taken once.
+    let home = support::home();
+    let storage = FileStore::new(&home.path).with_lock_timeout(Duration::from_secs(5));
+    storage.save(&support::api_key_document()).unwrap();
+    let shared = home.dir.path().join("shared");
+    std::fs::create_dir(&shared).unwrap();
+    std::fs::rename(home.auth_file(), shared.join("auth.json")).unwrap();
+    symlink(shared.join("auth.json"), home.auth_file()).unwrap();
+    std::fs::hard_link(home.lock_file(), shared.join("auth.json.lock")).unwrap();
+
+    storage.save(&support::full_document()).unwrap();
+    storage
+        .update(&mut |current| {
+            let mut document = current.unwrap_or_default();
+            document.extra.insert("kept".into(), serde_json::json!(1));
+            Ok(Some(document))
+        })
+        .unwrap();
+    let stored = std::fs::read(shared.join("auth.json")).unwrap();
+    let stored: serde_json::Value = serde_json::from_slice(&stored).unwrap();
+    assert_eq!(stored["kept"], 1);
+    assert!(home.auth_file().is_symlink());
+}
+
+#[test]
+fn a_lock_file_already_0600_is_left_untouched_by_later_writes() {
+    use std::os::unix::fs::MetadataExt as _;
+    let home = support::home();
+    let storage = FileStore::new(&home.path);
+    storage.save(&support::api_key_document()).unwrap();
+    assert_eq!(storage.lock_file(), home.lock_file());
+    assert_eq!(support::mode(&home.lock_file()), 0o600);
+    let changed = |path: &Path| {
+        let metadata = std::fs::metadata(path).unwrap();
+        (metadata.ctime(), metadata.ctime_nsec())
+    };
+    let before = changed(&home.lock_file());
+    // Longer than the coarsest inode clock tick, so a `chmod` would show.
+    std::thread::sleep(Duration::from_millis(50));
+
+    storage.save(&support::api_key_document()).unwrap();
+    storage.update(&mut |current| Ok(current)).unwrap();
+    storage.delete().unwrap();
+
+    assert_eq!(changed(&home.lock_file()), before);
+}
+
+const HOME_ENV: &str = "LOGIN_STORAGE_TEST_HOME";
+
+#[test]
+fn a_home_out_of_descriptors_is_an_error_neither_logged_out_nor_free_of_corrupt_copies() {
+    let test_path = "file_errors::a_home_out_of_descriptors_is_an_error_neither_logged_out_nor_free_of_corrupt_copies";
+    if support::is_worker("no-descriptors") {
+        // Every descriptor this process may have is taken: the open of an
+        // existing auth.json fails with EMFILE.
+        let home = PathBuf::from(std::env::var_os(HOME_ENV).unwrap());
+        let mut taken = Vec::new();
+        let error = loop {
+            match std::fs::File::open("/dev/null") {
+                Ok(file) => taken.push(file),
+                Err(error) => break error,
+            }
+            assert!(taken.len() < 100_000, "no descriptor limit");
+        };
+        assert_eq!(error.raw_os_error(), Some(libc::EMFILE));
+        let storage = FileStore::new(&home);
+        let load = storage.load();
+        let copies = storage.corrupt_copies();
+        drop(taken);
+        assert!(
+            matches!(&load, Err(StoreError::Io { operation, path, .. })
+                if *operation == "open" && path == &home.join("auth.json")),
+            "{load:?}"
+        );
+        // Nor is a home that cannot be listed free of corrupt copies.
+        assert!(
+            matches!(&copies, Err(StoreError::Io { operation, path, .. })
+                if *operation == "list" && path == &home),
+            "{copies:?}"
+        );
+        println!("worker: the open error was reported");
+        return;
+    }
+    let home = support::home();
+    home.write_auth_file(br#"{"OPENAI_API_KEY":"sk-x"}"#);
+    // A low descriptor limit, so the worker runs out quickly.
+    let output = Command::new("sh")
+        .args(["-c", r#"ulimit -n 128 && exec "$0" "$@""#])
+        .arg(std::env::current_exe().unwrap())
+        .args([test_path, "--exact", "--nocapture", "--test-threads=1"])
+        .env(support::WORKER_ENV, "no-descriptors")
+        .env(HOME_ENV, &home.path)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success() && stdout.contains("worker: the open error was reported"),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
 }

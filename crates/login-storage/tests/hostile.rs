@@ -251,6 +251,96 @@ fn file_store_refuses_a_fifo_without_blocking() {
     );
 }
 
+/// A thread blocked opening a FIFO for writing: the open returns only once
+/// a reader opens the FIFO, so it tells whether anything opened it.
+struct BlockedWriter {
+    fifo: PathBuf,
+    opened: mpsc::Receiver<()>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl BlockedWriter {
+    /// Returns once the writer waits in the kernel for a reader (its
+    /// `wchan` says so), so a later open cannot slip in before it.
+    fn start(fifo: &Path) -> Self {
+        let (sender, opened) = mpsc::channel();
+        let (tid_sender, tid) = mpsc::channel();
+        let path = fifo.to_path_buf();
+        let thread = std::thread::spawn(move || {
+            // `/proc/thread-self` links to `<pid>/task/<tid>`.
+            let _ = tid_sender.send(std::fs::read_link("/proc/thread-self"));
+            let _file = std::fs::OpenOptions::new().write(true).open(&path);
+            let _ = sender.send(());
+        });
+        let task = tid.recv_timeout(LIMIT).unwrap().unwrap();
+        let wchan = Path::new("/proc").join(task).join("wchan");
+        let started = std::time::Instant::now();
+        while std::fs::read_to_string(&wchan).unwrap_or_default() != "wait_for_partner" {
+            assert!(started.elapsed() < LIMIT, "the writer never blocked");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        Self {
+            fifo: fifo.to_path_buf(),
+            opened,
+            thread: Some(thread),
+        }
+    }
+
+    /// Whether a reader opened the FIFO, waiting at most a second for the
+    /// writer to notice (an open wakes it at once).
+    fn was_opened(&self) -> bool {
+        self.opened.recv_timeout(Duration::from_secs(1)).is_ok()
+    }
+}
+
+impl Drop for BlockedWriter {
+    fn drop(&mut self) {
+        // Our own non-blocking read end lets the writer's open return.
+        use std::os::unix::fs::OpenOptionsExt as _;
+        let _reader = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NONBLOCK)
+            .open(&self.fifo);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+#[test]
+fn a_fifo_as_auth_json_or_as_the_lock_file_is_refused_without_ever_being_opened() {
+    for name in ["auth.json", "auth.json.lock"] {
+        let home = support::home();
+        home.create();
+        let fifo = home.path.join(name);
+        Special::Fifo.create(&fifo).unwrap();
+        let writer = BlockedWriter::start(&fifo);
+        let storage = FileStore::new(&home.path);
+        let (load, save, update, delete) = within("operations on a FIFO", move || {
+            (
+                storage.load(),
+                storage.save(&support::api_key_document()),
+                storage.update(&mut |current| Ok(current)),
+                storage.delete(),
+            )
+        });
+        if name == "auth.json" {
+            assert!(matches!(load, Err(StoreError::NotAFile { .. })), "{load:?}");
+        }
+        for (operation, result) in [
+            ("save", save.err()),
+            ("update", update.err()),
+            ("delete", delete.err()),
+        ] {
+            assert!(
+                matches!(&result, Some(StoreError::NotAFile { path, .. }) if path == &fifo),
+                "{name}, {operation}: {result:?}"
+            );
+        }
+        assert!(!writer.was_opened(), "{name} was opened");
+    }
+}
+
 #[test]
 fn file_store_refuses_every_special_file_as_auth_json_and_never_renames_it() {
     for special in Special::ALL {
@@ -529,6 +619,30 @@ fn a_temporary_file_of_a_running_writer_survives_another_writer_and_a_gone_ones_
         [live.as_str(), "auth.json", "auth.json.lock"]
     );
     drop(running);
+}
+
+#[test]
+fn a_running_writers_temporary_file_is_stale_at_ten_minutes_and_not_before() {
+    // This process runs, so only age can make its files stale.
+    let home = support::home();
+    home.create();
+    let pid = std::process::id();
+    let young = format!(".auth.json.tmp-{pid}-00000000000000cc");
+    let old = format!(".auth.json.tmp-{pid}-00000000000000dd");
+    for (name, age) in [(&young, 9 * 60 + 50), (&old, 10 * 60 + 10)] {
+        let path = home.path.join(name);
+        std::fs::write(&path, b"{").unwrap();
+        support::age_file(&path, Duration::from_secs(age));
+    }
+
+    FileStore::new(&home.path)
+        .save(&support::api_key_document())
+        .unwrap();
+
+    assert_eq!(
+        home.entries(),
+        [young.as_str(), "auth.json", "auth.json.lock"]
+    );
 }
 
 #[test]
