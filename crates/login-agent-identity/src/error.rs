@@ -38,7 +38,9 @@ pub enum AgentIdentityError {
     /// The input is larger than [`crate::MAX_AGENT_IDENTITY_LEN`]; it was not decoded.
     #[error("agent identity is too large: {len} bytes, the limit is {limit} bytes")]
     TooLarge {
-        /// Length of the trimmed input in bytes.
+        /// Length in bytes of the trimmed input, or of the whole input
+        /// when it is over the limit by more than 4 KiB (refused before
+        /// it is even trimmed).
         len: usize,
         /// The limit in bytes.
         limit: usize,

@@ -45,6 +45,38 @@ fn rule2_input_over_64_kib_is_refused_before_decoding_naming_the_limit() {
 }
 
 #[test]
+fn rule2_up_to_4_kib_of_surrounding_whitespace_is_trimmed_before_the_limit_applies() {
+    // At most 64 KiB + 4 KiB of input is even scanned for whitespace; the
+    // limit then applies to what is left. Not a JWT, so anything but
+    // `TooLarge` proves the input got past both checks.
+    let body = "x".repeat(MAX_AGENT_IDENTITY_LEN);
+    let within = format!("{}{body}", " ".repeat(4096));
+    let error = error_of(&within);
+    assert!(
+        !matches!(error, AgentIdentityError::TooLarge { .. }),
+        "{error:?}"
+    );
+    // One byte more is refused before trimming, naming the whole input.
+    let over = format!("{}{body}", " ".repeat(4097));
+    assert_eq!(
+        error_of(&over),
+        AgentIdentityError::TooLarge {
+            len: over.len(),
+            limit: MAX_AGENT_IDENTITY_LEN
+        }
+    );
+    // Within the scan, the limit counts the trimmed text.
+    let trimmed_over = format!("  {body}x  ");
+    assert_eq!(
+        error_of(&trimmed_over),
+        AgentIdentityError::TooLarge {
+            len: MAX_AGENT_IDENTITY_LEN + 1,
+            limit: MAX_AGENT_IDENTITY_LEN
+        }
+    );
+}
+
+#[test]
 fn rule2_input_of_exactly_64_kib_is_decoded() {
     let mut payload = minimal_payload();
     let base = token_with_payload(&payload).len();
@@ -152,6 +184,29 @@ fn rule5_payload_must_be_a_json_object() {
         message.contains("payload") && message.contains("json"),
         "{message}"
     );
+}
+
+#[test]
+fn rule5_a_payload_of_every_other_json_kind_is_refused_naming_the_kind() {
+    for (payload, found) in [
+        (&b"[1]"[..], "an array"),
+        (b"\"s\"", "a string"),
+        (b"0", "a number"),
+        (b"-1.5", "a number"),
+        (b"true", "a boolean"),
+        (b"false", "a boolean"),
+        (b"null", "null"),
+    ] {
+        assert_eq!(
+            error_of(&token_with_raw_payload(payload)),
+            AgentIdentityError::NotAnObject {
+                segment: Segment::Payload,
+                found
+            },
+            "{}",
+            String::from_utf8_lossy(payload)
+        );
+    }
 }
 
 #[test]
@@ -337,5 +392,39 @@ fn rule9_private_key_that_is_not_base64_pkcs8_ed25519_is_refused_without_echo() 
         let message = error_of(&token_with_payload(&payload)).to_string();
         assert!(message.contains("agent_private_key"), "{message}");
         assert!(!message.contains(bad), "error echoes the key: {message}");
+    }
+}
+
+#[test]
+fn unverified_jwt_payload_is_the_decoded_middle_segment_padded_or_not() {
+    let payload = br#"{"exp":1767225600,"sub":"user"}"#;
+    let token = token_with_raw_payload(payload);
+    assert_eq!(
+        login_agent_identity::unverified_jwt_payload(&token)
+            .unwrap()
+            .as_slice(),
+        payload
+    );
+    let padded = {
+        let mut segments: Vec<String> = token.split('.').map(str::to_owned).collect();
+        segments[1] = base64::engine::general_purpose::URL_SAFE.encode(payload);
+        segments.join(".")
+    };
+    assert!(padded.contains('='));
+    assert_eq!(
+        login_agent_identity::unverified_jwt_payload(&padded)
+            .unwrap()
+            .as_slice(),
+        payload
+    );
+    for (bad, why) in [
+        ("a.b", "it is not a JWT with 3 segments"),
+        ("a.b.c.d", "it is not a JWT with 3 segments"),
+        ("a.!!.c", "the payload is not base64url"),
+    ] {
+        assert_eq!(
+            login_agent_identity::unverified_jwt_payload(bad).unwrap_err(),
+            why
+        );
     }
 }

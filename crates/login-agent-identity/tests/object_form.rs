@@ -1,5 +1,6 @@
 //! Rule 10: the object form obeys the same claim rules, keeps its
 //! `background_task_id` and unknown keys; `AgentIdentityInput` reads both forms.
+//! Also what makes two identities (or inputs) equal, and the same agent.
 
 use login_agent_identity::{
     AgentIdentity, AgentIdentityClaims, AgentIdentityError, AgentIdentityInput, UnknownKeys,
@@ -204,4 +205,83 @@ fn constructed_claims_equal_parsed_ones_and_a_cached_task_id_round_trips() {
         serde_json::from_value(serde_json::to_value(&cached).unwrap()).unwrap();
     assert_eq!(stored, cached);
     assert_eq!(stored.with_background_task_id(None), identity);
+}
+
+/// An identity read from `object`.
+fn identity_of(object: &serde_json::Value) -> AgentIdentity {
+    serde_json::from_value(object.clone()).unwrap()
+}
+
+#[test]
+fn same_agent_means_the_same_runtime_in_the_same_workspace_whatever_else_differs() {
+    let base = minimal_payload();
+    let identity = identity_of(&base);
+    // Another key, a task id and an unknown key: still the same agent.
+    let mut other_key = minimal_payload();
+    other_key["future_key"] = json!(1);
+    let renewed = identity_of(&other_key).with_background_task_id(Some("task-1".into()));
+    assert!(identity.same_agent(&renewed));
+    assert_ne!(identity, renewed);
+    for (claim, value) in [
+        ("agent_runtime_id", "rt-other"),
+        ("workspace_id", "ws-other"),
+    ] {
+        let mut changed = base.clone();
+        changed[claim] = json!(value);
+        assert!(!identity.same_agent(&identity_of(&changed)), "{claim}");
+    }
+}
+
+#[test]
+fn identities_are_equal_only_when_claims_task_id_and_unknown_keys_all_are() {
+    let base = minimal_payload();
+    let identity = identity_of(&base);
+    assert_eq!(identity, identity_of(&base));
+    let mut other_claim = base.clone();
+    other_claim["chatgpt_user_id"] = json!("user-1");
+    let mut unknown = base.clone();
+    unknown["future_key"] = json!(1);
+    let with_task = identity
+        .clone()
+        .with_background_task_id(Some("task-1".into()));
+    for (what, other) in [
+        ("a claim", identity_of(&other_claim)),
+        ("an unknown key", identity_of(&unknown)),
+        ("the task id", with_task),
+    ] {
+        assert_ne!(identity, other, "{what}");
+        assert_ne!(other, identity, "{what}");
+    }
+}
+
+#[test]
+fn inputs_are_equal_only_in_the_same_form_with_the_same_contents() {
+    let payload = minimal_payload();
+    let jwt = token_with_payload(&payload);
+    let read =
+        |json: serde_json::Value| serde_json::from_value::<AgentIdentityInput>(json).unwrap();
+    let object = read(payload.clone());
+    let token = read(json!(jwt));
+    assert_eq!(object, read(payload.clone()));
+    assert_eq!(token, read(json!(jwt)));
+    // The same identity in the other form, or another token, differs.
+    assert_ne!(object, token);
+    assert_ne!(token, object);
+    assert_ne!(token, read(json!(token_with_payload(&minimal_payload()))));
+    let mut other = payload;
+    other["workspace_id"] = json!("ws-other");
+    assert_ne!(object, read(other));
+}
+
+#[test]
+fn an_identity_that_is_not_an_object_is_refused_saying_an_object_is_expected() {
+    for text in ["[]", "1", "true"] {
+        let error = serde_json::from_str::<AgentIdentity>(text).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("expected an agent identity object"),
+            "{text}: {error}"
+        );
+    }
 }

@@ -416,6 +416,38 @@ fn stale_temporary_files_of_killed_writers_are_removed_on_the_next_write() {
 }
 
 #[test]
+fn an_empty_home_path_is_the_current_directory_stale_temporary_files_included() {
+    let test_path =
+        "file::an_empty_home_path_is_the_current_directory_stale_temporary_files_included";
+    if support::is_worker("empty-home") {
+        FileStore::new(std::path::Path::new(""))
+            .save(&support::api_key_document())
+            .unwrap();
+        println!("worker: saved");
+        return;
+    }
+    let home = support::home();
+    home.create();
+    let stale = format!(".auth.json.tmp-{}-00000000deadbeef", support::exited_pid());
+    std::fs::write(home.path.join(&stale), b"{").unwrap();
+    // The current directory is per process: the save runs in a worker.
+    let output = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([test_path, "--exact", "--nocapture", "--test-threads=1"])
+        .env(support::WORKER_ENV, "empty-home")
+        .current_dir(&home.path)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success()
+            && String::from_utf8_lossy(&output.stdout).contains("worker: saved"),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(home.entries(), ["auth.json", "auth.json.lock"]);
+    assert_eq!(support::mode(&home.auth_file()), 0o600);
+}
+
+#[test]
 fn delete_removes_the_file_keeps_the_lock_file_and_reports_whether_it_existed() {
     let home = support::home();
     let storage = FileStore::new(&home.path);

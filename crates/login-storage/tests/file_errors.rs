@@ -178,7 +178,11 @@ fn an_auth_json_that_cannot_be_inspected_is_an_error_not_a_logged_out_home() {
         "{error:?}"
     );
     let error = storage.update(&mut |_| Ok(None)).unwrap_err();
-    assert!(matches!(error, StoreError::Io { .. }), "{error:?}");
+    assert!(
+        matches!(&error, StoreError::Io { operation, path, .. }
+            if *operation == "inspect" && path == &not_a_dir.join("auth.json")),
+        "{error:?}"
+    );
 }
 
 /// `chattr +i` on a path, undone when dropped (an immutable file would
