@@ -3,7 +3,8 @@
 //! out); 1 MiB is accepted and one byte more refused, also when the file
 //! grows after its size was checked; a sticky shared home keeps its mode;
 //! a home that cannot be inspected, or an `auth.json` that cannot be
-//! opened (no descriptor left), is an error naming it; a lock file is
+//! opened (no descriptor left), is an error naming it, and so is a home
+//! where no temporary file can be created; a lock file is
 //! taken once even when the target's lock is the home's own, and left
 //! untouched once it is 0600.
 
@@ -225,6 +226,30 @@ fn a_file_that_cannot_be_removed_is_an_error_not_nothing_there() {
     assert!(
         matches!(&error, StoreError::Io { operation, path, .. }
             if *operation == "remove" && path == &home.auth_file()),
+        "{error:?}"
+    );
+    assert_eq!(
+        storage.load().unwrap().unwrap(),
+        support::api_key_document()
+    );
+}
+
+#[test]
+fn a_home_where_no_file_can_be_created_fails_the_write_naming_the_temporary_file() {
+    let test = "a_home_where_no_file_can_be_created_fails_the_write_naming_the_temporary_file";
+    let home = support::home();
+    let storage = FileStore::new(&home.path);
+    storage.save(&support::api_key_document()).unwrap();
+    let Some(_immutable) = Immutable::set(&home.path) else {
+        support::print_skip(test, "chattr +i is not available here");
+        return;
+    };
+    let error = storage.save(&support::full_document()).unwrap_err();
+    assert!(
+        matches!(&error, StoreError::Io { operation, path, .. }
+            if *operation == "create"
+                && path.parent() == Some(home.path.as_path())
+                && path.file_name().unwrap().to_string_lossy().starts_with(".auth.json.tmp-")),
         "{error:?}"
     );
     assert_eq!(
