@@ -903,10 +903,10 @@ fn corrupt_backup_path(target: &Path) -> Result<PathBuf, StoreError> {
             0 => dir.join(&base),
             n => dir.join(format!("{base}-{n}")),
         };
-        match fs::symlink_metadata(&candidate) {
-            Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(candidate),
-            Err(error) => return Err(StoreError::io("inspect", candidate, error)),
-            Ok(_) => {}
+        // Anything but "exists" makes the name free to try: a name that
+        // cannot be used (too long, say) fails the move, naming the file.
+        if fs::symlink_metadata(&candidate).is_err() {
+            return Ok(candidate);
         }
     }
     Err(StoreError::io(

@@ -4,7 +4,8 @@
 //! grows after its size was checked; a sticky shared home keeps its mode;
 //! a home that cannot be inspected, or an `auth.json` that cannot be
 //! opened (no descriptor left), is an error naming it, and so is a home
-//! where no temporary file can be created; a lock file is
+//! where no temporary file can be created, or a corrupt file whose copy
+//! could not be named (it stays where it is); a lock file is
 //! taken once even when the target's lock is the home's own, and left
 //! untouched once it is 0600.
 
@@ -256,6 +257,25 @@ fn a_home_where_no_file_can_be_created_fails_the_write_naming_the_temporary_file
         storage.load().unwrap().unwrap(),
         support::api_key_document()
     );
+}
+
+#[test]
+fn a_corrupt_target_whose_copy_name_would_be_too_long_fails_the_save_and_stays() {
+    // A 250-byte target name plus `.corrupt-<timestamp>` is over NAME_MAX.
+    let home = support::home();
+    home.create();
+    let target = home.dir.path().join("t".repeat(250));
+    std::fs::write(&target, b"{not json").unwrap();
+    symlink(&target, home.auth_file()).unwrap();
+    let error = FileStore::new(&home.path)
+        .save(&support::api_key_document())
+        .unwrap_err();
+    assert!(
+        matches!(&error, StoreError::Io { operation, path, .. }
+            if *operation == "move aside" && path == &target),
+        "{error:?}"
+    );
+    assert_eq!(std::fs::read(&target).unwrap(), b"{not json");
 }
 
 #[test]
