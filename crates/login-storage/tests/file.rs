@@ -431,9 +431,7 @@ fn an_empty_home_path_is_the_current_directory_stale_temporary_files_included() 
     let stale = format!(".auth.json.tmp-{}-00000000deadbeef", support::exited_pid());
     std::fs::write(home.path.join(&stale), b"{").unwrap();
     // The current directory is per process: the save runs in a worker.
-    let output = std::process::Command::new(std::env::current_exe().unwrap())
-        .args([test_path, "--exact", "--nocapture", "--test-threads=1"])
-        .env(support::WORKER_ENV, "empty-home")
+    let output = support::worker_command(test_path, "empty-home", &[])
         .current_dir(&home.path)
         .output()
         .unwrap();

@@ -244,7 +244,9 @@ pub fn run_worker(test_path: &str, role: &str, envs: &[(&str, String)]) -> Outpu
     worker_command(test_path, role, envs).output().unwrap()
 }
 
-fn worker_command(test_path: &str, role: &str, envs: &[(&str, String)]) -> Command {
+/// The command [`spawn_worker`] and [`run_worker`] run, for a caller that
+/// sets more (a current directory, say) before running it.
+pub fn worker_command(test_path: &str, role: &str, envs: &[(&str, String)]) -> Command {
     let mut command = Command::new(std::env::current_exe().unwrap());
     command
         .args([test_path, "--exact", "--nocapture", "--test-threads=1"])
