@@ -256,6 +256,8 @@ fn file_store_refuses_a_fifo_without_blocking() {
 struct BlockedWriter {
     fifo: PathBuf,
     opened: mpsc::Receiver<()>,
+    /// Whether [`was_opened`](Self::was_opened) saw the signal.
+    seen: std::cell::Cell<bool>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
@@ -282,6 +284,7 @@ impl BlockedWriter {
         Self {
             fifo: fifo.to_path_buf(),
             opened,
+            seen: std::cell::Cell::new(false),
             thread: Some(thread),
         }
     }
@@ -289,7 +292,9 @@ impl BlockedWriter {
     /// Whether a reader opened the FIFO, waiting at most a second for the
     /// writer to notice (an open wakes it at once).
     fn was_opened(&self) -> bool {
-        self.opened.recv_timeout(Duration::from_secs(1)).is_ok()
+        let opened = self.opened.recv_timeout(Duration::from_secs(1)).is_ok();
+        self.seen.set(opened);
+        opened
     }
 }
 
@@ -297,11 +302,16 @@ impl Drop for BlockedWriter {
     fn drop(&mut self) {
         // Our own non-blocking read end lets the writer's open return.
         use std::os::unix::fs::OpenOptionsExt as _;
-        let _reader = std::fs::OpenOptions::new()
+        let reader = std::fs::OpenOptions::new()
             .read(true)
             .custom_flags(libc::O_NONBLOCK)
             .open(&self.fifo);
-        if let Some(thread) = self.thread.take() {
+        // A FIFO removed by a broken store cannot be opened any more: its
+        // writer stays blocked and is left behind, so a failing test
+        // fails instead of hanging on the join.
+        let released =
+            self.seen.get() || (reader.is_ok() && self.opened.recv_timeout(LIMIT).is_ok());
+        if let Some(thread) = self.thread.take().filter(|_| released) {
             let _ = thread.join();
         }
     }
