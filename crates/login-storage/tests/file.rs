@@ -3,24 +3,10 @@
 use std::sync::Arc;
 
 use login_agent_identity::{AgentIdentityInput, ExposeSecret as _, SecretString};
-use login_storage::{AuthDotJson, AuthStore, FileStore, StoreError, StoreKind};
+use login_storage::{AuthStore, FileStore, StoreError, StoreKind};
 use serde_json::{Value, json};
 
-use crate::support::{self, API_KEY};
-
-/// The documented limit: an `auth.json` over 1 MiB is refused.
-const MAX_AUTH_FILE_LEN: u64 = 1024 * 1024;
-
-fn add_extra(key: &str, value: Value) -> impl FnMut(Option<AuthDotJson>) -> UpdateResult {
-    let key = key.to_owned();
-    move |current| {
-        let mut document = current.unwrap_or_default();
-        document.extra.insert(key.clone(), value.clone());
-        Ok(Some(document))
-    }
-}
-
-type UpdateResult = Result<Option<AuthDotJson>, StoreError>;
+use crate::support::{self, API_KEY, MAX_AUTH_FILE_LEN, add_extra};
 
 fn is_temp_file(name: &str) -> bool {
     name.starts_with(".auth.json.tmp-")

@@ -17,10 +17,7 @@ use std::time::Duration;
 use login_agent_identity::SecretString;
 use login_storage::{AuthDotJson, AuthStore, FileStore, StoreError};
 
-use crate::support;
-
-/// The documented limit: an `auth.json` over 1 MiB is refused.
-const MAX_AUTH_FILE_LEN: u64 = 1024 * 1024;
+use crate::support::{self, MAX_AUTH_FILE_LEN};
 
 /// A valid document padded with trailing whitespace to exactly `len` bytes.
 fn document_of_len(len: u64) -> Vec<u8> {
@@ -354,11 +351,7 @@ fn a_target_lock_that_is_the_home_lock_itself_does_not_make_a_write_wait_on_itse
 
     storage.save(&support::full_document()).unwrap();
     storage
-        .update(&mut |current| {
-            let mut document = current.unwrap_or_default();
-            document.extra.insert("kept".into(), serde_json::json!(1));
-            Ok(Some(document))
-        })
+        .update(&mut support::add_extra("kept", serde_json::json!(1)))
         .unwrap();
     let stored = std::fs::read(shared.join("auth.json")).unwrap();
     let stored: serde_json::Value = serde_json::from_slice(&stored).unwrap();

@@ -23,13 +23,10 @@ use login_storage::{
 };
 use serde_json::{Value, json};
 
-use crate::support::{self, Home};
+use crate::support::{self, Home, MAX_AUTH_FILE_LEN};
 
 /// Far longer than any of these operations takes; only a hang reaches it.
 const LIMIT: Duration = Duration::from_secs(20);
-
-/// The read limit of the file store (private in the crate): 1 MiB.
-const MAX_AUTH_FILE_LEN: u64 = 1024 * 1024;
 
 const HOME_ENV: &str = "LOGIN_STORAGE_TEST_HOME";
 const LOCK_ENV: &str = "LOGIN_STORAGE_TEST_LOCK";

@@ -20,6 +20,24 @@ pub const API_KEY: &str = "sk-test-API-KEY-MARKER";
 pub const ACCESS_TOKEN: &str = "ACCESS-TOKEN-MARKER";
 pub const REFRESH_TOKEN: &str = "REFRESH-TOKEN-MARKER";
 
+/// The documented read limit of the file store (private in the crate): an
+/// `auth.json` over 1 MiB is refused.
+pub const MAX_AUTH_FILE_LEN: u64 = 1024 * 1024;
+
+/// An update that sets `key` to `value` among the unknown keys, starting
+/// from an empty document when there is none.
+pub fn add_extra(
+    key: &str,
+    value: serde_json::Value,
+) -> impl FnMut(Option<AuthDotJson>) -> Result<Option<AuthDotJson>, login_storage::StoreError> {
+    let key = key.to_owned();
+    move |current| {
+        let mut document = current.unwrap_or_default();
+        document.extra.insert(key.clone(), value.clone());
+        Ok(Some(document))
+    }
+}
+
 /// A temporary directory and the `CODEX_HOME` inside it (not created yet,
 /// so tests see what the homes create).
 pub struct Home {
