@@ -81,16 +81,27 @@ fn held(manager: &AuthManager) -> (String, String, Option<String>) {
     )
 }
 
-#[tokio::test]
-async fn refresh_token_errors_on_account_mismatch() {
+/// A home logged in as `account_id` (the id token names `acct`) with an
+/// access token valid for `lifetime` more seconds, and a manager reading
+/// it whose refreshes go to a loopback token server.
+async fn logged_in(
+    lifetime: i64,
+    account_id: Option<&str>,
+) -> (tempfile::TempDir, LoopbackServer, Arc<AuthManager>) {
     let home = tempfile::tempdir().unwrap();
-    let stale = access_token(unix_now() + 60, "INITIAL-ACCESS");
+    let access = access_token(unix_now() + lifetime, "INITIAL-ACCESS");
     write(
         home.path(),
-        &document(&stale, "rt-INITIAL", Some("acct"), "acct"),
+        &document(&access, "rt-INITIAL", account_id, "acct"),
     );
     let server = token_server();
     let manager = manager(home.path(), &server.url()).await;
+    (home, server, manager)
+}
+
+#[tokio::test]
+async fn refresh_token_errors_on_account_mismatch() {
+    let (home, server, manager) = logged_in(60, Some("acct")).await;
     let before = held(&manager);
 
     // Another process logs in with another account.
@@ -116,14 +127,7 @@ async fn refresh_token_errors_on_account_mismatch() {
 
 #[tokio::test]
 async fn unauthorized_recovery_errors_on_account_mismatch() {
-    let home = tempfile::tempdir().unwrap();
-    let fresh = access_token(unix_now() + 3600, "INITIAL-ACCESS");
-    write(
-        home.path(),
-        &document(&fresh, "rt-INITIAL", Some("acct"), "acct"),
-    );
-    let server = token_server();
-    let manager = manager(home.path(), &server.url()).await;
+    let (home, server, manager) = logged_in(3600, Some("acct")).await;
     let before = held(&manager);
 
     let other = document(
@@ -153,11 +157,7 @@ async fn unauthorized_recovery_errors_on_account_mismatch() {
 
 #[tokio::test]
 async fn the_guard_uses_the_id_token_account_when_account_id_is_absent() {
-    let home = tempfile::tempdir().unwrap();
-    let stale = access_token(unix_now() + 60, "INITIAL-ACCESS");
-    write(home.path(), &document(&stale, "rt-INITIAL", None, "acct"));
-    let server = token_server();
-    let manager = manager(home.path(), &server.url()).await;
+    let (home, server, manager) = logged_in(60, None).await;
     let before = held(&manager);
 
     let other = document(
@@ -187,14 +187,7 @@ async fn the_guard_uses_the_id_token_account_when_account_id_is_absent() {
 
 #[tokio::test]
 async fn tokens_of_the_same_account_rotated_elsewhere_are_still_adopted() {
-    let home = tempfile::tempdir().unwrap();
-    let stale = access_token(unix_now() + 60, "INITIAL-ACCESS");
-    write(
-        home.path(),
-        &document(&stale, "rt-INITIAL", Some("acct"), "acct"),
-    );
-    let server = token_server();
-    let manager = manager(home.path(), &server.url()).await;
+    let (home, server, manager) = logged_in(60, Some("acct")).await;
 
     // Same account, new id token without `account_id`: the fallback
     // names the same account.
