@@ -379,21 +379,8 @@ fn a_keyring_write_that_lands_late_cannot_shadow_the_newer_file_in_auto_mode() {
             .contains("\"b\"")
     );
 
-    assert_eq!(
-        storage.load_located().unwrap(),
-        Some((document_named("c"), StoreKind::File))
-    );
     // The next keyring write makes the keyring current again.
-    storage
-        .update(&mut |current| {
-            assert_eq!(current, Some(document_named("c")));
-            Ok(Some(document_named("d")))
-        })
-        .unwrap();
-    assert_eq!(
-        storage.load_located().unwrap(),
-        Some((document_named("d"), StoreKind::Keyring))
-    );
+    the_file_wins_until_the_next_update(&storage, "c", "d");
     assert!(!home.auth_file().exists());
     assert_eq!(home.entries(), ["auth.json.lock"]);
 }
@@ -402,6 +389,26 @@ fn document_named(name: &str) -> AuthDotJson {
     let mut document = support::api_key_document();
     document.extra.insert("name".into(), json!(name));
     document
+}
+
+/// The document named `current` is read from the file (the keyring entry
+/// is stale) until an update replaces it with `next`: that update reads the
+/// file, writes the keyring, and the keyring is current again.
+fn the_file_wins_until_the_next_update(storage: &AutoStore, current: &str, next: &str) {
+    assert_eq!(
+        storage.load_located().unwrap(),
+        Some((document_named(current), StoreKind::File))
+    );
+    storage
+        .update(&mut |stored| {
+            assert_eq!(stored, Some(document_named(current)));
+            Ok(Some(document_named(next)))
+        })
+        .unwrap();
+    assert_eq!(
+        storage.load_located().unwrap(),
+        Some((document_named(next), StoreKind::Keyring))
+    );
 }
 
 /// A keyring that is the real Secret Service until it is switched off
@@ -462,22 +469,8 @@ fn after_a_keyring_outage_the_newer_file_wins_until_the_keyring_is_written_again
             .unwrap()
             .contains("\"old\"")
     );
-    assert_eq!(
-        storage.load_located().unwrap(),
-        Some((document_named("new"), StoreKind::File))
-    );
-
     // An update reads the newer file and writes it back to the keyring.
-    storage
-        .update(&mut |current| {
-            assert_eq!(current, Some(document_named("new")));
-            Ok(Some(document_named("newest")))
-        })
-        .unwrap();
-    assert_eq!(
-        storage.load_located().unwrap(),
-        Some((document_named("newest"), StoreKind::Keyring))
-    );
+    the_file_wins_until_the_next_update(&storage, "new", "newest");
     assert_eq!(home.entries(), ["auth.json.lock"]);
     assert!(storage.delete().unwrap());
 }
