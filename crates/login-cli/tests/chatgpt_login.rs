@@ -158,6 +158,18 @@ pub(crate) fn callback(query: &std::collections::HashMap<String, String>, params
     format!("{}?{params}", query["redirect_uri"])
 }
 
+/// The callback a browser follows once the user signed in: the issuer's
+/// code and the state the login sent.
+pub(crate) fn signed_in_callback(query: &std::collections::HashMap<String, String>) -> String {
+    callback(
+        query,
+        &format!(
+            "code={BROWSER_CODE}&state={}",
+            oauth::encode(&query["state"])
+        ),
+    )
+}
+
 /// No secret of either flow in `text`.
 fn assert_no_secret(text: &str) {
     for secret in [
@@ -202,13 +214,7 @@ fn browser_login_signs_in_through_the_callback_and_a_runtime_resolves_the_tokens
     assert!(query["redirect_uri"].ends_with("/auth/callback"));
     assert!(query["state"].len() >= 43);
 
-    let (status, page) = oauth::browser_get(&callback(
-        &query,
-        &format!(
-            "code={BROWSER_CODE}&state={}",
-            oauth::encode(&query["state"])
-        ),
-    ));
+    let (status, page) = oauth::browser_get(&signed_in_callback(&query));
     assert_eq!(status, 200, "{page}");
     assert!(page.contains("Signed in"));
 
@@ -242,13 +248,7 @@ fn a_callback_with_a_wrong_state_gets_400_and_the_login_keeps_waiting() {
     ));
     assert_eq!(status, 400);
     assert!(issuer.requests_to("/oauth/token").is_empty());
-    let (status, _) = oauth::browser_get(&callback(
-        &query,
-        &format!(
-            "code={BROWSER_CODE}&state={}",
-            oauth::encode(&query["state"])
-        ),
-    ));
+    let (status, _) = oauth::browser_get(&signed_in_callback(&query));
     assert_eq!(status, 200);
     let finished = running.finish();
     assert_eq!(finished.code, 0, "{}", finished.stderr);
@@ -294,13 +294,7 @@ fn a_failed_exchange_fails_the_login_and_keeps_the_previous_credentials() {
         ..IssuerOptions::default()
     });
     let (running, query) = start_browser(home.path(), &issuer, &[]);
-    let (status, _) = oauth::browser_get(&callback(
-        &query,
-        &format!(
-            "code={BROWSER_CODE}&state={}",
-            oauth::encode(&query["state"])
-        ),
-    ));
+    let (status, _) = oauth::browser_get(&signed_in_callback(&query));
     assert_eq!(status, 500);
     let finished = running.finish();
     assert_eq!(finished.code, 3);

@@ -266,7 +266,7 @@ fn no_entry_point_shows_a_secret_in_debug_display_or_trace_output() {
 /// URL with its `state` are printed on purpose).
 #[test]
 fn the_chatgpt_sign_in_paths_show_no_secret_at_trace() {
-    use crate::chatgpt_login::{callback, spawn, start_browser};
+    use crate::chatgpt_login::{callback, signed_in_callback, spawn, start_browser};
     use test_support::oauth::{
         self, ACCESS_MARKER, BROWSER_CODE, DEVICE_AUTH_ID, DEVICE_CODE, DEVICE_VERIFIER,
         FakeIssuer, IssuerOptions, REFRESH_TOKEN,
@@ -280,15 +280,11 @@ fn the_chatgpt_sign_in_paths_show_no_secret_at_trace() {
             ..IssuerOptions::default()
         });
         let (running, query) = start_browser(home.path(), &issuer, &["-v", "--json"]);
-        let state = oauth::encode(&query["state"]);
         oauth::browser_get(&callback(
             &query,
             &format!("code={BROWSER_CODE}&state=forged"),
         ));
-        oauth::browser_get(&callback(
-            &query,
-            &format!("code={BROWSER_CODE}&state={state}"),
-        ));
+        oauth::browser_get(&signed_in_callback(&query));
         let finished = running.finish();
         assert_eq!(finished.code, if exchange_status.is_none() { 0 } else { 3 });
         everything.push_str(&finished.stdout);
